@@ -1,0 +1,58 @@
+"""Runtime settings from the environment (the embedded defaults need none of them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scrapers.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
+DEFAULT_CONTACT = "https://github.com/paperpulse/paperpulse"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    archive_dir: Path = Path("archive")
+    hf_url: str = "https://huggingface.co"
+    arxiv_url: str = "https://arxiv.org"
+    arxiv_api_url: str = "http://export.arxiv.org"
+    semantic_scholar_url: str = "https://api.semanticscholar.org"
+    hf_via: str = "api"  # "api" (default) or "html"
+    contact: str = DEFAULT_CONTACT
+    hf_token: str | None = field(default=None, repr=False)  # never printed
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default: str) -> str:
+            value = env.get(name, "").strip()
+            return value or default
+
+        hf_via = get("PAPERPULSE_HF_VIA", "api")
+        if hf_via not in ("api", "html"):
+            raise ConfigError(f"PAPERPULSE_HF_VIA must be 'api' or 'html', not {hf_via!r}")
+        settings = cls(
+            database_url=get("PAPERPULSE_DATABASE_URL", DEFAULT_DATABASE_URL),
+            archive_dir=Path(get("PAPERPULSE_ARCHIVE_DIR", "archive")),
+            hf_url=get("PAPERPULSE_HF_URL", cls.hf_url),
+            arxiv_url=get("PAPERPULSE_ARXIV_URL", cls.arxiv_url),
+            arxiv_api_url=get("PAPERPULSE_ARXIV_API_URL", cls.arxiv_api_url),
+            semantic_scholar_url=get("PAPERPULSE_S2_URL", cls.semantic_scholar_url),
+            hf_via=hf_via,
+            contact=get("PAPERPULSE_CONTACT", DEFAULT_CONTACT),
+            hf_token=env.get("HF_TOKEN") or None,
+        )
+        for name, url in (
+            ("PAPERPULSE_HF_URL", settings.hf_url),
+            ("PAPERPULSE_ARXIV_URL", settings.arxiv_url),
+            ("PAPERPULSE_ARXIV_API_URL", settings.arxiv_api_url),
+            ("PAPERPULSE_S2_URL", settings.semantic_scholar_url),
+        ):
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"{name} must be an http(s) URL, not {url!r}")
+        return settings

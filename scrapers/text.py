@@ -1,0 +1,30 @@
+"""Text clean-up shared by parsers: what every source's strings go through before storage."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+# C0/C1 controls other than whitespace, which _SPACE folds anyway.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str | None) -> str:
+    """Collapse runs of whitespace (titles and abstracts come hard-wrapped), drop control
+    characters and normalise to NFC so the same title from two sources compares equal."""
+    if not value:
+        return ""
+    text = _CONTROL.sub("", value)
+    return unicodedata.normalize("NFC", _SPACE.sub(" ", text)).strip()
+
+
+def first_sentence(text: str, *, limit: int = 300) -> str:
+    """The first sentence of an abstract, cut at ``limit`` characters on a word boundary."""
+    text = clean_text(text)
+    match = re.search(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])", text)
+    sentence = text[: match.start()] if match else text
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"

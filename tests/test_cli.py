@@ -1,0 +1,54 @@
+"""The command line: every command describes itself and is documented in the README."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    found: dict[str, argparse.ArgumentParser] = {}
+
+    def walk(p: argparse.ArgumentParser, prefix: str) -> None:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found[f"{prefix}{name}"] = sub
+                    walk(sub, f"{prefix}{name} ")
+
+    walk(parser, "")
+    return found
+
+
+@pytest.mark.parametrize("command", sorted(subcommands()))
+def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
+    sub = subcommands()[command]
+    assert sub.description and len(sub.description) > 20, f"{command} lacks a description"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"paperpulse {command}" in readme, f"`paperpulse {command}` is not in README.md"
+
+
+def test_help_runs_as_a_console_script() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "--help"], cwd=ROOT, capture_output=True, text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "paperpulse" in result.stdout and "run" in result.stdout
+
+
+def test_bad_date_is_a_usage_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--date", "2024-13-45"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "not a date" in err and "Traceback" not in err
