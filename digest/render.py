@@ -17,7 +17,7 @@ FORMATS = ("md", "html", "txt")
 
 
 def authors_short(authors: tuple[Author, ...], limit: int = 3) -> str:
-    """"A, B, C et al." — the first three names, as readers scan them."""
+    """ "A, B, C et al." — the first three names, as readers scan them."""
     names = [author.name for author in authors[:limit]]
     return ", ".join(names) + (" et al." if len(authors) > limit else "")
 

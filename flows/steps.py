@@ -7,9 +7,10 @@ database connection: nothing unpicklable crosses a task boundary.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from functools import cache
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 
 from digest.daily import build_daily
@@ -128,19 +129,24 @@ def store_listing(settings: Settings, run_id: int, listing: Listing) -> SourceOu
     )
 
 
-def fail_run(settings: Settings, run_id: int, source: str, period: str, error: BaseException) -> SourceOutcome:
-    message = str(error) if isinstance(error, PaperpulseError) else f"{type(error).__name__}: {error}"
-    try:
+def fail_run(
+    settings: Settings, run_id: int, source: str, period: str, error: BaseException
+) -> SourceOutcome:
+    message = (
+        str(error) if isinstance(error, PaperpulseError) else f"{type(error).__name__}: {error}"
+    )
+    with contextlib.suppress(StorageError):  # the original error is the one worth reporting
         open_repository(settings).finish_run(
             run_id, status="failed", error=message, finished_at=now_utc()
         )
-    except StorageError:
-        pass  # the original error is the one worth reporting
-    return SourceOutcome(source=source, period=period, run_id=run_id, status="failed",
-                         error=message)
+    return SourceOutcome(
+        source=source, period=period, run_id=run_id, status="failed", error=message
+    )
 
 
-def build_daily_digest(settings: Settings, list_date: date, outcomes: list[SourceOutcome]) -> Digest:
+def build_daily_digest(
+    settings: Settings, list_date: date, outcomes: list[SourceOutcome]
+) -> Digest:
     """The daily digest from what the database holds for ``list_date``."""
     repo = open_repository(settings)
     period = list_date.isoformat()

@@ -64,8 +64,9 @@ def parse_api_payload(
         return payload, None
     if isinstance(payload, Mapping):
         if "error" in payload:
-            raise ParseError(f"HF answered with an error: {payload['error']!s:.200}",
-                             source=source, url=url)
+            raise ParseError(
+                f"HF answered with an error: {payload['error']!s:.200}", source=source, url=url
+            )
         # Archived captures wrap the list as {"status", "date", "count", "data": [...]}.
         data = payload.get("data")
         if isinstance(data, list):
@@ -77,16 +78,25 @@ def parse_api_payload(
 
 
 def parse_api(
-    content: bytes | str, *, url: str, requested_date: date | None, fetched_at: datetime,
-    source: str = SOURCE, period: str | None = None,
+    content: bytes | str,
+    *,
+    url: str,
+    requested_date: date | None,
+    fetched_at: datetime,
+    source: str = SOURCE,
+    period: str | None = None,
 ) -> Listing:
     """One API response (or an archived capture of one) -> ``Listing``."""
-    raw, declared = parse_api_payload(content, url=url, requested_date=requested_date,
-                                      source=source)
+    raw, declared = parse_api_payload(
+        content, url=url, requested_date=requested_date, source=source
+    )
     items = parse_items(raw, source=source, url=url, requested_date=requested_date)
     if declared is not None and len(items) < declared:
-        raise LayoutChanged(f"parsed {len(items)} of the {declared} papers the response declares",
-                            source=source, url=url)
+        raise LayoutChanged(
+            f"parsed {len(items)} of the {declared} papers the response declares",
+            source=source,
+            url=url,
+        )
     return Listing(
         source=source,
         period=period or (requested_date.isoformat() if requested_date else "unknown"),
@@ -99,8 +109,13 @@ def parse_api(
 
 
 def parse_page(
-    html: bytes | str, *, url: str, requested_date: date | None, fetched_at: datetime,
-    source: str = SOURCE, period: str | None = None,
+    html: bytes | str,
+    *,
+    url: str,
+    requested_date: date | None,
+    fetched_at: datetime,
+    source: str = SOURCE,
+    period: str | None = None,
 ) -> Listing:
     """A Daily Papers HTML page (day, week, month or trending) -> ``Listing``.
 
@@ -111,9 +126,10 @@ def parse_page(
     island = tree.css_first('[data-target="DailyPapers"]')
     if island is None:
         raise LayoutChanged(
-            "no [data-target=\"DailyPapers\"] element: the Daily Papers page layout changed "
+            'no [data-target="DailyPapers"] element: the Daily Papers page layout changed '
             "(save the page and try `paperpulse parse hf-daily FILE`)",
-            source=source, url=url,
+            source=source,
+            url=url,
         )
     props_text = island.attributes.get("data-props")
     if not props_text:
@@ -130,7 +146,8 @@ def parse_page(
     if cards > len(items):
         raise LayoutChanged(
             f"the page shows {cards} paper cards but its data holds {len(items)}",
-            source=source, url=url,
+            source=source,
+            url=url,
         )
     return Listing(
         source=source,
@@ -156,7 +173,11 @@ def parse_any(
 
 
 def fetch_daily(
-    client: Client, *, base_url: str, list_date: date, via: str = "api",
+    client: Client,
+    *,
+    base_url: str,
+    list_date: date,
+    via: str = "api",
     now: datetime | None = None,
 ) -> Listing:
     """Fetch every paper HF listed on ``list_date``; ``via`` is "api" (default) or "html"."""
@@ -165,25 +186,59 @@ def fetch_daily(
         return _fetch_page(client, base_url=base_url, list_date=list_date, fetched_at=fetched_at)
     if via != "api":
         raise ValueError(f"via must be 'api' or 'html', not {via!r}")
-    raw: list[Any] = []
-    first_url = api_url(base_url, date=list_date.isoformat())
-    for page in range(MAX_PAGES):
-        params = {"date": list_date.isoformat(), "limit": PAGE_SIZE, "p": page}
-        response = client.get(api_url(base_url), source=SOURCE, params=params)
-        batch, _ = parse_api_payload(response.content, url=response.url,
-                                     requested_date=list_date)
-        raw.extend(batch)
-        if len(batch) < PAGE_SIZE:
-            break
-    else:
-        raise LayoutChanged(f"more than {MAX_PAGES} pages of {PAGE_SIZE}: paging looks broken",
-                            source=SOURCE, url=first_url)
-    items = parse_items(raw, source=SOURCE, url=first_url, requested_date=list_date)
-    return Listing(
+    return fetch_api_listing(
+        client,
+        base_url=base_url,
         source=SOURCE,
         period=list_date.isoformat(),
+        params={"date": list_date.isoformat()},
+        requested_date=list_date,
+        now=fetched_at,
+    )
+
+
+def fetch_api_listing(
+    client: Client,
+    *,
+    base_url: str,
+    source: str,
+    period: str,
+    params: Mapping[str, str | int],
+    requested_date: date | None = None,
+    max_items: int | None = None,
+    now: datetime | None = None,
+) -> Listing:
+    """Page through ``/api/daily_papers`` with ``params`` until a short page (or ``max_items``)."""
+    endpoint = f"{base_url.rstrip('/')}/api/daily_papers"
+    first_url = f"{endpoint}?{urlencode(params)}"
+    raw: list[Any] = []
+    for page in range(MAX_PAGES):
+        response = client.get(
+            endpoint, source=source, params={**params, "limit": PAGE_SIZE, "p": page}
+        )
+        batch, _ = parse_api_payload(
+            response.content, url=response.url, requested_date=requested_date, source=source
+        )
+        raw.extend(batch)
+        if len(batch) < PAGE_SIZE or (max_items is not None and len(raw) >= max_items):
+            break
+    else:
+        raise LayoutChanged(
+            f"more than {MAX_PAGES} pages of {PAGE_SIZE}: paging looks broken",
+            source=source,
+            url=first_url,
+        )
+    items = parse_items(
+        raw[:max_items] if max_items else raw,
+        source=source,
         url=first_url,
-        fetched_at=fetched_at,
+        requested_date=requested_date,
+    )
+    return Listing(
+        source=source,
+        period=period,
+        url=first_url,
+        fetched_at=now or datetime.now(UTC),
         items=items,
         notes=() if items else (NO_PAPERS,),
     )
@@ -194,6 +249,11 @@ def _fetch_page(client: Client, *, base_url: str, list_date: date, fetched_at: d
     response = client.get(url, source=SOURCE)
     if response.redirected and urlsplit(response.url).path.rstrip("/") == "/papers":
         # HF sends a date it has no list for back to /papers.
-        return Listing(source=SOURCE, period=list_date.isoformat(), url=url,
-                       fetched_at=fetched_at, notes=(NO_PAPERS,))
+        return Listing(
+            source=SOURCE,
+            period=list_date.isoformat(),
+            url=url,
+            fetched_at=fetched_at,
+            notes=(NO_PAPERS,),
+        )
     return parse_page(response.content, url=url, requested_date=list_date, fetched_at=fetched_at)

@@ -27,8 +27,14 @@ def parse_items(
     seen: set[str] = set()
     for index, raw in enumerate(raw_items):
         item = as_mapping(raw, source=source, url=url, where=f"item {index}")
-        listed = parse_item(item, rank=len(items) + 1, source=source, url=url,
-                            requested_date=requested_date, where=f"item {index}")
+        listed = parse_item(
+            item,
+            rank=len(items) + 1,
+            source=source,
+            url=url,
+            requested_date=requested_date,
+            where=f"item {index}",
+        )
         # Paging can shift while HF inserts papers: the same paper may come back on two pages.
         if listed.paper.arxiv_id not in seen:
             seen.add(listed.paper.arxiv_id)
@@ -55,15 +61,17 @@ def parse_item(
     try:
         arxiv_id, version = split_arxiv_id(raw_id)
     except ValueError:
-        raise ParseError(f"{where}: 'paper.id' {raw_id!r} is not an arXiv id",
-                         source=source, url=url) from None
+        raise ParseError(
+            f"{where}: 'paper.id' {raw_id!r} is not an arXiv id", source=source, url=url
+        ) from None
     title = clean_text(_str(item.get("title")) or _str(paper.get("title")))
     if not title:
         raise ParseError(f"{where} ({arxiv_id}): missing title", source=source, url=url)
     authors = paper.get("authors", [])
     if not isinstance(authors, list):
-        raise ParseError(f"{where} ({arxiv_id}): 'paper.authors' is not a list",
-                         source=source, url=url)
+        raise ParseError(
+            f"{where} ({arxiv_id}): 'paper.authors' is not a list", source=source, url=url
+        )
 
     submitted = _str(paper.get("submittedOnDailyAt"))
     list_date = _date(submitted[:10]) if submitted else None

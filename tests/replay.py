@@ -21,6 +21,7 @@ Run it by hand to point ``paperpulse run`` at it::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
 import random
@@ -146,12 +147,20 @@ class ReplayServer:
                 if server.faults.latency:
                     time.sleep(server.faults.latency)
                 limited, remaining, reset = server._rate_limited()
-                policy = f'"fixed window";"api";q={server.faults.rate_limit};w={server.faults.window:.0f}'
+                quota, window = server.faults.rate_limit, server.faults.window
+                policy = f'"fixed window";"api";q={quota};w={window:.0f}'
                 ratelimit = f'"api";r={remaining};t={max(int(reset), 1)}'
                 if limited:
-                    self._send(429, b"rate limited", "text/plain",
-                               {"Retry-After": str(max(int(reset), 1)), "RateLimit": ratelimit,
-                                "RateLimit-Policy": policy})
+                    self._send(
+                        429,
+                        b"rate limited",
+                        "text/plain",
+                        {
+                            "Retry-After": str(max(int(reset), 1)),
+                            "RateLimit": ratelimit,
+                            "RateLimit-Policy": policy,
+                        },
+                    )
                     return
                 fault = server._transient_fault()
                 if fault in ("429", "500", "502", "503"):
@@ -194,8 +203,14 @@ class ReplayServer:
                     return 200, b"<html><body>Daily Papers</body></html>", "text/html", {}
                 return 404, b"not found", "text/plain", {}
 
-            def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str],
-                      truncate_to: int | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                body: bytes,
+                ctype: str,
+                extra: dict[str, str],
+                truncate_to: int | None = None,
+            ) -> None:
                 with server._lock:
                     server.served[str(status)] = server.served.get(str(status), 0) + 1
                 self.send_response(status)
@@ -236,10 +251,8 @@ def main() -> None:
     args = parser.parse_args()
     with ReplayServer(args.data, port=args.port, faults=Faults(latency=args.latency)) as server:
         print(f"replaying {args.data} at {server.url} (Ctrl-C to stop)")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

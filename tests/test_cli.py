@@ -39,7 +39,10 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
 
 def test_help_runs_as_a_console_script() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "--help"], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "flows.cli", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert result.returncode == 0

@@ -23,27 +23,65 @@ DAY = date(2026, 11, 20)
 
 
 def sighting(paper: Paper, run_id: int, upvotes: int | None, rank: int = 1) -> Sighting:
-    return Sighting(arxiv_id=paper.arxiv_id, source="hf-daily", period="2026-11-20",
-                    run_id=run_id, observed_at=NOW, rank=rank, upvotes=upvotes, comments=1)
+    return Sighting(
+        arxiv_id=paper.arxiv_id,
+        source="hf-daily",
+        period="2026-11-20",
+        run_id=run_id,
+        observed_at=NOW,
+        rank=rank,
+        upvotes=upvotes,
+        comments=1,
+    )
 
 
 def fixture_digest(fixtures_dir: Path) -> Digest:
-    listing = hf_daily.parse_any((fixtures_dir / "hf" / "daily_2026.json").read_bytes(),
-                                 url="u", requested_date=DAY, fetched_at=NOW)
+    listing = hf_daily.parse_any(
+        (fixtures_dir / "hf" / "daily_2026.json").read_bytes(),
+        url="u",
+        requested_date=DAY,
+        fetched_at=NOW,
+    )
     low, high = listing.items[1], listing.items[0]
     items = [
-        (low.paper, Sighting(arxiv_id=low.paper.arxiv_id, source="hf-daily", period="2026-11-20",
-                             run_id=2, observed_at=NOW, rank=2, upvotes=low.upvotes,
-                             comments=low.comments)),
-        (high.paper, Sighting(arxiv_id=high.paper.arxiv_id, source="hf-daily",
-                              period="2026-11-20", run_id=2, observed_at=NOW, rank=1,
-                              upvotes=high.upvotes, comments=high.comments, stars=high.stars)),
+        (
+            low.paper,
+            Sighting(
+                arxiv_id=low.paper.arxiv_id,
+                source="hf-daily",
+                period="2026-11-20",
+                run_id=2,
+                observed_at=NOW,
+                rank=2,
+                upvotes=low.upvotes,
+                comments=low.comments,
+            ),
+        ),
+        (
+            high.paper,
+            Sighting(
+                arxiv_id=high.paper.arxiv_id,
+                source="hf-daily",
+                period="2026-11-20",
+                run_id=2,
+                observed_at=NOW,
+                rank=1,
+                upvotes=high.upvotes,
+                comments=high.comments,
+                stars=high.stars,
+            ),
+        ),
     ]
     previous = {high.paper.arxiv_id: sighting(high.paper, 1, 30)}
-    return build_daily(list_date=DAY, items=items, previous=previous,
-                       new_ids={low.paper.arxiv_id}, updated=1,
-                       health=[SourceHealth(source="hf-daily", status="complete", fetched=2)],
-                       generated_at=NOW)
+    return build_daily(
+        list_date=DAY,
+        items=items,
+        previous=previous,
+        new_ids={low.paper.arxiv_id},
+        updated=1,
+        health=[SourceHealth(source="hf-daily", status="complete", fetched=2)],
+        generated_at=NOW,
+    )
 
 
 def check_snapshot(name: str, text: str, fixtures_dir: Path) -> None:
@@ -81,8 +119,9 @@ def test_authors_are_cut_to_three_with_et_al() -> None:
 
 @pytest.mark.parametrize("fmt", ["md", "txt", "html"])
 def test_snapshot(fmt: str, fixtures_dir: Path) -> None:
-    check_snapshot(f"daily_2026-11-20.{fmt}", render(fixture_digest(fixtures_dir), fmt),
-                   fixtures_dir)
+    check_snapshot(
+        f"daily_2026-11-20.{fmt}", render(fixture_digest(fixtures_dir), fmt), fixtures_dir
+    )
 
 
 def test_markdown_item_carries_everything_a_reader_needs(fixtures_dir: Path) -> None:
@@ -98,9 +137,16 @@ def test_markdown_item_carries_everything_a_reader_needs(fixtures_dir: Path) -> 
 
 
 def test_empty_day_says_why(fixtures_dir: Path) -> None:
-    digest = build_daily(list_date=date(2026, 11, 21), items=[], previous={}, new_ids=set(),
-                         updated=0, health=[], generated_at=NOW,
-                         notes=["No Daily Papers were listed for Saturday 21 November 2026."])
+    digest = build_daily(
+        list_date=date(2026, 11, 21),
+        items=[],
+        previous={},
+        new_ids=set(),
+        updated=0,
+        health=[],
+        generated_at=NOW,
+        notes=["No Daily Papers were listed for Saturday 21 November 2026."],
+    )
     rendered = render_all(digest)
     assert "No Daily Papers were listed for Saturday 21 November 2026." in rendered.markdown
     assert "No Daily Papers were listed for this date." in rendered.text
@@ -110,12 +156,19 @@ def test_empty_day_says_why(fixtures_dir: Path) -> None:
 def test_hostile_title_cannot_inject_links_or_html() -> None:
     evil = Paper(
         arxiv_id="2401.00002",
-        title='<script>alert(1)</script> [click](javascript:alert(1)) | x\r\nBcc: a@b',
+        title="<script>alert(1)</script> [click](javascript:alert(1)) | x\r\nBcc: a@b",
         authors=(Author(name="<img src=x onerror=alert(1)>"),),
         github_repo="javascript:alert(1)",
     )
-    digest = build_daily(list_date=DAY, items=[(evil, sighting(evil, 1, 3))], previous={},
-                         new_ids=set(), updated=0, health=[], generated_at=NOW)
+    digest = build_daily(
+        list_date=DAY,
+        items=[(evil, sighting(evil, 1, 3))],
+        previous={},
+        new_ids=set(),
+        updated=0,
+        health=[],
+        generated_at=NOW,
+    )
     rendered = render_all(digest)
     assert "<script>" not in rendered.html and "<img" not in rendered.html
     assert "&lt;script&gt;" in rendered.html

@@ -105,8 +105,12 @@ def test_malformed_payloads_raise_parse_error_naming_the_url(payload: bytes, mes
 
 def test_page_without_the_island_is_a_layout_change() -> None:
     with pytest.raises(LayoutChanged, match="DailyPapers"):
-        hf_daily.parse_page("<html><body><article>x</article></body></html>", url="u",
-                            requested_date=DAY, fetched_at=NOW)
+        hf_daily.parse_page(
+            "<html><body><article>x</article></body></html>",
+            url="u",
+            requested_date=DAY,
+            fetched_at=NOW,
+        )
 
 
 def test_page_with_more_cards_than_data_is_a_layout_change(fixtures_dir: Path) -> None:
@@ -153,8 +157,15 @@ class _NoWait:
 
 def _items(n: int, offset: int = 0) -> list[dict[str, object]]:
     return [
-        {"paper": {"id": f"2611.{offset + i:05d}", "title": f"Paper {offset + i}",
-                   "authors": [], "upvotes": i}, "numComments": 0}
+        {
+            "paper": {
+                "id": f"2611.{offset + i:05d}",
+                "title": f"Paper {offset + i}",
+                "authors": [],
+                "upvotes": i,
+            },
+            "numComments": 0,
+        }
         for i in range(n)
     ]
 
@@ -185,8 +196,9 @@ def test_fetch_html_redirect_to_papers_means_no_papers() -> None:
     )
     respx.get(f"{BASE}/papers").mock(return_value=httpx.Response(200, text="<html></html>"))
     with client() as c:
-        listing = hf_daily.fetch_daily(c, base_url=BASE, list_date=date(2026, 11, 21),
-                                       via="html", now=NOW)
+        listing = hf_daily.fetch_daily(
+            c, base_url=BASE, list_date=date(2026, 11, 21), via="html", now=NOW
+        )
     assert listing.items == () and listing.notes == (hf_daily.NO_PAPERS,)
 
 
@@ -208,8 +220,9 @@ def test_every_real_api_day_parses_completely(shared_data: Path) -> None:
         day = date.fromisoformat(path.stem)
         raw = json.loads(path.read_bytes())
         expected = len(raw if isinstance(raw, list) else raw["data"])
-        listing = hf_daily.parse_api(path.read_bytes(), url=str(path), requested_date=day,
-                                     fetched_at=NOW)
+        listing = hf_daily.parse_api(
+            path.read_bytes(), url=str(path), requested_date=day, fetched_at=NOW
+        )
         assert len(listing.items) == expected, path.name
         assert all(item.paper.list_date == day for item in listing.items), path.name
         assert all(item.upvotes is not None for item in listing.items), path.name
@@ -217,8 +230,9 @@ def test_every_real_api_day_parses_completely(shared_data: Path) -> None:
 
 def test_real_raw_api_bytes_2024(shared_data: Path) -> None:
     path = shared_data / "pages" / "hf_api" / "daily_papers_2024-03-12_raw_bytes.json"
-    listing = hf_daily.parse_any(path.read_bytes(), url=str(path), requested_date=date(2024, 3, 12),
-                                 fetched_at=NOW)
+    listing = hf_daily.parse_any(
+        path.read_bytes(), url=str(path), requested_date=date(2024, 3, 12), fetched_at=NOW
+    )
     assert len(listing.items) == 9
     assert listing.items[0].paper.arxiv_id == "2403.06634"
     assert listing.items[0].paper.authors[0] == Author(name="Nicholas Carlini", hf_user="carlini")
@@ -227,12 +241,16 @@ def test_real_raw_api_bytes_2024(shared_data: Path) -> None:
 def test_real_html_page_matches_its_cards_and_embedded_json(shared_data: Path) -> None:
     path = shared_data / "pages" / "hf_papers_html" / "papers_2024-08-01_slbqc.html"
     html = path.read_text(encoding="utf-8")
-    listing = hf_daily.parse_page(html, url=str(path), requested_date=date(2024, 8, 1),
-                                  fetched_at=NOW)
+    listing = hf_daily.parse_page(
+        html, url=str(path), requested_date=date(2024, 8, 1), fetched_at=NOW
+    )
     assert len(listing.items) == 13
     first = listing.items[0]
     assert (first.paper.arxiv_id, first.paper.title, first.upvotes) == (
-        "2407.21783", "The Llama 3 Herd of Models", 94)
+        "2407.21783",
+        "The Llama 3 Herd of Models",
+        94,
+    )
     # Cross-check against the visible cards, parsed independently of the hydration JSON.
     tree = LexborHTMLParser(html)
     cards = tree.css("article")
