@@ -7,17 +7,23 @@ stay fast. Every ``PaperpulseError`` becomes one line on stderr and a non-zero e
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from types import FrameType
 
 from scrapers.errors import PaperpulseError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+
+
+class UsageError(PaperpulseError):
+    """The command line asked for something impossible (exit code 2)."""
 
 
 def _date(text: str) -> date:
@@ -56,6 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the list date to fetch (default: today, UTC)",
     )
     run.set_defaults(handler=_cmd_run)
+
+    parse = commands.add_parser(
+        "parse",
+        help="parse a saved page or API response offline and print its listing",
+        description=(
+            "Parse a saved page or response with the same parser the live fetch uses, and "
+            "print the listing: the loop for fixing a parser after a site changes. "
+            "hf-daily accepts both the HTML page and the API JSON."
+        ),
+    )
+    parse.add_argument("source", metavar="SOURCE", help="hf-daily, hf-search, arxiv-listing, ...")
+    parse.add_argument("file", metavar="FILE", type=Path, help="the saved page or response")
+    parse.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parse.set_defaults(handler=_cmd_parse)
     return parser
 
 
@@ -89,6 +109,39 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_parse(args: argparse.Namespace) -> int:
+    from scrapers.registry import PARSERS, listing_as_json, parse_file
+
+    if args.source not in PARSERS:
+        raise UsageError(f"unknown source {args.source!r}; choose one of: {', '.join(PARSERS)}")
+    try:
+        content = args.file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    listing = parse_file(args.source, content, str(args.file))
+    if args.json:
+        print(json.dumps(listing_as_json(listing), indent=2, ensure_ascii=False))
+        return 0
+    declared = (
+        "" if listing.declared_count is None else f" (page declares {listing.declared_count})"
+    )
+    print(f"{listing.source} {listing.period}: {len(listing.items)} papers{declared}")
+    for note in listing.notes:
+        print(f"  note: {note}")
+    for item in listing.items:
+        votes = "" if item.upvotes is None else f" ▲{item.upvotes}"
+        section = f" [{item.section}]" if item.section else ""
+        first = (
+            item.paper.authors[0].name + (" et al." if len(item.paper.authors) > 1 else "")
+            if item.paper.authors
+            else "no authors"
+        )
+        print(
+            f"{item.rank:4d}. {item.paper.arxiv_id}{votes}{section}  {item.paper.title} — {first}"
+        )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -96,12 +149,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
         return result
+    except UsageError as exc:
+        print(f"paperpulse: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except PaperpulseError as exc:
         print(f"paperpulse: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("paperpulse: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error; silence the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
