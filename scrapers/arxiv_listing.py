@@ -24,7 +24,10 @@ from scrapers.models import Author, Listing, ListingItem, Paper, split_arxiv_id
 SOURCE = "arxiv-listing"
 ARXIV_BASE = "https://arxiv.org"
 LISTING_KINDS = ("new", "recent", "pastweek")
-_HINT = "the arXiv listing layout may have changed — run `paperpulse parse arxiv-listing FILE`"
+_HINT = (
+    "the arXiv listing layout may have changed — run `paperpulse parse arxiv-listing FILE` "
+    "on a saved copy"
+)
 
 _MONTHS = {
     name: number
@@ -137,31 +140,9 @@ def parse_listing_page(html: str | bytes, url: str, *, fetched_at: datetime) -> 
         raise LayoutChanged(f"empty document; {_HINT}", source=SOURCE, url=url)
     page_text = _collapse(scope.text())
 
-    announced = _announcement_date(scope)
-    headings: list[_Heading] = []
-    entries: list[_Entry] = []
-    pending_dt: LexborNode | None = None
-    for node in scope.css("h3, dt, dd"):
-        if node.tag == "h3":
-            heading = _classify_heading(_collapse(node.text()))
-            if heading is not None:
-                headings.append(heading)
-        elif node.tag == "dt":
-            if pending_dt is not None:
-                raise _missing(url, len(entries) + 1, "dd", "a dt is not followed by its dd")
-            pending_dt = node
-        else:
-            if pending_dt is None:
-                raise _missing(url, len(entries) + 1, "dt", "a dd has no dt before it")
-            group = len(headings) - 1 if headings else None
-            entries.append(_parse_entry(pending_dt, node, group, url, len(entries) + 1))
-            pending_dt = None
-    if pending_dt is not None:
-        raise _missing(url, len(entries) + 1, "dd", "the last dt has no dd")
-
+    headings, entries = _walk(scope, url)
     total = _first_int(_TOTAL, page_text, "total")
     first, last = _page_range(scope)
-    page_size = _first_int(_PAGE_SIZE, page_text, "show")
     counts = Counter(entry.group for entry in entries)
     sections = tuple(
         DeclaredSection(
@@ -178,17 +159,7 @@ def parse_listing_page(html: str | bytes, url: str, *, fetched_at: datetime) -> 
     _check_complete(url, sections, len(entries), total, first, last, nothing_listed)
     _check_selectors(url, entries)
 
-    is_new_page = announced is not None or any(h.section for h in headings)
-    period_day = announced if is_new_page else _newest_day(scope, headings)
-    if period_day is None and is_new_page:
-        period_day = next((h.day for h in headings if h.day), None)
-    if period_day is None:
-        raise LayoutChanged(
-            "no listing date found (neither 'Showing new listings for ...' nor a day heading); "
-            + _HINT,
-            source=SOURCE,
-            url=url,
-        )
+    period_day = _period_day(scope, headings, url)
     offset = (first - 1) if first else 0
     items = tuple(
         ListingItem(
@@ -218,7 +189,7 @@ def parse_listing_page(html: str | bytes, url: str, *, fetched_at: datetime) -> 
         total=total,
         first=first,
         last=last,
-        page_size=page_size,
+        page_size=_first_int(_PAGE_SIZE, page_text, "show"),
     )
 
 
@@ -236,6 +207,49 @@ class _Entry:
     paper: Paper
     group: int | None  # index of the heading it sits under
     marker: str | None  # "cross" / "replacement" from the dt's "(cross-list from ...)"
+
+
+def _walk(scope: LexborNode, url: str) -> tuple[list[_Heading], list[_Entry]]:
+    """Headings and entries in page order; each entry remembers the heading it sits under."""
+    headings: list[_Heading] = []
+    entries: list[_Entry] = []
+    pending_dt: LexborNode | None = None
+    for node in scope.css("h3, dt, dd"):  # selectolax returns a selector list in document order
+        if node.tag == "h3":
+            if (heading := _classify_heading(_collapse(node.text()))) is not None:
+                headings.append(heading)
+        elif node.tag == "dt":
+            if pending_dt is not None:
+                raise _missing(url, len(entries) + 1, "dd", "a dt is not followed by its dd")
+            pending_dt = node
+        else:
+            if pending_dt is None:
+                raise _missing(url, len(entries) + 1, "dt", "a dd has no dt before it")
+            group = len(headings) - 1 if headings else None
+            entries.append(_parse_entry(pending_dt, node, group, url, len(entries) + 1))
+            pending_dt = None
+    if pending_dt is not None:
+        raise _missing(url, len(entries) + 1, "dd", "the last dt has no dd")
+    return headings, entries
+
+
+def _period_day(scope: LexborNode, headings: list[_Heading], url: str) -> date:
+    """/new: the announcement date; /recent and /pastweek: the listing's newest day."""
+    announced = _announcement_date(scope)
+    if announced is not None:
+        return announced
+    if any(h.section for h in headings):  # a /new page without its "Showing new listings" line
+        day = next((h.day for h in headings if h.day), None)
+    else:
+        day = _newest_day(scope, headings)
+    if day is None:
+        raise LayoutChanged(
+            "no listing date found (neither 'Showing new listings for ...' nor a day heading); "
+            + _HINT,
+            source=SOURCE,
+            url=url,
+        )
+    return day
 
 
 def _classify_heading(text: str) -> _Heading | None:
