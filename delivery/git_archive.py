@@ -121,6 +121,7 @@ class ArchiveRepo:
         pure = PurePosixPath(relative)
         if (
             not relative
+            or not pure.parts  # "." names the archive itself
             or pure.is_absolute()
             or "\\" in relative
             or any(ord(char) < 32 for char in relative)

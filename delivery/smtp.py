@@ -11,6 +11,9 @@ failures, a server without STARTTLS or AUTH; raised at once as DeliveryError nam
 the recipient and the server's answer. The password never appears in errors or logs: it is
 not in ``repr(settings)`` and any server text that echoes it is redacted.
 
+A recipient refused while others were accepted raises DeliveryError after the message went to
+the others, naming both, so retrying never sends twice to those who already have it.
+
 The SMTP conversation is driven step by step (MAIL, RCPT per recipient, DATA) rather than
 through ``sendmail`` so each recipient's refusal and the server's final answer (often the
 queue id) are reported. A retry resends the whole message, which is safe before DATA is
@@ -131,6 +134,10 @@ def _send_once(settings: SmtpSettings, sender: str, recipients: list[str], paylo
     smtp: smtplib.SMTP | None = None
     try:
         smtp = _connect(settings)
+        if settings.security == "starttls":
+            smtp.ehlo()
+            smtp.starttls(context=_tls_context(settings))
+            smtp.ehlo()  # capabilities (AUTH) change once the channel is encrypted
         smtp.ehlo_or_helo_if_needed()
         if settings.user is not None and settings.password is not None:
             _login(smtp, settings)
@@ -180,26 +187,20 @@ def _send_once(settings: SmtpSettings, sender: str, recipients: list[str], paylo
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    context = _tls_context(settings) if settings.security != "none" else None
     if settings.security == "ssl":
         return smtplib.SMTP_SSL(
             settings.host,
             settings.effective_port,
             local_hostname=settings.helo_name,
             timeout=settings.timeout,
-            context=context,
+            context=_tls_context(settings),
         )
-    smtp = smtplib.SMTP(
+    return smtplib.SMTP(
         settings.host,
         settings.effective_port,
         local_hostname=settings.helo_name,
         timeout=settings.timeout,
     )
-    if settings.security == "starttls":
-        smtp.ehlo()
-        smtp.starttls(context=context)
-        smtp.ehlo()  # capabilities (AUTH) change once the channel is encrypted
-    return smtp
 
 
 def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
@@ -267,6 +268,11 @@ def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
         raise DeliveryError(f"message {message['Message-ID']} needs exactly one From address")
     if not recipients:
         raise DeliveryError(f"message {message['Message-ID']} has no To/Cc/Bcc recipient")
+    if not all(address.isascii() for address in [*senders, *recipients]):
+        raise DeliveryError(
+            f"message {message['Message-ID']}: non-ASCII addresses need SMTPUTF8, which is not "
+            "supported; use the punycode (xn--) form of the domain"
+        )
     return senders[0], list(dict.fromkeys(recipients))
 
 

@@ -151,6 +151,9 @@ def _address(role: str, value: str) -> Address:
     if len(parsed) != 1 or "@" not in parsed[0][1]:
         raise DeliveryError(f"{role} {value!r} must be one address such as alice@example.org")
     name, addr_spec = parsed[0]
+    if not addr_spec.isascii():
+        # SMTPUTF8 is not negotiated; an IDN domain works in its punycode (xn--) form.
+        raise DeliveryError(f"{role} address {addr_spec!r} must be ASCII (punycode for IDN)")
     try:
         return Address(display_name=header_safe(name), addr_spec=addr_spec)
     except (ValueError, IndexError) as exc:

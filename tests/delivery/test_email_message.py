@@ -97,6 +97,7 @@ def test_any_subject_round_trips_as_one_safe_header(subject: str) -> None:
         ("recipient", "alice@example.org\nX-Injected: yes"),
         ("recipient", "alice@example.org, victim@example.org"),
         ("recipient", "not-an-address"),
+        ("recipient", "jörg@bücher.example"),  # SMTPUTF8 is not negotiated
         ("sender", "digest@example.org\r\nReply-To: evil@example.org"),
         ("list_id", "daily.example.org>\r\nX-Injected: yes"),
         ("list_id", "no spaces allowed.example.org"),

@@ -87,7 +87,16 @@ def test_only_the_given_files_are_committed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "relative",
-    ["../outside.md", "/etc/passwd", ".git/config", ".GIT/hooks/x", "a/../../x.md", "", "a\\b"],
+    [
+        "../outside.md",
+        "/etc/passwd",
+        ".git/config",
+        ".GIT/hooks/x",
+        "a/../../x.md",
+        "",
+        ".",
+        "a\\b",
+    ],
 )
 def test_paths_outside_the_archive_are_refused_before_anything_is_written(
     tmp_path: Path, relative: str

@@ -351,3 +351,26 @@ def test_settings_repr_hides_the_password_and_validates() -> None:
         SmtpSettings(host="smtp.example.org", user="u")
     with pytest.raises(ConfigError, match="security"):
         SmtpSettings(host="smtp.example.org", security="tls")  # type: ignore[arg-type]
+
+
+def test_a_message_without_a_usable_envelope_is_refused_before_connecting() -> None:
+    message = compose()
+    message.replace_header("To", "jörg@example.org")
+    with pytest.raises(DeliveryError, match="SMTPUTF8"):
+        send(message, plain(free_port()), sleep=Sleeps())
+    del message["To"]
+    with pytest.raises(DeliveryError, match="no To/Cc/Bcc"):
+        send(message, plain(free_port()), sleep=Sleeps())
+
+
+def test_bcc_recipients_get_the_message_but_not_the_header(smtp_server: StartServer) -> None:
+    server = smtp_server()
+    message = compose()
+    message["Bcc"] = "carol@example.org"
+
+    send(message, plain(server.port), sleep=Sleeps())
+
+    [envelope] = server.handler.received
+    assert envelope.rcpt_tos == ["alice@example.org", "carol@example.org"]
+    assert "Bcc" not in received_message(server.handler)
+    assert message["Bcc"] == "carol@example.org"  # the caller's message is left as it was
