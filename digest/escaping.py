@@ -1,27 +1,135 @@
-"""Placeholder escaping filters (replaced by the delivery branch's full version)."""
+"""Make untrusted text (titles, abstracts, author names, URLs) safe for one output context.
+
+Every string that reaches a digest came from a third-party page, so each output context gets
+its own filter: Markdown inline text (``md_escape``), link targets (``safe_url``), mail headers
+(``header_safe``). ``TEMPLATE_FILTERS`` registers them with Jinja under these names; the
+built-in ``truncate`` filter is left alone, ours is ``truncate_text``.
+"""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+# Bidi overrides/isolates reorder what a reader sees ("Trojan Source"); titles never need them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_WHITESPACE_RUN = re.compile(r"\s+")
+# ASCII punctuation that can start inline markup: links/images ([]), emphasis (*_), code (`),
+# raw HTML and autolinks (<>), table cells (|), headings (#), strikethrough (~), entities (&).
+# "(", ")" and "!" only matter next to "[" or "]", which are always escaped, so titles such as
+# "Foo (ICLR 2024)" stay readable in the raw archive.
+_MD_SPECIAL = frozenset("\\`*_[]<>#|~&")
+# A line that starts like a list item, heading underline or ordered list would become a block.
+_MD_BLOCK_START = re.compile(r"^(?:[-+=]|\d{1,9}[.)])")
+_URL_SCHEMES = frozenset({"http", "https"})
+# Characters legal in a URL but that end a Markdown link target or an unquoted attribute.
+_URL_UNSAFE = "()<>\"'`\\[]{}|^"
 
 
-def one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
+def _is_dropped(char: str) -> bool:
+    """Control characters (except whitespace, which is collapsed) and bidi controls."""
+    return (unicodedata.category(char) == "Cc" and not char.isspace()) or char in _BIDI_CONTROLS
 
 
-def md_escape(text: str | None) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
+def one_line(text: str) -> str:
+    """Collapse every run of whitespace (newlines, tabs, U+2028...) to one space; drop controls."""
+    kept = "".join(char for char in text if not _is_dropped(char))
+    return _WHITESPACE_RUN.sub(" ", kept).strip()
 
 
-def header_safe(text: str | None) -> str:
+def header_safe(text: str) -> str:
+    """One line fit for a mail header value: no CR/LF, no control characters, no edge spaces.
+
+    Folding long values is the email library's job (RFC 5322 folding happens on serialisation).
+    """
     return one_line(text)
 
 
-def safe_url(url: str | None) -> str | None:
-    if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+def truncate(text: str, n: int) -> str:
+    """At most ``n`` characters; a cut text ends in "…", at a word boundary when one is near."""
+    if n < 1:
+        raise ValueError(f"truncate needs a length of at least 1, got {n}")
+    if len(text) <= n:
+        return text
+    cut = text[: n - 1]
+    space = cut.rfind(" ")
+    # Prefer whole words, but not at the price of losing more than a fifth of the room.
+    if space >= (n - 1) * 4 // 5:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def md_escape(text: str) -> str:
+    """Text safe to place inline in Markdown: one line, every markup character escaped.
+
+    The result renders as exactly the input text (after ``one_line``) in any CommonMark
+    renderer: no links, emphasis, code spans, raw HTML, table cells or headings can appear.
+    """
+    flat = one_line(text)
+    escaped = "".join("\\" + char if char in _MD_SPECIAL else char for char in flat)
+    block_marker = _MD_BLOCK_START.match(escaped)
+    if block_marker:
+        # Escape the marker's last character: "\-", "1\.", "\=".
+        end = block_marker.end()
+        escaped = escaped[: end - 1] + "\\" + escaped[end - 1 :]
+    return escaped
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is an absolute http(s) URL with a host, made safe to embed; else None.
+
+    Rejects other schemes (javascript:, data:, vbscript:, file:), relative URLs, credentials in
+    the authority (``https://good.com@evil.com``), and any whitespace or control character inside
+    (browsers drop tabs/newlines, so ``java\\tscript:`` would run). Characters that could end a
+    Markdown link or an HTML attribute are percent-encoded.
+    """
+    candidate = url.strip(" ")
+    if not candidate or any(char.isspace() or _is_dropped(char) for char in candidate):
         return None
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+    try:
+        parts = urlsplit(candidate)
+        hostname = parts.hostname
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _URL_SCHEMES or not hostname:
+        return None
+    if "@" in parts.netloc or "\\" in parts.netloc or not _is_host(hostname):
+        return None
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            parts.netloc,
+            _quote_unsafe(parts.path),
+            _quote_unsafe(parts.query),
+            _quote_unsafe(parts.fragment),
+        )
+    )
+
+
+def _is_host(hostname: str) -> bool:
+    if ":" in hostname:  # an IPv6 literal; urlsplit has already checked the brackets
+        return all(char in "0123456789abcdefABCDEF:." for char in hostname)
+    if not all(char.isalnum() or char in "-._" for char in hostname):
+        return False
+    try:
+        hostname.encode("idna")  # label lengths, no empty labels
+    except UnicodeError:
+        return False
+    return not hostname.startswith(".")
+
+
+def _quote_unsafe(component: str) -> str:
+    return "".join(quote(char, safe="") if char in _URL_UNSAFE else char for char in component)
+
+
+TEMPLATE_FILTERS: Mapping[str, Callable[..., Any]] = {
+    "md_escape": md_escape,
+    "safe_url": safe_url,
+    "header_safe": header_safe,
+    "one_line": one_line,
+    "truncate_text": truncate,
+}
