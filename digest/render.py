@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from digest.escaping import header_safe, md_escape, one_line, safe_url
+from digest.escaping import TEMPLATE_FILTERS, header_safe, md_escape, safe_url
 from digest.models import Digest, RenderedDigest
 from scrapers.models import Author
 from scrapers.text import first_sentence
@@ -24,7 +24,7 @@ def authors_short(authors: tuple[Author, ...], limit: int = 3) -> str:
 
 def md_url(url: str | None) -> str:
     """A link target safe inside Markdown ``(...)``: http(s) only, parentheses encoded."""
-    checked = safe_url(url)
+    checked = safe_url(url) if url else None
     if checked is None:
         return "#"
     return checked.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
@@ -54,11 +54,10 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters.update(TEMPLATE_FILTERS)
     env.filters.update(
         md=md_escape,
         md_url=md_url,
-        one_line=one_line,
-        safe_url=safe_url,
         authors_short=authors_short,
         first_sentence=first_sentence,
         signed=signed,
