@@ -114,6 +114,9 @@ class DiffParams:
             raise ValueError(f"rising_threshold must be >= 1, got {self.rising_threshold}")
 
 
+DEFAULT_DIFF_PARAMS = DiffParams()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Change:
     kind: ChangeKind
@@ -131,7 +134,7 @@ def diff(
     runs: Iterable[RunRecord],
     window: DiffWindow,
     *,
-    params: DiffParams = DiffParams(),
+    params: DiffParams = DEFAULT_DIFF_PARAMS,
 ) -> tuple[Change, ...]:
     """Every change of every paper over ``window``, sorted by kind, arxiv_id, listing.
 

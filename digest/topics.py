@@ -139,9 +139,9 @@ class RuleHit:
         where = _join_fields(self.fields)
         match self.kind:
             case RuleKind.INCLUDE:
-                return f"include term {self.rule!r} matched the {where}{shown}"
+                return f"include term {self.rule!r} matched {where}{shown}"
             case RuleKind.EXCLUDE:
-                return f"excluded by {self.rule!r} in the {where}{shown}"
+                return f"excluded by {self.rule!r} in {where}{shown}"
             case RuleKind.CATEGORY:
                 wildcard = f" (rule {self.rule!r})" if not _same(self.matched, self.rule) else ""
                 return f"category {self.matched} matched{wildcard}"
@@ -543,7 +543,8 @@ def _same(a: str, b: str) -> bool:
 
 
 def _join_fields(fields: Iterable[Field]) -> str:
-    labels = [_FIELD_LABELS[f] for f in fields]
+    """("title", "abstract") -> "the title and the abstract"."""
+    labels = [f"the {_FIELD_LABELS[f]}" for f in fields]
     if len(labels) <= 1:
         return "".join(labels)
-    return ", ".join(labels[:-1]) + " and the " + labels[-1]
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
