@@ -215,7 +215,10 @@ def _prepare(history: PaperHistory, window: DiffWindow) -> _Prepared:
         _require_aware(f"sighting of {s.arxiv_id} in run {s.run_id}", s.observed_at)
     ordered = sorted(history.sightings, key=lambda s: (s.observed_at, s.run_id))
     seen = tuple(s for s in ordered if s.observed_at <= window.end)
-    first_seen = history.first_seen_at or (ordered[0].observed_at if ordered else None)
+    candidates = [
+        t for t in (history.first_seen_at, ordered[0].observed_at if ordered else None) if t
+    ]
+    first_seen = min(candidates) if candidates else None
     up_before, up_after = _upvotes_over(seen, window)
     snapshot = history.before or PaperState.of(history.paper)
     return _Prepared(
