@@ -64,6 +64,7 @@ class DigestItem:
     is_new: bool = False  # first seen by paperpulse in this run
     reason: str | None = None  # one line saying why it is here ("+41 upvotes since yesterday")
     sparkline: str | None = None
+    labels: tuple[str, ...] = ()  # change kinds besides "new": "rising", "updated", "back", ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +73,7 @@ class Section:
     items: tuple[DigestItem, ...] = ()
     note: str | None = None  # why the section is empty or short
     more: int = 0  # items left out by a cap ("and N more in the archive")
+    details: tuple[str, ...] = ()  # extra lines, e.g. followed authors' profile changes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
