@@ -12,9 +12,10 @@ from storage.db import (
     create_engine,
     database_url_from_env,
 )
+from storage.merge import author_key
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from storage.records import DeliveryRecord, SaveResult
-from storage.repository import Repository, author_key
+from storage.repository import Repository
 
 __all__ = [
     "DATABASE_URL_ENV",

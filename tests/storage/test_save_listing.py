@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -13,8 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from scrapers.errors import StorageError
-from scrapers.models import Author, ListingItem
-from storage import Repository
+from scrapers.models import Author, Listing, ListingItem
+from storage import Repository, SaveResult
 from storage.schema import PaperRow
 from tests.storage.builders import SAVED_AFTER, T0, make_listing, make_paper, save
 
@@ -310,3 +311,40 @@ def test_aware_times_round_trip_as_utc(repo: Repository) -> None:
         assert value == tokyo
         assert value is not None and value.tzinfo == UTC
         assert value.hour == 0  # 09:30 in Tokyo is 00:30 UTC
+
+
+def test_concurrent_saves_of_overlapping_listings(repo: Repository, engine: Engine) -> None:
+    """Two sources listing the same papers in opposite orders at once: no deadlock, no loss."""
+    papers = [make_paper(f"2608.{i:05d}") for i in range(1, 201)]
+    listings = [
+        make_listing(papers, source="hf-daily"),
+        make_listing(list(reversed(papers)), source="arxiv-listing"),
+        make_listing(papers[::2], source="hf-weekly"),
+        make_listing(papers[1::2], source="hf-trending"),
+    ]
+    run_ids = [repo.start_run(x.source, x.period, x.url, T0) for x in listings]
+    barrier = threading.Barrier(len(listings))
+    results: list[SaveResult] = []
+    errors: list[BaseException] = []
+
+    def run(run_id: int, listing: Listing) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(repo.save_listing(run_id, listing, T0))
+        except BaseException as exc:  # re-raised below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=pair) for pair in zip(run_ids, listings, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    assert sum(r.new for r in results) == 200  # each paper is new to exactly one of them
+    assert count(engine, "papers") == 200
+    assert count(engine, "authors") == 2
+    assert count(engine, "paper_authors") == 400
+    assert count(engine, "sightings") == 600
