@@ -1,0 +1,32 @@
+"""Values only storage produces (frozen dataclasses; no SQLAlchemy in here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaveResult:
+    """What saving one listing changed: counts for the run ledger, ids for the diff."""
+
+    fetched: int  # distinct papers in the listing
+    new: int  # papers the database did not hold before
+    updated: int  # known papers whose title, abstract, github_repo or version changed
+    new_ids: tuple[str, ...] = ()
+    updated_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryRecord:
+    """One digest on one channel to one recipient: the guard against sending twice."""
+
+    digest_key: str
+    channel: str
+    recipient: str
+    status: str  # "sending" (claimed) | "sent" | "failed"
+    attempts: int
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    message_id: str | None = None
+    error: str | None = None

@@ -1,0 +1,481 @@
+"""The only door to the database: values in, values out, one transaction per public method.
+
+Writes are bulk Core statements (executemany / ``INSERT .. ON CONFLICT``), never per-row ORM
+merges, so saving a listing costs a handful of round trips whatever its size. Reads use the
+ORM for typed rows and convert them to the dataclasses of ``scrapers.models`` and
+``digest.models`` before returning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from digest.models import RunRecord, Sighting
+from scrapers.errors import StorageError
+from scrapers.models import Listing, Paper
+from storage import bulk
+from storage.bylines import load_authors, save_bylines
+from storage.convert import to_delivery, to_paper, to_run_record, to_sighting
+from storage.db import storage_error, write_engine
+from storage.merge import (
+    TrackedFields,
+    first_per_paper,
+    is_tracked_change,
+    paper_params,
+    sighting_params,
+    upsert_papers,
+)
+from storage.records import DeliveryRecord, SaveResult
+from storage.schema import (
+    RUN_STATUSES,
+    Base,
+    DeliveryRow,
+    PaperRow,
+    RunRow,
+    SentLedgerRow,
+    SightingRow,
+)
+
+FINISHED_RUN_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
+DONE_RUN_STATUSES = ("complete", "empty")  # a period that needs no more fetching
+# Any constant works; it only has to be the same in every paperpulse process.
+_PG_SAVE_LOCK = 0x70705F73  # "pp_s"
+
+_papers = Base.metadata.tables["papers"]
+_runs = Base.metadata.tables["runs"]
+_sightings = Base.metadata.tables["sightings"]
+_deliveries = Base.metadata.tables["deliveries"]
+_sent_ledger = Base.metadata.tables["sent_ledger"]
+
+
+class Repository:
+    """Papers, runs, sightings, deliveries and the sent ledger over one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise StorageError(
+                f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL"
+            )
+        self._engine = engine
+        self._writer = write_engine(engine)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # ------------------------------------------------------------------ runs
+
+    def start_run(self, source: str, period: str, url: str | None, started_at: datetime) -> int:
+        """Open a run in the ledger (status "running") and return its id."""
+        values = {
+            "source": source,
+            "period": period,
+            "url": url,
+            "status": "running",
+            "started_at": _aware(started_at, "started_at"),
+            "fetched": 0,
+            "new": 0,
+            "updated": 0,
+        }
+        with self._write(f"starting a {source} run for {period}") as conn:
+            run_id: int = conn.execute(
+                sa.insert(_runs).values(values).returning(_runs.c.id)
+            ).scalar_one()
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        fetched: int = 0,
+        new: int = 0,
+        updated: int = 0,
+        declared: int | None = None,
+        error: str | None = None,
+        finished_at: datetime,
+    ) -> None:
+        """Close a run as "complete", "empty" or "failed" with its counts and error."""
+        if status not in FINISHED_RUN_STATUSES:
+            raise ValueError(f"run status must be one of {FINISHED_RUN_STATUSES}, not {status!r}")
+        values = {
+            "status": status,
+            "fetched": fetched,
+            "new": new,
+            "updated": updated,
+            "declared": declared,
+            "error": error,
+            "finished_at": _aware(finished_at, "finished_at"),
+        }
+        with self._write(f"finishing run {run_id}") as conn:
+            result = conn.execute(sa.update(_runs).where(_runs.c.id == run_id).values(values))
+            if result.rowcount != 1:
+                raise StorageError(f"cannot finish run {run_id}: no such run in the ledger")
+
+    def runs(self, source: str | None = None, period: str | None = None) -> list[RunRecord]:
+        """Runs in the order they started, optionally for one source and/or period."""
+        query = select(RunRow).order_by(RunRow.id)
+        if source is not None:
+            query = query.where(RunRow.source == source)
+        if period is not None:
+            query = query.where(RunRow.period == period)
+        with self._read("reading the run ledger") as session:
+            return [to_run_record(row) for row in session.scalars(query)]
+
+    def latest_complete_run(self, source: str, period: str) -> RunRecord | None:
+        """The most recent run of this listing that finished "complete"."""
+        query = (
+            select(RunRow)
+            .where(RunRow.source == source, RunRow.period == period, RunRow.status == "complete")
+            .order_by(RunRow.id.desc())
+            .limit(1)
+        )
+        with self._read(f"reading the latest {source} run for {period}") as session:
+            row = session.scalars(query).first()
+            return None if row is None else to_run_record(row)
+
+    def complete_periods(self, source: str, start: str, end: str) -> set[str]:
+        """Periods in ``[start, end]`` (compared as text: ISO keys sort) that need no refetch.
+
+        A period is done when a run for it finished "complete" or "empty" (a day without
+        papers is an answer, not a gap).
+        """
+        query = (
+            select(RunRow.period)
+            .distinct()
+            .where(
+                RunRow.source == source,
+                RunRow.period >= start,
+                RunRow.period <= end,
+                RunRow.status.in_(DONE_RUN_STATUSES),
+            )
+        )
+        with self._read(f"reading complete {source} periods") as session:
+            return set(session.scalars(query))
+
+    # -------------------------------------------------------------- listings
+
+    def save_listing(self, run_id: int, listing: Listing, observed_at: datetime) -> SaveResult:
+        """Merge the listing's papers and append one sighting per paper, all or nothing.
+
+        Papers merge by the rule in :mod:`storage.merge`; re-saving the same run adds no
+        sightings. Saves are serialized (SQLite's write lock, a PostgreSQL advisory lock) for
+        the few milliseconds they take, so new/updated counts stay exact when runs overlap.
+        """
+        observed_at = _aware(observed_at, "observed_at")
+        items = first_per_paper(listing.items)
+        for item in items:
+            if item.paper.published_at is not None:
+                _aware(item.paper.published_at, f"{item.paper.arxiv_id} published_at")
+        action = f"saving the {listing.source} listing for {listing.period} (run {run_id})"
+        with self._write(action) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SAVE_LOCK})
+            self._check_run(conn, run_id, listing, action)
+            if not items:
+                return SaveResult(fetched=0, new=0, updated=0)
+            papers = sorted((item.paper for item in items), key=lambda p: p.arxiv_id)
+            stored = _tracked_fields(conn, [p.arxiv_id for p in papers])
+            new_ids = tuple(p.arxiv_id for p in papers if p.arxiv_id not in stored)
+            updated_ids = tuple(
+                p.arxiv_id
+                for p in papers
+                if p.arxiv_id in stored and is_tracked_change(stored[p.arxiv_id], p)
+            )
+            changed = set(updated_ids)
+            conn.execute(
+                upsert_papers(bulk.insert(conn.dialect, _papers), _papers),
+                [paper_params(p, observed_at, changed=p.arxiv_id in changed) for p in papers],
+            )
+            save_bylines(conn, papers)
+            conn.execute(
+                bulk.insert(conn.dialect, _sightings).on_conflict_do_nothing(
+                    index_elements=["run_id", "arxiv_id"]
+                ),
+                [sighting_params(run_id, listing, item, observed_at) for item in items],
+            )
+        return SaveResult(
+            fetched=len(items),
+            new=len(new_ids),
+            updated=len(updated_ids),
+            new_ids=new_ids,
+            updated_ids=updated_ids,
+        )
+
+    def papers(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """The stored papers among ``ids`` (unknown ids are left out), in the order asked."""
+        wanted = list(dict.fromkeys(ids))
+        with self._read("reading papers") as session:
+            found = _load_papers(session, wanted)
+        return {i: found[i] for i in wanted if i in found}
+
+    def sightings(
+        self,
+        ids: Iterable[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, list[Sighting]]:
+        """Each paper's sightings in ``[since, until)``, oldest first; unseen papers are absent."""
+        conditions: list[ColumnElement[bool]] = []
+        if since is not None:
+            conditions.append(SightingRow.observed_at >= _aware(since, "since"))
+        if until is not None:
+            conditions.append(SightingRow.observed_at < _aware(until, "until"))
+        history: dict[str, list[Sighting]] = {}
+        with self._read("reading sightings") as session:
+            for chunk in bulk.chunks(list(dict.fromkeys(ids))):
+                query = (
+                    select(SightingRow)
+                    .where(SightingRow.arxiv_id.in_(chunk), *conditions)
+                    .order_by(SightingRow.arxiv_id, SightingRow.observed_at, SightingRow.id)
+                )
+                for row in session.scalars(query):
+                    history.setdefault(row.arxiv_id, []).append(to_sighting(row))
+        return history
+
+    def previous_sightings(
+        self, source: str, period: str, before_run_id: int
+    ) -> dict[str, Sighting]:
+        """Sightings of the last complete run of the same listing before ``before_run_id``."""
+        previous = (
+            select(func.max(RunRow.id))
+            .where(
+                RunRow.source == source,
+                RunRow.period == period,
+                RunRow.status == "complete",
+                RunRow.id < before_run_id,
+            )
+            .scalar_subquery()
+        )
+        query = select(SightingRow).where(SightingRow.run_id == previous)
+        with self._read(f"reading the {source} run before {before_run_id}") as session:
+            return {row.arxiv_id: to_sighting(row) for row in session.scalars(query)}
+
+    def listing_items(self, run_id: int) -> list[tuple[Paper, Sighting]]:
+        """What one run saw, best rank first (unranked last), with each paper as stored now."""
+        query = (
+            select(SightingRow)
+            .where(SightingRow.run_id == run_id)
+            .order_by(SightingRow.rank.is_(None), SightingRow.rank, SightingRow.id)
+        )
+        with self._read(f"reading the items of run {run_id}") as session:
+            sightings = [to_sighting(row) for row in session.scalars(query)]
+            papers = _load_papers(session, [s.arxiv_id for s in sightings])
+        return [(papers[s.arxiv_id], s) for s in sightings]
+
+    # ------------------------------------------------------------ deliveries
+
+    def delivery_status(
+        self, digest_key: str, channel: str, recipient: str
+    ) -> DeliveryRecord | None:
+        """Where this digest stands for this recipient on this channel; None if never tried."""
+        key = _delivery_key(digest_key, channel, recipient)
+        with self._read(f"reading the delivery of {digest_key}") as session:
+            row = session.scalars(select(DeliveryRow).where(_delivery_match(key))).first()
+            return None if row is None else to_delivery(row)
+
+    def claim_delivery(
+        self,
+        digest_key: str,
+        channel: str,
+        recipient: str,
+        *,
+        claimed_at: datetime,
+        reclaim_after: timedelta | None = None,
+    ) -> bool:
+        """Atomically mark a delivery "sending"; True means *this* caller must send it.
+
+        False when it is sent, or claimed by someone else. A failed delivery can be claimed
+        again; a "sending" claim older than ``reclaim_after`` (its sender presumably died) too.
+        Safe across processes: PostgreSQL makes a concurrent ``INSERT .. ON CONFLICT`` or
+        ``UPDATE`` wait for the winner's commit and then re-check its condition; SQLite
+        serializes writers (``BEGIN IMMEDIATE``).
+        """
+        claimed_at = _aware(claimed_at, "claimed_at")
+        key = _delivery_key(digest_key, channel, recipient)
+        with self._write(f"claiming the {channel} delivery of {digest_key}") as conn:
+            inserted = conn.execute(
+                bulk.insert(conn.dialect, _deliveries)
+                .values(**key, status="sending", attempts=1, claimed_at=claimed_at)
+                .on_conflict_do_nothing(index_elements=list(key))
+                .returning(_deliveries.c.id)
+            ).first()
+            if inserted is not None:
+                return True
+            # The condition lives in the UPDATE itself (never check-then-act in Python).
+            retry: ColumnElement[bool] = _deliveries.c.status == "failed"
+            if reclaim_after is not None:
+                stale = and_(
+                    _deliveries.c.status == "sending",
+                    _deliveries.c.claimed_at < claimed_at - reclaim_after,
+                )
+                retry = or_(retry, stale)
+            result = conn.execute(
+                sa.update(_deliveries)
+                .where(_delivery_match(key), retry)
+                .values(
+                    status="sending",
+                    attempts=_deliveries.c.attempts + 1,
+                    claimed_at=claimed_at,
+                    error=None,
+                )
+            )
+            return result.rowcount == 1
+
+    def record_delivery(
+        self,
+        digest_key: str,
+        channel: str,
+        recipient: str,
+        *,
+        status: str,
+        at: datetime,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> DeliveryRecord:
+        """Record the outcome ("sent" or "failed") of an attempt; returns the stored state.
+
+        Idempotent under (digest_key, channel, recipient). A failed delivery may later become
+        sent; a sent one never changes again. An attempt counts once, claimed first or not.
+        """
+        if status not in ("sent", "failed"):
+            raise ValueError(f"delivery status must be 'sent' or 'failed', not {status!r}")
+        at = _aware(at, "at")
+        key = _delivery_key(digest_key, channel, recipient)
+        with self._write(f"recording the {channel} delivery of {digest_key}") as conn:
+            insert = bulk.insert(conn.dialect, _deliveries).values(
+                **key,
+                status=status,
+                attempts=1,
+                claimed_at=at,
+                sent_at=at if status == "sent" else None,
+                message_id=message_id,
+                error=error,
+            )
+            new, old = insert.excluded, _deliveries.c
+            claimed = old.status == "sending"  # the claim already counted this attempt
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=list(key),
+                    set_={
+                        "status": new.status,
+                        "sent_at": new.sent_at,
+                        "message_id": func.coalesce(new.message_id, old.message_id),
+                        "error": new.error,
+                        "attempts": sa.case((claimed, old.attempts), else_=old.attempts + 1),
+                        "claimed_at": sa.case((claimed, old.claimed_at), else_=new.claimed_at),
+                    },
+                    where=old.status != "sent",
+                )
+            )
+            with Session(bind=conn) as session:
+                row = session.scalars(select(DeliveryRow).where(_delivery_match(key))).one()
+                return to_delivery(row)
+
+    # ----------------------------------------------------------- sent ledger
+
+    def mark_sent_new(
+        self, recipient: str, edition: str, ids: Iterable[str], sent_at: datetime
+    ) -> None:
+        """Remember that ``ids`` were announced as new to ``recipient`` in ``edition``.
+
+        The first announcement wins: marking again keeps the original time.
+        """
+        sent_at = _aware(sent_at, "sent_at")
+        rows = [
+            {"recipient": recipient, "edition": edition, "arxiv_id": i, "sent_at": sent_at}
+            for i in sorted(set(ids))
+        ]
+        if not rows:
+            return
+        with self._write(f"updating the sent ledger of {recipient}") as conn:
+            conn.execute(bulk.insert(conn.dialect, _sent_ledger).on_conflict_do_nothing(), rows)
+
+    def sent_new(self, recipient: str, edition: str, since: datetime) -> dict[str, datetime]:
+        """Papers announced as new to ``recipient`` in ``edition`` at or after ``since``."""
+        query = select(SentLedgerRow.arxiv_id, SentLedgerRow.sent_at).where(
+            SentLedgerRow.recipient == recipient,
+            SentLedgerRow.edition == edition,
+            SentLedgerRow.sent_at >= _aware(since, "since"),
+        )
+        with self._read(f"reading the sent ledger of {recipient}") as session:
+            return {arxiv_id: sent_at for arxiv_id, sent_at in session.execute(query)}
+
+    # ------------------------------------------------------------- internals
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[Connection]:
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, action=action, url=self._engine.url) from exc
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[Session]:
+        try:
+            with Session(self._engine) as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, action=action, url=self._engine.url) from exc
+
+    @staticmethod
+    def _check_run(conn: Connection, run_id: int, listing: Listing, action: str) -> None:
+        run = conn.execute(
+            select(_runs.c.source, _runs.c.period).where(_runs.c.id == run_id)
+        ).first()
+        if run is None:
+            raise StorageError(f"{action}: run {run_id} does not exist; call start_run first")
+        if (run.source, run.period) != (listing.source, listing.period):
+            raise ValueError(
+                f"run {run_id} is {run.source} {run.period}, not {listing.source} {listing.period}"
+            )
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value.isoformat()}")
+    return value
+
+
+def _tracked_fields(conn: Connection, ids: Sequence[str]) -> dict[str, TrackedFields]:
+    """The stored tracked fields of those ``ids`` already known, in one query per chunk."""
+    stored: dict[str, TrackedFields] = {}
+    c = _papers.c
+    for chunk in bulk.chunks(ids):
+        query = select(c.arxiv_id, c.title, c.abstract, c.github_repo, c.version).where(
+            c.arxiv_id.in_(chunk)
+        )
+        for row in conn.execute(query):
+            stored[row.arxiv_id] = TrackedFields(
+                title=row.title,
+                abstract=row.abstract,
+                github_repo=row.github_repo,
+                version=row.version,
+            )
+    return stored
+
+
+def _load_papers(session: Session, ids: Sequence[str]) -> dict[str, Paper]:
+    rows: list[PaperRow] = []
+    for chunk in bulk.chunks(ids):
+        rows += session.scalars(select(PaperRow).where(PaperRow.arxiv_id.in_(chunk)))
+    authors = load_authors(session, [row.arxiv_id for row in rows])
+    return {row.arxiv_id: to_paper(row, authors.get(row.arxiv_id, ())) for row in rows}
+
+
+def _delivery_key(digest_key: str, channel: str, recipient: str) -> dict[str, str]:
+    return {"digest_key": digest_key, "channel": channel, "recipient": recipient}
+
+
+def _delivery_match(key: dict[str, str]) -> ColumnElement[bool]:
+    return and_(*(_deliveries.c[name] == value for name, value in key.items()))

@@ -1,0 +1,68 @@
+"""Values the storage tests build: plausible papers and listings, and a whole run cycle."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from scrapers.models import Author, Listing, ListingItem, Paper
+from storage import Repository, SaveResult
+
+T0 = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
+SAVED_AFTER = timedelta(seconds=5)  # save() observes the listing this long after the run starts
+TABLES = ("sent_ledger", "deliveries", "sightings", "runs", "paper_authors", "authors", "papers")
+
+
+def make_paper(arxiv_id: str, **changes: Any) -> Paper:
+    """A plausible paper; ``changes`` override any attribute."""
+    paper = Paper(
+        arxiv_id=arxiv_id,
+        title=f"Paper {arxiv_id}",
+        authors=(Author(name="Ada Lovelace"), Author(name="Alan Turing")),
+        abstract=f"We study {arxiv_id}.",
+        published_at=datetime(2026, 7, 30, 17, 59, tzinfo=UTC),
+        list_date=date(2026, 8, 3),
+        version=1,
+        primary_category="cs.LG",
+        categories=("cs.LG", "cs.CL"),
+    )
+    return replace(paper, **changes)
+
+
+def make_listing(
+    papers: list[Paper],
+    *,
+    source: str = "hf-daily",
+    period: str = "2026-08-03",
+    upvotes: int | None = 10,
+) -> Listing:
+    items = tuple(
+        ListingItem(paper=p, rank=i + 1, upvotes=None if upvotes is None else upvotes + i)
+        for i, p in enumerate(papers)
+    )
+    return Listing(
+        source=source,
+        period=period,
+        url=f"https://huggingface.co/papers/date/{period}",
+        fetched_at=T0,
+        items=items,
+        declared_count=len(items),
+    )
+
+
+def save(
+    repo: Repository, listing: Listing, at: datetime = T0, *, status: str = "complete"
+) -> tuple[int, SaveResult]:
+    """Run the whole run life cycle for ``listing``: start, save, finish."""
+    run_id = repo.start_run(listing.source, listing.period, listing.url, at)
+    result = repo.save_listing(run_id, listing, at + SAVED_AFTER)
+    repo.finish_run(
+        run_id,
+        status=status,
+        fetched=result.fetched,
+        new=result.new,
+        updated=result.updated,
+        finished_at=at + timedelta(seconds=6),
+    )
+    return run_id, result
