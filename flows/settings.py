@@ -11,16 +11,20 @@ from scrapers.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
 DEFAULT_CONTACT = "https://github.com/paperpulse/paperpulse"
+DEFAULT_HF_URL = "https://huggingface.co"
+DEFAULT_ARXIV_URL = "https://arxiv.org"
+DEFAULT_ARXIV_API_URL = "http://export.arxiv.org"
+DEFAULT_S2_URL = "https://api.semanticscholar.org"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     archive_dir: Path = Path("archive")
-    hf_url: str = "https://huggingface.co"
-    arxiv_url: str = "https://arxiv.org"
-    arxiv_api_url: str = "http://export.arxiv.org"
-    semantic_scholar_url: str = "https://api.semanticscholar.org"
+    hf_url: str = DEFAULT_HF_URL
+    arxiv_url: str = DEFAULT_ARXIV_URL
+    arxiv_api_url: str = DEFAULT_ARXIV_API_URL
+    semantic_scholar_url: str = DEFAULT_S2_URL
     hf_via: str = "api"  # "api" (default) or "html"
     contact: str = DEFAULT_CONTACT
     hf_token: str | None = field(default=None, repr=False)  # never printed
@@ -39,10 +43,10 @@ class Settings:
         settings = cls(
             database_url=get("PAPERPULSE_DATABASE_URL", DEFAULT_DATABASE_URL),
             archive_dir=Path(get("PAPERPULSE_ARCHIVE_DIR", "archive")),
-            hf_url=get("PAPERPULSE_HF_URL", cls.hf_url),
-            arxiv_url=get("PAPERPULSE_ARXIV_URL", cls.arxiv_url),
-            arxiv_api_url=get("PAPERPULSE_ARXIV_API_URL", cls.arxiv_api_url),
-            semantic_scholar_url=get("PAPERPULSE_S2_URL", cls.semantic_scholar_url),
+            hf_url=get("PAPERPULSE_HF_URL", DEFAULT_HF_URL),
+            arxiv_url=get("PAPERPULSE_ARXIV_URL", DEFAULT_ARXIV_URL),
+            arxiv_api_url=get("PAPERPULSE_ARXIV_API_URL", DEFAULT_ARXIV_API_URL),
+            semantic_scholar_url=get("PAPERPULSE_S2_URL", DEFAULT_S2_URL),
             hf_via=hf_via,
             contact=get("PAPERPULSE_CONTACT", DEFAULT_CONTACT),
             hf_token=env.get("HF_TOKEN") or None,

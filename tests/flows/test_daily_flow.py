@@ -1,0 +1,84 @@
+"""The daily flow end to end: a real replay server, a real SQLite file, Prefect for real."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.replay import Faults, ReplayServer
+
+DAY = date(2024, 8, 1)
+
+
+def count(db: Path, sql: str) -> int:
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        value = conn.execute(sa.text(sql)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+@pytest.mark.parametrize("via", ["api", "html"])
+def test_daily_twice_stores_history_and_rewrites_the_digest(
+    prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch, via: str
+) -> None:
+    from flows.daily import daily
+
+    expected = len(json.loads((shared_data / "hf_api_daily" / "2024-08-01.json").read_bytes()))
+    with ReplayServer(shared_data / "hf_api_daily",
+                      upvote_growth=lambda arxiv_id, generation: 5 * generation) as server:
+        monkeypatch.setenv("PAPERPULSE_HF_URL", server.url)
+        monkeypatch.setenv("PAPERPULSE_HF_VIA", via)
+        first = daily(list_date=DAY)
+        server.generation = 1  # upvotes grow by 5 between the two observations
+        second = daily(list_date=DAY)
+
+    db = workspace / "db.sqlite"
+    assert count(db, "select count(*) from papers") == expected
+    assert count(db, "select count(*) from sightings") == 2 * expected
+    assert count(db, "select count(distinct arxiv_id) from sightings") == expected
+    assert count(db, "select count(*) from runs where status = 'complete'") == 2
+    assert (first.outcomes[0].fetched, first.outcomes[0].new) == (expected, expected)
+    assert (second.outcomes[0].fetched, second.outcomes[0].new) == (expected, 0)
+    assert count(db, "select count(*) from authors") == count(
+        db, "select count(distinct author_id) from paper_authors")
+
+    archive = workspace / "archive" / "2024" / "08" / "2024-08-01.md"
+    assert second.archive == str(archive)
+    text = archive.read_text(encoding="utf-8")
+    assert text.count("# paperpulse") == 1  # rewritten, not appended
+    assert "(+5 since last run)" in text
+    assert "[The Llama 3 Herd of Models](https://huggingface.co/papers/2407.21783)" in text
+    assert f"{expected} papers · 0 new" in text
+
+
+def test_weekend_is_explained_and_succeeds(prefect: None, workspace: Path, shared_data: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.daily import daily
+
+    with ReplayServer(shared_data / "hf_api_daily") as server:
+        monkeypatch.setenv("PAPERPULSE_HF_URL", server.url)
+        summary = daily(list_date=date(2024, 8, 3))  # a Saturday
+    assert summary.outcomes[0].status == "empty"
+    text = Path(summary.archive or "").read_text(encoding="utf-8")
+    assert "No Daily Papers were listed for Saturday 03 August 2024" in text
+
+
+def test_a_failing_source_fails_the_run_and_writes_nothing(
+    prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.daily import SourcesFailed, daily
+
+    faults = Faults(fail_dates={"2024-08-01": 404})
+    with ReplayServer(shared_data / "hf_api_daily", faults=faults) as server:
+        monkeypatch.setenv("PAPERPULSE_HF_URL", server.url)
+        with pytest.raises(SourcesFailed, match="hf-daily failed: .*404"):
+            daily(list_date=DAY)
+    db = workspace / "db.sqlite"
+    assert count(db, "select count(*) from papers") == 0
+    assert count(db, "select count(*) from runs where status = 'failed'") == 1
+    assert not (workspace / "archive" / "2024" / "08" / "2024-08-01.md").exists()
