@@ -22,6 +22,7 @@ from scrapers.errors import LayoutChanged, ParseError
 from scrapers.models import Author, Listing, ListingItem, Paper, split_arxiv_id
 
 SOURCE = "arxiv-listing"
+NOTHING_ANNOUNCED = "arXiv announced no entries for this listing"  # the page said so itself
 ARXIV_BASE = "https://arxiv.org"
 LISTING_KINDS = ("new", "recent", "pastweek")
 _HINT = (
@@ -171,7 +172,7 @@ def parse_listing_page(html: str | bytes, url: str, *, fetched_at: datetime) -> 
     )
     notes: list[str] = []
     if not entries and nothing_listed:
-        notes.append("arXiv announced no entries for this listing")
+        notes.append(NOTHING_ANNOUNCED)
     if total is not None and last is not None and last < total:
         notes.append(f"this page holds entries {first}-{last} of {total}; more pages follow")
     listing = Listing(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -20,25 +20,12 @@ from selectolax.lexbor import LexborHTMLParser
 from scrapers.errors import LayoutChanged, ParseError
 from scrapers.hf_items import parse_items
 from scrapers.models import Listing
+from scrapers.protocols import Client
 
 SOURCE = "hf-daily"
 PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 20  # 2,000 papers in a day would be ten times the record: stop rather than loop
 NO_PAPERS = "no Daily Papers were listed for this date"
-
-
-class Response(Protocol):
-    """What the sources need from an HTTP response (scrapers.http.Fetched provides it)."""
-
-    url: str
-    content: bytes
-    redirected: bool
-
-
-class Client(Protocol):
-    def get(
-        self, url: str, *, source: str, params: Mapping[str, str | int] | None = None
-    ) -> Response: ...
 
 
 def api_url(base_url: str, **params: str | int) -> str:

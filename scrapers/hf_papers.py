@@ -19,9 +19,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from scrapers.errors import ParseError
-from scrapers.hf_daily import Client, fetch_api_listing, parse_page
+from scrapers.hf_daily import fetch_api_listing, parse_page
 from scrapers.hf_items import parse_item, parse_items
 from scrapers.models import Listing, ListingItem
+from scrapers.protocols import Client
 
 WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -9,7 +9,8 @@ What "polite" means here, and where each rule lives:
   * 429/503 ``Retry-After`` honoured host-wide; transient failures retried with exponential
     backoff and jitter, then raised as ``TransientFetchError``; permanent ones raised at once;
   * conditional GET through a pluggable validator cache (``scrapers.http_cache``);
-  * bodies streamed and capped; bearer tokens sent only to their own host and never printed.
+  * bodies streamed and capped; bearer tokens and extra headers (API keys such as Semantic
+    Scholar's ``x-api-key``) sent only to their own host and never printed.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ _HINTS = {
 }
 
 _OTHER_HOSTS = HostPolicy(min_interval=1.0, max_connections=2)
+# Headers the client sets itself: an extra header must not silently replace them.
+_RESERVED_HEADERS = frozenset(
+    {"host", "user-agent", "authorization", "if-none-match", "if-modified-since"}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +81,8 @@ class HttpSettings:
     policies: Mapping[str, HostPolicy] = field(default_factory=dict)
     default_policy: HostPolicy = _OTHER_HOSTS  # for allowed hosts without a policy of their own
     bearer_tokens: Mapping[str, str] = field(default_factory=dict, repr=False)  # host -> token
+    # host -> {header: value}; values are treated as secrets (API keys): never shown or logged.
+    extra_headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         problems = []
@@ -87,6 +94,16 @@ class HttpSettings:
             problems.append("retry, redirect and backoff settings must be >= 0")
         if stray := sorted(set(self.bearer_tokens) - self.allowed_hosts):
             problems.append(f"bearer tokens configured for hosts not allowed: {stray}")
+        if stray := sorted(set(self.extra_headers) - self.allowed_hosts):
+            problems.append(f"extra headers configured for hosts not allowed: {stray}")
+        for host, headers in self.extra_headers.items():
+            if reserved := sorted(n for n in headers if n.lower() in _RESERVED_HEADERS):
+                problems.append(
+                    f"extra headers for {host} would replace headers the client sets: {reserved}"
+                    " (use bearer_tokens for Authorization)"
+                )
+            if any(c in f"{n}{v}" for n, v in headers.items() for c in "\r\n"):
+                problems.append(f"extra headers for {host} contain a line break")
         if problems:
             raise ConfigError("invalid HttpSettings: " + "; ".join(problems))
 
@@ -112,8 +129,13 @@ def default_settings(
     semantic_scholar_url: str = "https://api.semanticscholar.org",
     contact: str = "ops@example.org",
     hf_token: str | None = None,
+    s2_api_key: str | None = None,
 ) -> HttpSettings:
-    """Each source's policy, keyed by the host of its base URL (real site or replay server)."""
+    """Each source's policy, keyed by the host of its base URL (real site or replay server).
+
+    ``hf_token`` goes as a bearer token to Hugging Face only; ``s2_api_key`` as the
+    ``x-api-key`` header to Semantic Scholar only (its documented way; a key raises the limits).
+    """
     wanted = [
         (hf_url, HostPolicy(min_interval=0.5, max_connections=4, use_ratelimit_headers=True)),
         (arxiv_url, HostPolicy(min_interval=15.0, max_connections=1)),  # robots.txt Crawl-delay
@@ -125,8 +147,15 @@ def default_settings(
         key = host_key(httpx.URL(base))
         policies[key] = policy.stricter(policies[key]) if key in policies else policy
     tokens = {host_key(httpx.URL(hf_url)): hf_token} if hf_token else {}
+    extra = (
+        {host_key(httpx.URL(semantic_scholar_url)): {"x-api-key": s2_api_key}} if s2_api_key else {}
+    )
     return HttpSettings(
-        contact=contact, allowed_hosts=frozenset(policies), policies=policies, bearer_tokens=tokens
+        contact=contact,
+        allowed_hosts=frozenset(policies),
+        policies=policies,
+        bearer_tokens=tokens,
+        extra_headers=extra,
     )
 
 
@@ -325,6 +354,7 @@ class HttpClient:
         self, target: httpx.URL, source: str, gate: HostGate, cached: CachedResponse | None
     ) -> _Hop:
         headers = cached.conditional_headers() if cached else {}
+        headers.update(self.settings.extra_headers.get(host_key(target), {}))
         if token := self.settings.bearer_tokens.get(host_key(target)):
             headers["Authorization"] = f"Bearer {token}"
         url = str(target)
@@ -432,8 +462,12 @@ class HttpClient:
             )
 
     def _redact(self, text: str) -> str:
-        for token in self.settings.bearer_tokens.values():
-            text = text.replace(token, "[token]")
+        secrets = [
+            *self.settings.bearer_tokens.values(),
+            *(v for headers in self.settings.extra_headers.values() for v in headers.values()),
+        ]
+        for secret in sorted(filter(None, secrets), key=len, reverse=True):
+            text = text.replace(secret, "[token]")
         return text
 
 

@@ -2,6 +2,16 @@
 
 Each parser takes the saved bytes and the URL (or path) they came from and returns a Listing,
 exactly as the live fetch would, so a parser can be fixed against a saved page.
+
+    hf-daily, hf-week, hf-month, hf-trending   a saved HF page (HTML) or API response (JSON)
+    hf-search, hf-paper                        HF search / one-paper API responses
+    arxiv-listing                              a saved /list/<cat>/new, /recent or /pastweek page
+    arxiv-api                                  a saved Atom response of export.arxiv.org/api/query
+
+Semantic Scholar author answers have no parser here: a profile is numbers about a person
+(h-index, counts), not a listing of papers, and its papers often lack the arXiv id a ``Paper``
+needs. ``arxiv-author`` is the API format filtered by a name the file does not carry: parse such
+a file as ``arxiv-api``.
 """
 
 from __future__ import annotations
@@ -10,7 +20,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from scrapers import hf_daily, hf_papers
+from scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
 from scrapers.models import Listing
 
 Parser = Callable[[bytes, str], Listing]
@@ -34,10 +44,12 @@ def _hf_listing(source: str) -> Parser:
         day = date_in_name(url)
         now = datetime.now(UTC)
         if content.lstrip()[:1] == b"<":
-            return hf_daily.parse_page(content, url=url, requested_date=day, fetched_at=now,
-                                       source=source)
-        return hf_daily.parse_api(content, url=url, requested_date=day, fetched_at=now,
-                                  source=source)
+            return hf_daily.parse_page(
+                content, url=url, requested_date=day, fetched_at=now, source=source
+            )
+        return hf_daily.parse_api(
+            content, url=url, requested_date=day, fetched_at=now, source=source
+        )
 
     return parse
 
@@ -48,8 +60,21 @@ def _hf_search(content: bytes, url: str) -> Listing:
 
 def _hf_paper(content: bytes, url: str) -> Listing:
     details = hf_papers.parse_paper(content, url=url)
-    return Listing(source="hf-paper", period=details.item.paper.arxiv_id, url=url,
-                   fetched_at=datetime.now(UTC), items=(details.item,))
+    return Listing(
+        source="hf-paper",
+        period=details.item.paper.arxiv_id,
+        url=url,
+        fetched_at=datetime.now(UTC),
+        items=(details.item,),
+    )
+
+
+def _arxiv_listing(content: bytes, url: str) -> Listing:
+    return arxiv_listing.parse_listing(content, url, fetched_at=datetime.now(UTC))
+
+
+def _arxiv_api(content: bytes, url: str) -> Listing:
+    return arxiv_api.parse_api_response(content, url, fetched_at=datetime.now(UTC)).listing
 
 
 PARSERS: dict[str, Parser] = {
@@ -59,7 +84,29 @@ PARSERS: dict[str, Parser] = {
     "hf-trending": _hf_listing("hf-trending"),
     "hf-search": _hf_search,
     "hf-paper": _hf_paper,
+    "arxiv-listing": _arxiv_listing,
+    "arxiv-api": _arxiv_api,
 }
+
+# The `--json` shape (documented in docs/sources.md): scripts and bug reports rely on these keys.
+LISTING_KEYS = ("source", "period", "declared_count", "notes", "papers")
+PAPER_KEYS = (
+    "id",
+    "version",
+    "title",
+    "authors",
+    "list_date",
+    "published_at",
+    "primary_category",
+    "categories",
+    "organization",
+    "github_repo",
+    "rank",
+    "upvotes",
+    "comments",
+    "stars",
+    "section",
+)
 
 
 def parse_file(source: str, content: bytes, url: str) -> Listing:
@@ -73,7 +120,7 @@ def parse_file(source: str, content: bytes, url: str) -> Listing:
 
 
 def listing_as_json(listing: Listing) -> dict[str, object]:
-    """The `--json` shape: stable keys a script (or a bug report) can rely on."""
+    """The `--json` shape: ``LISTING_KEYS``, each paper with ``PAPER_KEYS``; times ISO 8601."""
     return {
         "source": listing.source,
         "period": listing.period,

@@ -27,6 +27,8 @@ HF = "https://huggingface.co/api/daily_papers"
 HF_DAY = "https://huggingface.co/papers/date/2024-06-01"
 ARXIV_API = "http://export.arxiv.org/api/query"
 ARXIV_LIST = "https://arxiv.org/list/cs.CL/recent"
+S2 = "https://api.semanticscholar.org/graph/v1/author/2110000001"
+S2_KEY = "s2-KEYkey0987654321"
 
 
 class FakeClock:
@@ -434,6 +436,46 @@ def test_token_never_appears_in_errors_logs_or_reprs(
              repr(permanent.value), caplog.text, repr(settings), repr(client)]  # fmt: skip
     assert "[token]" in str(transient.value)  # the leak was there, and was redacted
     assert all(TOKEN not in text for text in texts)
+
+
+def test_extra_headers_go_only_to_their_host_and_never_show(
+    connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    def leaky(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.semanticscholar.org" and "fail" in request.url.path:
+            raise httpx.ConnectError(f"refused: {request.headers.get('x-api-key')}")
+        return ok()
+
+    settings = default_settings(s2_api_key=S2_KEY)
+    client, server = connect(leaky, settings=settings)
+    caplog.set_level(logging.DEBUG)
+    client.get(S2, source="semantic-scholar")
+    client.get(ARXIV_API, source="arxiv_api")
+    client.get(HF, source="hf_daily")
+    with pytest.raises(TransientFetchError) as info:
+        client.get(S2 + "/fail", source="semantic-scholar")
+    keys = [(r.url.host, r.headers.get("x-api-key")) for r in server.requests[:3]]
+    assert keys == [
+        ("api.semanticscholar.org", S2_KEY),
+        ("export.arxiv.org", None),
+        ("huggingface.co", None),
+    ]
+    assert "[token]" in str(info.value)  # the transport quoted the key; the client redacted it
+    texts = [str(info.value), repr(info.value), caplog.text, repr(settings), repr(client)]
+    assert all(S2_KEY not in text for text in texts)
+    assert "extra_headers" not in repr(settings)
+
+
+def test_extra_headers_are_validated() -> None:
+    with pytest.raises(ConfigError, match="extra headers configured for hosts not allowed"):
+        HttpSettings(extra_headers={"evil.example": {"x-api-key": S2_KEY}})
+    allowed = frozenset({"h.test"})
+    with pytest.raises(ConfigError, match=r"replace headers the client sets: \['User-Agent'\]"):
+        HttpSettings(allowed_hosts=allowed, extra_headers={"h.test": {"User-Agent": "x"}})
+    with pytest.raises(ConfigError, match="line break") as info:
+        HttpSettings(allowed_hosts=allowed, extra_headers={"h.test": {"x-key": "a\r\nX: b"}})
+    assert "X: b" not in str(info.value)
+    assert default_settings().extra_headers == {}
 
 
 # --- pacing -----------------------------------------------------------------------------------
