@@ -1,17 +1,17 @@
 """Where digests live in the Markdown archive, and its small index (``archive/README.md``).
 
-Layout (paths relative to the archive repository's root)::
+Layout (the archive directory, ``PAPERPULSE_ARCHIVE_DIR``, is itself the git repository;
+paths are relative to it)::
 
-    archive/README.md                  index: latest first, older months one line each
-    archive/2024/08/2024-08-01.md      daily digest, by list date
-    archive/2024/weeks/2024-W31.md     weekly digest, by ISO week (ISO year in both places)
+    README.md                          index: latest first, older months one line each
+    2024/08/2024-08-01.md              daily digest, by list date
+    2024/weeks/2024-W31.md             weekly digest, by ISO week (ISO year in both places)
 
 Pure: ``delivery.git_archive`` writes what these functions name.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,13 +20,12 @@ from urllib.parse import quote
 
 from digest.escaping import md_escape
 
-ARCHIVE_DIR = "archive"
-INDEX_PATH = f"{ARCHIVE_DIR}/README.md"
+INDEX_PATH = "README.md"
 _WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def daily_path(day: date) -> str:
-    return f"{ARCHIVE_DIR}/{day:%Y}/{day:%m}/{day.isoformat()}.md"
+    return f"{day:%Y}/{day:%m}/{day.isoformat()}.md"
 
 
 def week_key(day: date) -> str:
@@ -49,7 +48,7 @@ def week_start(key: str) -> date:
 def weekly_path(week: str | date) -> str:
     """Path of a weekly digest, from its key (``2024-W31``) or any day in that week."""
     key = week_key(week) if isinstance(week, date) else week_key(week_start(week))
-    return f"{ARCHIVE_DIR}/{key[:4]}/weeks/{key}.md"
+    return f"{key[:4]}/weeks/{key}.md"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,7 +107,7 @@ def build_index(
         if month != month_heading:
             lines += [f"## {month}", ""] if month_heading == "" else ["", f"## {month}", ""]
             month_heading = month
-        link = quote(posixpath.relpath(entry.path, ARCHIVE_DIR), safe="/-._~")
+        link = quote(entry.path, safe="/-._~")  # README.md sits at the root beside them
         papers = "paper" if entry.n_papers == 1 else "papers"
         lines.append(
             f"- {entry.label} · [{md_escape(entry.title)}]({link}) · {entry.n_papers} {papers}"

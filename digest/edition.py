@@ -11,7 +11,7 @@ day", ranked by upvotes) so nothing the reader expects from HF goes missing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from digest.diff import (
@@ -232,3 +232,14 @@ def weekend_note(day: date) -> str:
     if day.weekday() >= 5:
         return f"No Daily Papers were listed for {when}: Hugging Face publishes none on weekends."
     return f"No Daily Papers were listed for {when}."
+
+
+def cap_sections(digest: Digest, cap: int | None) -> Digest:
+    """At most ``cap`` items per section; the rest counted as "more in the archive"."""
+    if cap is None:
+        return digest
+    sections = tuple(
+        replace(s, items=s.items[:cap], more=s.more + max(0, len(s.items) - cap))
+        for s in digest.sections
+    )
+    return replace(digest, sections=sections)

@@ -28,6 +28,7 @@ class Settings:
     hf_via: str = "api"  # "api" (default) or "html"
     contact: str = DEFAULT_CONTACT
     hf_token: str | None = field(default=None, repr=False)  # never printed
+    s2_api_key: str | None = field(default=None, repr=False)  # never printed
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,6 +51,7 @@ class Settings:
             hf_via=hf_via,
             contact=get("PAPERPULSE_CONTACT", DEFAULT_CONTACT),
             hf_token=env.get("HF_TOKEN") or None,
+            s2_api_key=env.get("PAPERPULSE_S2_API_KEY") or None,
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),

@@ -28,13 +28,13 @@ def weekly(key: str, n: int = 40) -> ArchiveEntry:
 
 
 def test_paths() -> None:
-    assert INDEX_PATH == "archive/README.md"
-    assert daily_path(date(2024, 8, 1)) == "archive/2024/08/2024-08-01.md"
-    assert weekly_path("2024-W31") == "archive/2024/weeks/2024-W31.md"
-    assert weekly_path(date(2024, 8, 1)) == "archive/2024/weeks/2024-W31.md"
+    assert INDEX_PATH == "README.md"
+    assert daily_path(date(2024, 8, 1)) == "2024/08/2024-08-01.md"
+    assert weekly_path("2024-W31") == "2024/weeks/2024-W31.md"
+    assert weekly_path(date(2024, 8, 1)) == "2024/weeks/2024-W31.md"
     # The ISO year, not the calendar year, names a week that straddles New Year.
     assert week_key(date(2024, 12, 30)) == "2025-W01"
-    assert weekly_path(date(2024, 12, 30)) == "archive/2025/weeks/2025-W01.md"
+    assert weekly_path(date(2024, 12, 30)) == "2025/weeks/2025-W01.md"
     assert week_start("2025-W01") == date(2024, 12, 30)
     with pytest.raises(ValueError, match="2024-W31"):
         week_start("2024-31")

@@ -1,0 +1,174 @@
+"""Fetch one job's listing and store it as one run of the ledger (plain functions).
+
+``collect`` is what one Prefect task runs: start a run, fetch, check completeness against the
+previous run, save papers and sightings in one transaction, close the run. Any failure closes
+the run as "failed" with the reason, then propagates (Prefect retries transient ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+
+from flows.config import Config
+from flows.jobs import Job
+from flows.settings import Settings
+from scrapers import arxiv_source, authors, hf_daily, hf_papers
+from scrapers.completeness import check_against_previous
+from scrapers.errors import PaperpulseError
+from scrapers.http import HttpClient, default_settings
+from scrapers.models import Listing
+from scrapers.semantic_scholar import AuthorProfile
+from storage.db import create_engine
+from storage.migrate import upgrade
+from storage.repository import Repository
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceOutcome:
+    """What one job did: a line of the run summary and of the digest's health header."""
+
+    source: str
+    period: str
+    status: str  # "complete" | "empty" | "failed"
+    run_id: int | None = None
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    declared: int | None = None
+    error: str | None = None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def repository(database_url: str) -> Repository:
+    """One engine (and one migration check) per database per process, shared by all steps."""
+    engine = create_engine(database_url)
+    upgrade(engine)
+    return Repository(engine)
+
+
+@cache
+def http_client(settings: Settings) -> HttpClient:
+    """One client per process: per-host pacing must hold across concurrent tasks."""
+    return HttpClient(
+        default_settings(
+            hf_url=settings.hf_url,
+            arxiv_url=settings.arxiv_url,
+            arxiv_api_url=settings.arxiv_api_url,
+            semantic_scholar_url=settings.semantic_scholar_url,
+            contact=settings.contact,
+            hf_token=settings.hf_token,
+            s2_api_key=settings.s2_api_key,
+        )
+    )
+
+
+def fetch(settings: Settings, config: Config, job: Job, now: datetime) -> Listing | AuthorProfile:
+    """One job's network work; returns the parsed listing (or an author profile)."""
+    client = http_client(settings)
+    if job.source == "hf-daily":
+        return hf_daily.fetch_daily(
+            client,
+            base_url=settings.hf_url,
+            list_date=date.fromisoformat(job.period),
+            via=settings.hf_via,
+            now=now,
+        )
+    if job.source == "hf-week":
+        return hf_papers.fetch_period(
+            client,
+            base_url=settings.hf_url,
+            kind="week",
+            key=job.period,
+            via=settings.hf_via,
+            now=now,
+        )
+    if job.source == "hf-trending":
+        return hf_papers.fetch_trending(client, base_url=settings.hf_url, now=now)
+    if job.source == "hf-search":
+        return hf_papers.search(client, base_url=settings.hf_url, query=job.target, now=now)
+    if job.source == "arxiv-listing":
+        return arxiv_source.fetch_category_new(
+            client, base_url=settings.arxiv_url, category=job.target, now=now
+        )
+    if job.source == "arxiv-author":
+        return authors.fetch_author_papers(
+            client, api_base_url=settings.arxiv_api_url, name=job.target, since=None, now=now
+        )
+    if job.source == "s2-profile":
+        author_id = next(
+            (a.semantic_scholar_id for a in config.authors if a.name == job.target), None
+        )
+        return authors.fetch_author_profile(
+            client,
+            s2_base_url=settings.semantic_scholar_url,
+            name=job.target,
+            author_id=author_id,
+            now=now,
+        )
+    raise ValueError(f"no fetcher for source {job.source!r}")
+
+
+def job_url(settings: Settings, job: Job) -> str:
+    """Where a job reads from, for the run ledger (the fetch may page beyond it)."""
+    if job.source == "hf-daily":
+        return hf_daily.api_url(settings.hf_url, date=job.period)
+    if job.source in ("arxiv-listing",):
+        return f"{settings.arxiv_url.rstrip('/')}/list/{job.target}/new"
+    return f"{job.source}:{job.target or job.period}"
+
+
+def collect(
+    settings: Settings, config: Config, job: Job, now: datetime | None = None
+) -> SourceOutcome:
+    """Fetch and store one job as one run; raises (after recording) when it fails."""
+    repo = repository(settings.database_url)
+    started = now or now_utc()
+    run_id = repo.start_run(job.source, job.period, job_url(settings, job), started)
+    try:
+        result = fetch(settings, config, job, started)
+        if isinstance(result, AuthorProfile):
+            repo.save_author_profile(run_id, job.target, result, observed_at=started)
+            repo.finish_run(run_id, status="complete", fetched=1, finished_at=now_utc())
+            return SourceOutcome(
+                source=job.source, period=job.period, status="complete", run_id=run_id, fetched=1
+            )
+        previous = repo.latest_complete_run(job.source, job.period)
+        check_against_previous(result, previous.fetched if previous else None)
+        saved = repo.save_listing(run_id, result, observed_at=result.fetched_at)
+    except BaseException as exc:
+        message = str(exc) if isinstance(exc, PaperpulseError) else f"{type(exc).__name__}: {exc}"
+        repo.finish_run(run_id, status="failed", error=message, finished_at=now_utc())
+        raise
+    status = "complete" if result.items else "empty"
+    repo.finish_run(
+        run_id,
+        status=status,
+        fetched=saved.fetched,
+        new=saved.new,
+        updated=saved.updated,
+        declared=result.declared_count,
+        finished_at=now_utc(),
+    )
+    return SourceOutcome(
+        source=job.source,
+        period=job.period,
+        status=status,
+        run_id=run_id,
+        fetched=saved.fetched,
+        new=saved.new,
+        updated=saved.updated,
+        declared=result.declared_count,
+    )
+
+
+def failed_outcome(job: Job, error: BaseException) -> SourceOutcome:
+    message = (
+        str(error) if isinstance(error, PaperpulseError) else f"{type(error).__name__}: {error}"
+    )
+    return SourceOutcome(source=job.source, period=job.period, status="failed", error=message)
