@@ -50,6 +50,8 @@ def _new_schema(admin: Engine) -> str:
 
 def _drop_schema(admin: Engine, schema: str) -> None:
     with admin.begin() as conn:
+        # A test that failed with a connection still open must not hang the teardown.
+        conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 

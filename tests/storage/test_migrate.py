@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -67,3 +69,26 @@ def test_indexes_for_the_daily_queries_exist(engine: Engine) -> None:
     )
     assert ("digest_key", "channel", "recipient") in indexed("deliveries")
     assert ("recipient", "edition", "sent_at") in indexed("sent_ledger")
+
+
+def test_processes_starting_at_once_migrate_once(blank_url: str) -> None:
+    """Every app start calls upgrade(); simultaneous starts must not trip over each other."""
+    starters = 3
+    barrier = threading.Barrier(starters)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            barrier.wait(timeout=10)
+            upgrade(blank_url)  # each with its own engine, as separate processes would
+        except BaseException as exc:  # re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    assert current_revision(blank_url) == head_revision()
