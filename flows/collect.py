@@ -31,7 +31,7 @@ class SourceOutcome:
 
     source: str
     period: str
-    status: str  # "complete" | "empty" | "failed"
+    status: str  # "complete" | "empty" | "failed" | "skipped" (another run had it)
     run_id: int | None = None
     fetched: int = 0
     new: int = 0
@@ -126,10 +126,21 @@ def job_url(settings: Settings, job: Job) -> str:
 def collect(
     settings: Settings, config: Config, job: Job, now: datetime | None = None
 ) -> SourceOutcome:
-    """Fetch and store one job as one run; raises (after recording) when it fails."""
+    """Fetch and store one job as one run; raises (after recording) when it fails.
+
+    If another process is fetching the same listing right now, returns a "skipped" outcome
+    instead of fetching it twice.
+    """
     repo = repository(settings.database_url)
     started = now or now_utc()
-    run_id = repo.start_run(job.source, job.period, job_url(settings, job), started)
+    run_id = repo.start_exclusive_run(job.source, job.period, job_url(settings, job), started)
+    if run_id is None:
+        return SourceOutcome(
+            source=job.source,
+            period=job.period,
+            status="skipped",
+            error="another run is fetching this listing right now",
+        )
     try:
         result = fetch(settings, config, job, started)
         if isinstance(result, AuthorProfile):
@@ -140,25 +151,16 @@ def collect(
             )
         previous = repo.latest_complete_run(job.source, job.period)
         check_against_previous(result, previous.fetched if previous else None)
-        saved = repo.save_listing(run_id, result, observed_at=result.fetched_at)
+        saved = repo.save_listing(
+            run_id, result, observed_at=result.fetched_at, finished_at=now_utc()
+        )
     except BaseException as exc:
-        message = str(exc) if isinstance(exc, PaperpulseError) else f"{type(exc).__name__}: {exc}"
-        repo.finish_run(run_id, status="failed", error=message, finished_at=now_utc())
+        repo.finish_run(run_id, status="failed", error=describe(exc), finished_at=now_utc())
         raise
-    status = "complete" if result.items else "empty"
-    repo.finish_run(
-        run_id,
-        status=status,
-        fetched=saved.fetched,
-        new=saved.new,
-        updated=saved.updated,
-        declared=result.declared_count,
-        finished_at=now_utc(),
-    )
     return SourceOutcome(
         source=job.source,
         period=job.period,
-        status=status,
+        status="complete" if saved.fetched else "empty",
         run_id=run_id,
         fetched=saved.fetched,
         new=saved.new,
@@ -167,8 +169,12 @@ def collect(
     )
 
 
+def describe(error: BaseException) -> str:
+    """One line for the ledger and the user: our errors say it all; others get their type."""
+    return str(error) if isinstance(error, PaperpulseError) else f"{type(error).__name__}: {error}"
+
+
 def failed_outcome(job: Job, error: BaseException) -> SourceOutcome:
-    message = (
-        str(error) if isinstance(error, PaperpulseError) else f"{type(error).__name__}: {error}"
+    return SourceOutcome(
+        source=job.source, period=job.period, status="failed", error=describe(error)
     )
-    return SourceOutcome(source=job.source, period=job.period, status="failed", error=message)

@@ -129,7 +129,7 @@ def build(
         runs=runs,
         primary=tuple(primary),
         topics=topics,
-        hf_query_hits=_query_hits(repo, topics, as_of),
+        hf_query_hits=query_hits(repo, topics, as_of),
         sent_as_new=repo.sent_new(
             recipient, period.edition, since=as_of - timedelta(days=digest_cfg.new_window_days)
         ),
@@ -167,7 +167,7 @@ def _state(fields: object | None) -> PaperState | None:
     )
 
 
-def _query_hits(
+def query_hits(
     repo: Repository, topics: Sequence[Topic], as_of: datetime
 ) -> dict[str, frozenset[str]]:
     hits: dict[str, frozenset[str]] = {}

@@ -54,11 +54,11 @@ class AuthorConfig(_Model):
 
 
 class DigestConfig(_Model):
-    top_trending: int = Field(5, ge=1, le=100)  # per topic section
-    top_new: int = Field(5, ge=0, le=100)
-    rising_threshold: int = Field(10, ge=1)  # upvotes gained in the window
-    new_window_days: int = Field(30, ge=1, le=3650)  # never "new" twice within this
-    other_notable: int = Field(5, ge=0, le=100)  # strongly trending papers in no topic
+    top_trending: Annotated[int, Field(ge=1, le=100)] = 5  # per topic section
+    top_new: Annotated[int, Field(ge=0, le=100)] = 5
+    rising_threshold: Annotated[int, Field(ge=1)] = 10  # upvotes gained in the window
+    new_window_days: Annotated[int, Field(ge=1, le=3650)] = 30  # never "new" twice within this
+    other_notable: Annotated[int, Field(ge=0, le=100)] = 5  # strongly trending papers in no topic
 
 
 class RecipientConfig(_Model):
@@ -68,11 +68,13 @@ class RecipientConfig(_Model):
 
 
 class EmailConfig(_Model):
-    sender: Term = Field("paperpulse@localhost", alias="from")
+    sender: Annotated[str, Field(min_length=1, max_length=200, alias="from")] = (
+        "paperpulse@localhost"
+    )
     list_id: Term = "paperpulse.localhost"
     unsubscribe: Term = "mailto:unsubscribe@localhost?subject=unsubscribe"
     recipients: tuple[RecipientConfig, ...] = ()
-    max_bytes: int = Field(100_000, ge=20_000)
+    max_bytes: Annotated[int, Field(ge=20_000)] = 100_000
 
 
 class ArchiveConfig(_Model):
@@ -87,7 +89,7 @@ class ScheduleConfig(_Model):
     # HF lists a day's papers through the (US) morning; arXiv announces at 20:00 US Eastern.
     cron: Term = "0 6 * * *"
     timezone: Term = "UTC"
-    heal_days: int = Field(14, ge=0, le=365)
+    heal_days: Annotated[int, Field(ge=0, le=365)] = 14
 
     @field_validator("timezone")
     @classmethod

@@ -1,99 +1,67 @@
-"""The ``daily`` Prefect flow: fetch -> store -> digest -> archive, as thin tasks over steps."""
+"""The ``daily`` flow: every enabled source for one list date -> store -> digest -> deliver."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
+from prefect import flow
 
-from digest.models import Digest, RenderedDigest
-from flows import steps
+from digest.render import render_all
+from flows.collect import repository
+from flows.compose import build, period_for
+from flows.config import load_config
+from flows.deliver import DeliveryOutcome, archive_relpath
+from flows.jobs import daily_plan
 from flows.settings import Settings
-from flows.steps import DailySummary, SourceOutcome
-from scrapers import hf_daily
-from scrapers.errors import PaperpulseError, TransientFetchError
-from scrapers.models import Listing
+from flows.tasks import RunSummary, SourcesFailed, deliver_task, publish, run_jobs, thread_pool
 
 
-class SourcesFailed(PaperpulseError):
-    """At least one source failed; the digest was still written from what succeeded."""
+def logical_date(list_date: date | None) -> date:
+    """An explicit date wins; a scheduled run digests the day before its scheduled start (UTC),
+    whose HF list is complete by then. Retried and late runs agree on the same date."""
+    if list_date is not None:
+        return list_date
+    from prefect.runtime import flow_run
 
-    def __init__(self, summary: DailySummary) -> None:
-        super().__init__("; ".join(summary.failures))
-        self.summary = summary
-
-
-def _transient_only(task: object, task_run: object, state: object) -> bool:
-    """Retry a fetch only when the failure may pass (429, 5xx, timeouts, resets)."""
-    try:
-        state.result()  # type: ignore[attr-defined]
-    except TransientFetchError:
-        return True
-    except Exception:
-        return False
-    return False
+    start = flow_run.scheduled_start_time
+    moment = start if isinstance(start, datetime) else datetime.now(UTC)
+    return (moment.astimezone(UTC) - timedelta(days=1)).date()
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=_transient_only,
-    cache_policy=NO_CACHE,
-    task_run_name="fetch-{source}-{list_date}",
-)
-def fetch_task(settings: Settings, source: str, list_date: date) -> Listing:
-    return steps.fetch_listing(settings, list_date)
-
-
-@task(cache_policy=NO_CACHE, task_run_name="begin-{source}-{list_date}")
-def begin_task(settings: Settings, source: str, list_date: date) -> int:
-    return steps.begin_run(settings, source, list_date)
-
-
-@task(cache_policy=NO_CACHE)
-def store_task(settings: Settings, run_id: int, listing: Listing) -> SourceOutcome:
-    return steps.store_listing(settings, run_id, listing)
-
-
-@task(cache_policy=NO_CACHE)
-def digest_task(settings: Settings, list_date: date, outcomes: list[SourceOutcome]) -> Digest:
-    return steps.build_daily_digest(settings, list_date, outcomes)
-
-
-@task(cache_policy=NO_CACHE)
-def archive_task(settings: Settings, digest: Digest, rendered: RenderedDigest) -> str:
-    return str(steps.write_archive(settings, digest, rendered))
-
-
-def collect_source(settings: Settings, source: str, list_date: date) -> SourceOutcome:
-    """Fetch and store one source; a failure is recorded in the run ledger, not raised."""
-    run_id = begin_task(settings, source, list_date)
-    try:
-        listing = fetch_task(settings, source, list_date)
-        return store_task(settings, run_id, listing)
-    except PaperpulseError as exc:
-        get_run_logger().error("%s failed for %s: %s", source, list_date, exc)
-        return steps.fail_run(settings, run_id, source, list_date.isoformat(), exc)
-
-
-@flow(name="daily", log_prints=True)
-def daily(list_date: date | None = None) -> DailySummary:
-    """Fetch one list date from every source, store it, and write that day's digest.
-
-    Ends Failed (raising ``SourcesFailed``) when any source failed, after writing the digest
-    from the sources that worked, so one broken source never costs the others their day.
-    """
-    settings = Settings.from_env()
-    day = list_date or datetime.now(UTC).date()
-    outcomes = [collect_source(settings, hf_daily.SOURCE, day)]
-    archive = None
-    if any(o.status != "failed" for o in outcomes):
-        digest = digest_task(settings, day, outcomes)
-        archive = archive_task(settings, digest, steps.render_digest(digest))
-    summary = DailySummary(list_date=day, outcomes=tuple(outcomes), archive=archive)
+@flow(name="daily", task_runner=thread_pool(), log_prints=True)
+def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
+    """Fetch every enabled source for one list date (healing missed dates, refreshing recent
+    ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
+    settings, config = Settings.from_env(), load_config()
+    day = logical_date(list_date)
+    repo = repository(settings.database_url)
+    done = repo.complete_periods(
+        "hf-daily", (day - timedelta(days=60)).isoformat(), day.isoformat()
+    )
+    jobs = daily_plan(config, day, hf_daily_done=done)
+    outcomes = run_jobs(settings, config, jobs)
+    days = sorted(
+        {
+            date.fromisoformat(j.period)
+            for j, o in zip(jobs, outcomes, strict=True)
+            if j.source == "hf-daily"
+            and j.reason in ("scheduled", "heal")
+            and o.status in ("complete", "empty")
+        }
+    )
+    periods = [period_for("daily", d) for d in days]
+    if day.weekday() == 6 and day in days:
+        periods.append(period_for("weekly", day))
+    deliveries: list[DeliveryOutcome] = []
+    for period in periods:
+        deliveries += deliver_task(settings, config, period, email)
+    main = period_for("daily", day)
+    archive = str(settings.archive_dir / archive_relpath(main)) if day in days else None
+    summary = RunSummary(
+        list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive
+    )
+    markdown = render_all(build(settings, config, main).digest).markdown if archive else None
+    publish(summary, markdown, main.key)
     if summary.failures:
         raise SourcesFailed(summary)
     return summary

@@ -43,14 +43,18 @@ def date_range(start: date, end: date) -> list[date]:
 def hf_daily_jobs(
     day: date, *, done: Collection[str], heal_days: int, refresh_days: int
 ) -> list[Job]:
-    """The list date itself, missed dates (heal) and recent complete ones (refresh)."""
+    """The list date itself, then missed dates since the last complete one (heal, at most
+    ``heal_days`` back) and the last ``refresh_days`` complete dates again (refresh)."""
     jobs = [Job(source="hf-daily", period=day.isoformat())]
+    earlier = [d for d in done if d < day.isoformat()]
+    last_done = max(earlier) if earlier else None
     for back in range(1, max(heal_days, refresh_days) + 1):
         past = (day - timedelta(days=back)).isoformat()
-        if past not in done and back <= heal_days:
+        if past in done:
+            if back <= refresh_days:
+                jobs.append(Job(source="hf-daily", period=past, reason="refresh"))
+        elif last_done is not None and past > last_done and back <= heal_days:
             jobs.append(Job(source="hf-daily", period=past, reason="heal"))
-        elif past in done and back <= refresh_days:
-            jobs.append(Job(source="hf-daily", period=past, reason="refresh"))
     return jobs
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date
+from typing import Any, cast
+
 from digest.models import RunRecord, Sighting
 from scrapers.models import Author, Paper
+from scrapers.semantic_scholar import AuthorPaper, AuthorProfile
 from storage.records import DeliveryRecord
 from storage.schema import DeliveryRow, PaperRow, RunRow, SightingRow
 
@@ -72,4 +77,38 @@ def to_delivery(row: DeliveryRow) -> DeliveryRecord:
         sent_at=row.sent_at,
         message_id=row.message_id,
         error=row.error,
+    )
+
+
+def profile_to_json(profile: AuthorProfile) -> dict[str, object]:
+    data = asdict(profile)
+    for paper in data["recent_papers"]:
+        published = paper["publication_date"]
+        paper["publication_date"] = published.isoformat() if published else None
+    return data
+
+
+def profile_from_json(data: dict[str, object]) -> AuthorProfile:
+    raw_papers = cast(list[dict[str, Any]], data.get("recent_papers") or [])
+    papers = tuple(
+        AuthorPaper(
+            paper_id=str(p["paper_id"]),
+            title=str(p["title"]),
+            arxiv_id=p.get("arxiv_id"),
+            publication_date=date.fromisoformat(p["publication_date"])
+            if p.get("publication_date")
+            else None,
+            year=p.get("year"),
+            citation_count=p.get("citation_count"),
+        )
+        for p in raw_papers
+    )
+    return AuthorProfile(
+        author_id=str(data["author_id"]),
+        name=str(data["name"]),
+        h_index=data.get("h_index"),  # type: ignore[arg-type]
+        paper_count=data.get("paper_count"),  # type: ignore[arg-type]
+        citation_count=data.get("citation_count"),  # type: ignore[arg-type]
+        affiliations=tuple(data.get("affiliations") or ()),  # type: ignore[arg-type]
+        recent_papers=papers,
     )

@@ -110,6 +110,18 @@ def paper_params(paper: Paper, observed_at: datetime, *, changed: bool) -> dict[
     }
 
 
+def revision_params(arxiv_id: str, before: TrackedFields, changed_at: datetime) -> dict[str, Any]:
+    """A revision row: the tracked fields as they were before the change at ``changed_at``."""
+    return {
+        "arxiv_id": arxiv_id,
+        "changed_at": changed_at,
+        "title": before.title,
+        "abstract": before.abstract,
+        "github_repo": before.github_repo,
+        "version": before.version,
+    }
+
+
 def sighting_params(
     run_id: int, listing: Listing, item: ListingItem, observed_at: datetime
 ) -> dict[str, Any]:

@@ -20,22 +20,33 @@ from sqlalchemy.orm import Session
 
 from digest.models import RunRecord, Sighting
 from scrapers.errors import StorageError
+from scrapers.merge import merge_papers
 from scrapers.models import Listing, Paper
+from scrapers.semantic_scholar import AuthorProfile
 from storage import bulk
 from storage.bylines import load_authors, save_bylines
-from storage.convert import to_delivery, to_paper, to_run_record, to_sighting
+from storage.convert import (
+    profile_from_json,
+    profile_to_json,
+    to_delivery,
+    to_paper,
+    to_run_record,
+    to_sighting,
+)
 from storage.db import storage_error, write_engine
 from storage.merge import (
     TrackedFields,
     first_per_paper,
     is_tracked_change,
     paper_params,
+    revision_params,
     sighting_params,
     upsert_papers,
 )
 from storage.records import DeliveryRecord, SaveResult
 from storage.schema import (
     RUN_STATUSES,
+    AuthorProfileRow,
     Base,
     DeliveryRow,
     PaperRow,
@@ -48,12 +59,15 @@ FINISHED_RUN_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
 DONE_RUN_STATUSES = ("complete", "empty")  # a period that needs no more fetching
 # Any constant works; it only has to be the same in every paperpulse process.
 _PG_SAVE_LOCK = 0x70705F73  # "pp_s"
+_PG_RUN_LOCK = 0x70705F72  # "pp_r"
 
 _papers = Base.metadata.tables["papers"]
 _runs = Base.metadata.tables["runs"]
 _sightings = Base.metadata.tables["sightings"]
 _deliveries = Base.metadata.tables["deliveries"]
 _sent_ledger = Base.metadata.tables["sent_ledger"]
+_revisions = Base.metadata.tables["paper_revisions"]
+_profiles = Base.metadata.tables["author_profiles"]
 
 
 class Repository:
@@ -88,6 +102,58 @@ class Repository:
         with self._write(f"starting a {source} run for {period}") as conn:
             run_id: int = conn.execute(
                 sa.insert(_runs).values(values).returning(_runs.c.id)
+            ).scalar_one()
+        return run_id
+
+    def start_exclusive_run(
+        self,
+        source: str,
+        period: str,
+        url: str | None,
+        started_at: datetime,
+        *,
+        stale_after: timedelta = timedelta(minutes=30),
+    ) -> int | None:
+        """Like ``start_run``, unless another run of this listing is in flight: then None.
+
+        The check and the insert happen under one lock (PostgreSQL advisory lock, SQLite's
+        write lock), so two processes fetching the same date at once never both proceed. A
+        "running" run older than ``stale_after`` belonged to a killed process: it is closed as
+        failed ("interrupted") and no longer blocks.
+        """
+        started_at = _aware(started_at, "started_at")
+        with self._write(f"starting a {source} run for {period}") as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:a, hashtext(:b))"),
+                    {"a": _PG_RUN_LOCK, "b": f"{source}\x1f{period}"},
+                )
+            running = _runs.c.status == "running"
+            same = and_(_runs.c.source == source, _runs.c.period == period, running)
+            conn.execute(
+                sa.update(_runs)
+                .where(same, _runs.c.started_at < started_at - stale_after)
+                .values(
+                    status="failed",
+                    error="interrupted (the process running it stopped)",
+                    finished_at=started_at,
+                )
+            )
+            if conn.execute(select(func.count()).select_from(_runs).where(same)).scalar_one():
+                return None
+            run_id: int = conn.execute(
+                sa.insert(_runs)
+                .values(
+                    source=source,
+                    period=period,
+                    url=url,
+                    status="running",
+                    started_at=started_at,
+                    fetched=0,
+                    new=0,
+                    updated=0,
+                )
+                .returning(_runs.c.id)
             ).scalar_one()
         return run_id
 
@@ -163,12 +229,22 @@ class Repository:
 
     # -------------------------------------------------------------- listings
 
-    def save_listing(self, run_id: int, listing: Listing, observed_at: datetime) -> SaveResult:
+    def save_listing(
+        self,
+        run_id: int,
+        listing: Listing,
+        observed_at: datetime,
+        *,
+        finished_at: datetime | None = None,
+    ) -> SaveResult:
         """Merge the listing's papers and append one sighting per paper, all or nothing.
 
         Papers merge by the rule in :mod:`storage.merge`; re-saving the same run adds no
         sightings. Saves are serialized (SQLite's write lock, a PostgreSQL advisory lock) for
         the few milliseconds they take, so new/updated counts stay exact when runs overlap.
+        With ``finished_at`` the run is closed ("complete", or "empty" for an empty listing) in
+        the same transaction: a process killed at any point leaves either a finished run with
+        its sightings or an unfinished one without any.
         """
         observed_at = _aware(observed_at, "observed_at")
         items = first_per_paper(listing.items)
@@ -181,9 +257,18 @@ class Repository:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SAVE_LOCK})
             self._check_run(conn, run_id, listing, action)
             if not items:
-                return SaveResult(fetched=0, new=0, updated=0)
-            papers = sorted((item.paper for item in items), key=lambda p: p.arxiv_id)
-            stored = _tracked_fields(conn, [p.arxiv_id for p in papers])
+                result = SaveResult(fetched=0, new=0, updated=0)
+                _close_run(conn, run_id, result, listing, finished_at)
+                return result
+            incoming = sorted((item.paper for item in items), key=lambda p: p.arxiv_id)
+            ids = [p.arxiv_id for p in incoming]
+            stored = _tracked_fields(conn, ids)
+            # One paper, many sources: each field's owner wins (scrapers.merge precedence).
+            with Session(bind=conn) as session:
+                known = _load_papers(session, [i for i in ids if i in stored])
+            papers = [
+                merge_papers(known.get(p.arxiv_id), p, source=listing.source) for p in incoming
+            ]
             new_ids = tuple(p.arxiv_id for p in papers if p.arxiv_id not in stored)
             updated_ids = tuple(
                 p.arxiv_id
@@ -191,6 +276,11 @@ class Repository:
                 if p.arxiv_id in stored and is_tracked_change(stored[p.arxiv_id], p)
             )
             changed = set(updated_ids)
+            if updated_ids:
+                conn.execute(
+                    bulk.insert(conn.dialect, _revisions),
+                    [revision_params(i, stored[i], observed_at) for i in updated_ids],
+                )
             conn.execute(
                 upsert_papers(bulk.insert(conn.dialect, _papers), _papers),
                 [paper_params(p, observed_at, changed=p.arxiv_id in changed) for p in papers],
@@ -202,13 +292,15 @@ class Repository:
                 ),
                 [sighting_params(run_id, listing, item, observed_at) for item in items],
             )
-        return SaveResult(
-            fetched=len(items),
-            new=len(new_ids),
-            updated=len(updated_ids),
-            new_ids=new_ids,
-            updated_ids=updated_ids,
-        )
+            result = SaveResult(
+                fetched=len(items),
+                new=len(new_ids),
+                updated=len(updated_ids),
+                new_ids=new_ids,
+                updated_ids=updated_ids,
+            )
+            _close_run(conn, run_id, result, listing, finished_at)
+        return result
 
     def papers(self, ids: Iterable[str]) -> dict[str, Paper]:
         """The stored papers among ``ids`` (unknown ids are left out), in the order asked."""
@@ -271,6 +363,98 @@ class Repository:
             sightings = [to_sighting(row) for row in session.scalars(query)]
             papers = _load_papers(session, [s.arxiv_id for s in sightings])
         return [(papers[s.arxiv_id], s) for s in sightings]
+
+    def runs_between(self, start: datetime, end: datetime) -> list[RunRecord]:
+        """Runs started in ``[start, end]``, oldest first (what a digest window covers)."""
+        query = (
+            select(RunRow)
+            .where(
+                RunRow.started_at >= _aware(start, "start"), RunRow.started_at <= _aware(end, "end")
+            )
+            .order_by(RunRow.id)
+        )
+        with self._read("reading the runs of a window") as session:
+            return [to_run_record(row) for row in session.scalars(query)]
+
+    def ids_in_runs(self, run_ids: Iterable[int]) -> set[str]:
+        """Every paper some of these runs saw."""
+        ids: set[str] = set()
+        with self._read("reading the papers of runs") as session:
+            for chunk in bulk.chunks(sorted(set(run_ids))):
+                query = select(SightingRow.arxiv_id).where(SightingRow.run_id.in_(chunk))
+                ids.update(session.scalars(query))
+        return ids
+
+    def first_seen(self, ids: Iterable[str]) -> dict[str, datetime]:
+        """When paperpulse first saw each paper (any source)."""
+        seen: dict[str, datetime] = {}
+        with self._read("reading first sightings") as session:
+            for chunk in bulk.chunks(sorted(set(ids))):
+                query = select(PaperRow.arxiv_id, PaperRow.first_seen_at).where(
+                    PaperRow.arxiv_id.in_(chunk)
+                )
+                seen.update({arxiv_id: at for arxiv_id, at in session.execute(query)})
+        return seen
+
+    def tracked_before(self, ids: Iterable[str], at: datetime) -> dict[str, TrackedFields]:
+        """Each paper's title, abstract, repository and version as they were at ``at``.
+
+        The first revision recorded after ``at`` holds the values from before that change;
+        a paper unchanged since ``at`` is as stored now.
+        """
+        at = _aware(at, "at")
+        wanted = sorted(set(ids))
+        with self._write("reading paper revisions") as conn:
+            state = _tracked_fields(conn, wanted)
+            for chunk in bulk.chunks(wanted):
+                query = (
+                    select(_revisions)
+                    .where(_revisions.c.arxiv_id.in_(chunk), _revisions.c.changed_at > at)
+                    .order_by(_revisions.c.arxiv_id, _revisions.c.changed_at.desc())
+                )
+                # Walking back from the newest change, the last one written is the earliest.
+                for row in conn.execute(query):
+                    state[row.arxiv_id] = TrackedFields(
+                        title=row.title,
+                        abstract=row.abstract,
+                        github_repo=row.github_repo,
+                        version=row.version,
+                    )
+        return state
+
+    def save_author_profile(
+        self, run_id: int | None, name: str, profile: AuthorProfile, observed_at: datetime
+    ) -> None:
+        row = {
+            "run_id": run_id,
+            "name": name,
+            "observed_at": _aware(observed_at, "observed_at"),
+            "author_id": profile.author_id,
+            "h_index": profile.h_index,
+            "paper_count": profile.paper_count,
+            "citation_count": profile.citation_count,
+            "profile": profile_to_json(profile),
+        }
+        with self._write(f"saving the profile of {name}") as conn:
+            conn.execute(sa.insert(_profiles), [row])
+
+    def author_profiles(
+        self, name: str, *, until: datetime, limit: int = 2
+    ) -> list[tuple[datetime, AuthorProfile]]:
+        """The newest profile snapshots of a followed author up to ``until``, newest first."""
+        query = (
+            select(AuthorProfileRow)
+            .where(
+                AuthorProfileRow.name == name,
+                AuthorProfileRow.observed_at <= _aware(until, "until"),
+            )
+            .order_by(AuthorProfileRow.observed_at.desc(), AuthorProfileRow.id.desc())
+            .limit(limit)
+        )
+        with self._read(f"reading the profiles of {name}") as session:
+            return [
+                (row.observed_at, profile_from_json(row.profile)) for row in session.scalars(query)
+            ]
 
     # ------------------------------------------------------------ deliveries
 
@@ -439,6 +623,25 @@ class Repository:
             raise ValueError(
                 f"run {run_id} is {run.source} {run.period}, not {listing.source} {listing.period}"
             )
+
+
+def _close_run(
+    conn: Connection, run_id: int, result: SaveResult, listing: Listing, at: datetime | None
+) -> None:
+    if at is None:
+        return
+    conn.execute(
+        sa.update(_runs)
+        .where(_runs.c.id == run_id)
+        .values(
+            status="complete" if result.fetched else "empty",
+            fetched=result.fetched,
+            new=result.new,
+            updated=result.updated,
+            declared=listing.declared_count,
+            finished_at=_aware(at, "finished_at"),
+        )
+    )
 
 
 def _aware(value: datetime, name: str) -> datetime:

@@ -150,6 +150,7 @@ class RunRow(Base):
 
     __table_args__ = (
         Index("ix_runs_source_period_status", "source", "period", "status"),
+        Index("ix_runs_started_at", "started_at"),
         CheckConstraint("status IN ('running', 'complete', 'empty', 'failed')", name="status"),
     )
 
@@ -211,3 +212,41 @@ class SentLedgerRow(Base):
     __table_args__ = (
         Index("ix_sent_ledger_recipient_edition_sent_at", "recipient", "edition", "sent_at"),
     )
+
+
+class PaperRevisionRow(Base):
+    """Append-only: a paper's tracked fields as they were *before* a change at ``changed_at``.
+
+    Lets a digest compare a paper with how it looked when the reader last saw it ("title
+    revised", "code released") without keeping a full copy per sighting.
+    """
+
+    __tablename__ = "paper_revisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(ForeignKey("papers.arxiv_id", ondelete="CASCADE"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    github_repo: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_paper_revisions_arxiv_id_changed_at", "arxiv_id", "changed_at"),)
+
+
+class AuthorProfileRow(Base):
+    """A followed author's profile (h-index, counts, recent papers) as one run saw it."""
+
+    __tablename__ = "author_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    name: Mapped[str] = mapped_column(String(512))  # the followed name, as configured
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author_id: Mapped[str] = mapped_column(String(64))  # Semantic Scholar's id
+    h_index: Mapped[int | None] = mapped_column(Integer)
+    paper_count: Mapped[int | None] = mapped_column(Integer)
+    citation_count: Mapped[int | None] = mapped_column(Integer)
+    profile: Mapped[dict[str, object]] = mapped_column(JSON)  # the whole snapshot
+
+    __table_args__ = (Index("ix_author_profiles_name_observed_at", "name", "observed_at"),)

@@ -71,12 +71,13 @@ def test_weekend_is_explained_and_succeeds(prefect: None, workspace: Path, share
 def test_a_failing_source_fails_the_run_and_writes_nothing(
     prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.daily import SourcesFailed, daily
+    from flows.daily import daily
+    from flows.tasks import SourcesFailed
 
     faults = Faults(fail_dates={"2024-08-01": 404})
     with ReplayServer(shared_data / "hf_api_daily", faults=faults) as server:
         monkeypatch.setenv("PAPERPULSE_HF_URL", server.url)
-        with pytest.raises(SourcesFailed, match="hf-daily failed: .*404"):
+        with pytest.raises(SourcesFailed, match=r"hf-daily 2024-08-01 failed: .*404"):
             daily(list_date=DAY)
     db = workspace / "db.sqlite"
     assert count(db, "select count(*) from papers") == 0
