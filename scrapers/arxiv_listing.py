@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from urllib.parse import urlencode
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
+from scrapers.dom import parse_html
 from scrapers.errors import LayoutChanged, ParseError
 from scrapers.models import Author, Listing, ListingItem, Paper, split_arxiv_id
 
@@ -133,8 +134,7 @@ def parse_listing(html: str | bytes, url: str, *, fetched_at: datetime) -> Listi
 
 def parse_listing_page(html: str | bytes, url: str, *, fetched_at: datetime) -> ListingPage:
     """Parse one listing page; raise ``LayoutChanged`` when it holds other counts than declared."""
-    text = html.decode("utf-8", errors="replace") if isinstance(html, bytes) else html
-    tree = LexborHTMLParser(text)
+    tree = parse_html(html)
     scope = tree.css_first("#dlpage") or tree.root
     if scope is None:
         raise LayoutChanged(f"empty document; {_HINT}", source=SOURCE, url=url)
