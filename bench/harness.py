@@ -108,13 +108,15 @@ class Machine:
     memory: str
     os: str
     python: str
+    load: str  # 1-minute load average before measuring: how busy the machine already was
     libraries: tuple[tuple[str, str], ...] = field(default=())
 
     def describe(self) -> str:
         libs = ", ".join(f"{name} {version}" for name, version in self.libraries)
         return (
             f"{self.cpu}, {self.usable_cpus} of {self.logical_cpus} logical CPUs usable, "
-            f"{self.memory} RAM; {self.os}; Python {self.python}" + (f"; {libs}" if libs else "")
+            f"{self.memory} RAM; {self.os}; Python {self.python}; load before: {self.load}"
+            + (f"; {libs}" if libs else "")
         )
 
 
@@ -252,6 +254,7 @@ def machine(libraries: Iterable[str] = ()) -> Machine:
         memory=_memory(),
         os=platform.platform(terse=True),
         python=f"{platform.python_implementation()} {platform.python_version()}",
+        load=f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown",
         libraries=tuple((name, _version(name)) for name in libraries),
     )
 
@@ -339,12 +342,12 @@ def report(
     results: Sequence[Result],
     options: Options,
     *,
-    libraries: Iterable[str] = (),
+    host: Machine,
     goals: Iterable[str] = (),
     notes: Iterable[str] = (),
 ) -> str:
-    """Print the table (and save JSON when asked); returns the printed text."""
-    host = machine(libraries)
+    """Print the table (and save JSON when asked); returns the printed text. Take ``host``
+    with ``machine()`` before measuring, so its load average is the machine's, not ours."""
     lines = [
         f"## {benchmark}",
         "",

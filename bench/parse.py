@@ -22,6 +22,7 @@ from bench.harness import (
     Competitor,
     arguments,
     format_bytes,
+    machine,
     main_guard,
     measure,
     report,
@@ -190,12 +191,13 @@ def run(argv: Sequence[str] | None = None) -> str:
             "BeautifulSoup is not installed: pip install -e '.[bench]' (beautifulsoup4)"
         )
     cases = build_cases(shared_data(options.data), quick=options.quick)
+    host = machine(LIBRARIES)
     results = measure(cases, rounds=options.rounds)
     return report(
         "parse",
         results,
         options,
-        libraries=LIBRARIES,
+        host=host,
         goals=[GOAL],
         notes=[
             "Each call parses one page into the same values (checked before timing). Ours is "

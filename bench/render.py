@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bench.harness import Case, Competitor, arguments, format_bytes, main_guard, measure, report
+from bench.harness import (
+    Case,
+    Competitor,
+    arguments,
+    format_bytes,
+    machine,
+    main_guard,
+    measure,
+    report,
+)
 from bench.synthetic import synthetic_digest
 from digest.models import Digest
 from digest.render import render, render_all
@@ -66,12 +75,13 @@ def run(argv: Sequence[str] | None = None) -> str:
         (QUICK_TOPICS, QUICK_ITEMS_PER_TOPIC) if options.quick else (TOPICS, ITEMS_PER_TOPIC)
     )
     digest = synthetic_digest(topics, per_topic)
+    host = machine(LIBRARIES)
     results = measure(build_cases(digest, quick=options.quick), rounds=options.rounds)
     return report(
         "render",
         results,
         options,
-        libraries=LIBRARIES,
+        host=host,
         notes=[
             "Output sizes are UTF-8 bytes. The digest is built outside the timing; templates "
             "are compiled during the untimed warm-up.",

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from bench import parse as parse_bench
+from bench import parse_revisions
 from bench import render as render_bench
+from bench.harness import REPO_ROOT
 
 QUICK = ["--quick", "--rounds", "1"]
 
@@ -102,3 +104,29 @@ def test_render_benchmark_prints_each_format(capsys: pytest.CaptureFixture[str])
     names = [name for _, name in table_rows(output)]
     assert names == ["Markdown", "HTML", "text", "render_all (3 formats)"]
     assert "per item" in output and "output" in output
+
+
+def test_before_after_benchmark_times_a_revision_beside_the_working_tree(
+    tiny_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("bs4")
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout")
+
+    assert parse_revisions.main(["--rev", "HEAD", *QUICK, "--data", str(tiny_data)]) == 0
+
+    names = [name for _, name in table_rows(capsys.readouterr().out)]
+    assert names == [
+        *("ours at HEAD", "ours now", parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.PLAIN_JSON),
+    ]
+
+
+def test_before_after_benchmark_names_a_revision_git_does_not_know(
+    tiny_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout")
+    assert parse_revisions.main(["--rev", "no-such-rev", *QUICK, "--data", str(tiny_data)]) == 2
+    assert "no-such-rev" in capsys.readouterr().err
