@@ -67,7 +67,9 @@ _META_PARTS = (
     "span.primary-subject",
     "p",
 )
-_META_QUERY = ", ".join(_META_PARTS)
+_DESCRIPTOR = "span.descriptor"  # the "Title:" label inside a part
+_AUTHOR_LINKS = "div.list-authors a"
+_META_QUERY = ", ".join((*_META_PARTS, _DESCRIPTOR, _AUTHOR_LINKS))
 _SECTION_NAMES = {
     "new submissions": "new",
     "cross submissions": "cross",
@@ -307,21 +309,19 @@ def _parse_entry(
         raise _missing(url, n, 'dt a[title="Abstract"]', f"{href!r} is not an arXiv id") from exc
     meta = dd.css_first("div.meta") or dd
     parts = _meta_parts(meta)
-    title = _field(parts.get("div.list-title"))
+    title = parts.text("div.list-title")
     if not title:
         raise _missing(url, n, "dd div.list-title", f"no title for {arxiv_id}")
     authors = tuple(
-        Author(name=name)
-        for name in (_collapse(a.text()) for a in meta.css("div.list-authors a"))
-        if name
+        Author(name=name) for name in (_collapse(a.text()) for a in parts.author_links) if name
     )
-    primary = _category_code(_field(parts.get("span.primary-subject")) or "")
+    primary = _category_code(parts.text("span.primary-subject") or "")
     categories = [primary] if primary else []
-    for part in (_field(parts.get("div.list-subjects")) or "").split(";"):
+    for part in (parts.text("div.list-subjects") or "").split(";"):
         code = _category_code(part)
         if code and code not in categories:
             categories.append(code)
-    abstract_node = parts.get("p")
+    abstract_node = parts.first.get("p")
     dt_text = _collapse(dt.text()).lower()
     marker = (
         "cross" if "cross-list" in dt_text else "replacement" if "(replaced)" in dt_text else None
@@ -332,8 +332,8 @@ def _parse_entry(
         title=title,
         authors=authors,
         abstract=_collapse(abstract_node.text()) if abstract_node is not None else "",
-        comment=_field(parts.get("div.list-comments")),
-        journal_ref=_field(parts.get("div.list-journal-ref")),
+        comment=parts.text("div.list-comments"),
+        journal_ref=parts.text("div.list-journal-ref"),
         primary_category=primary,
         categories=tuple(categories),
         list_date=day,
@@ -431,35 +431,64 @@ def _page_range(scope: LexborNode) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _meta_parts(meta: LexborNode) -> dict[str, LexborNode]:
-    """The first node matching each of ``_META_PARTS``, keyed "tag.class" (or "p").
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _MetaParts:
+    """An entry's ``div.meta`` from one selector-list query (``_META_QUERY``).
 
-    One selector-list query instead of one ``css_first`` per part (those were a third of a
-    listing's parse time, bench.parse); lexbor returns the matches in document order, so the
-    first one of each kind is the node ``css_first`` would have found.
+    A ``css_first`` per part, per label and for the authors was half of a listing's parse time
+    (bench.parse). lexbor returns a selector list's matches in document order, so the first
+    match of each kind is the node ``css_first`` would have found.
     """
-    parts: dict[str, LexborNode] = {}
+
+    meta_id: int
+    first: dict[str, LexborNode]  # the first node of each "tag.class" (and "p")
+    descriptors: list[LexborNode]  # every span.descriptor, in document order
+    author_links: list[LexborNode]  # every div.list-authors a, in document order
+
+    def text(self, key: str) -> str | None:
+        """The collapsed text of a part without its "Title:"-style descriptor."""
+        node = self.first.get(key)
+        if node is None:
+            return None
+        text = _collapse(node.text())
+        descriptor = self.descriptor_in(node)
+        if descriptor is not None:
+            label = _collapse(descriptor.text())
+            if label and text.startswith(label):
+                text = text[len(label) :].strip()
+        return text or None
+
+    def descriptor_in(self, node: LexborNode) -> LexborNode | None:
+        """The first span.descriptor inside ``node``: what node.css_first would return."""
+        target = node.mem_id
+        for descriptor in self.descriptors:
+            ancestor = descriptor.parent
+            while ancestor is not None and ancestor.mem_id != self.meta_id:
+                if ancestor.mem_id == target:
+                    return descriptor
+                ancestor = ancestor.parent
+        return None
+
+
+def _meta_parts(meta: LexborNode) -> _MetaParts:
+    first: dict[str, LexborNode] = {}
+    descriptors: list[LexborNode] = []
+    author_links: list[LexborNode] = []
     for node in meta.css(_META_QUERY):
         tag = node.tag
+        if tag == "a":  # only "div.list-authors a" matches links
+            author_links.append(node)
+            continue
         if tag == "p":
-            parts.setdefault("p", node)
+            first.setdefault("p", node)
             continue
         for name in (node.attributes.get("class") or "").split():
-            parts.setdefault(f"{tag}.{name}", node)
-    return parts
-
-
-def _field(node: LexborNode | None) -> str | None:
-    """The collapsed text of a part without its "Title:"-style descriptor."""
-    if node is None:
-        return None
-    text = _collapse(node.text())
-    descriptor = node.css_first("span.descriptor")
-    if descriptor is not None:
-        label = _collapse(descriptor.text())
-        if label and text.startswith(label):
-            text = text[len(label) :].strip()
-    return text or None
+            first.setdefault(f"{tag}.{name}", node)
+            if tag == "span" and name == "descriptor":
+                descriptors.append(node)
+    return _MetaParts(
+        meta_id=meta.mem_id, first=first, descriptors=descriptors, author_links=author_links
+    )
 
 
 def _category_code(text: str) -> str | None:
