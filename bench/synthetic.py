@@ -1,7 +1,7 @@
 """Deterministic synthetic papers and digests with realistic field lengths, for benchmarks.
 
-Lengths follow the real captures: titles of 6–18 words (~90 characters), mostly 3–12 authors
-with the odd 100-author paper, abstracts of ~150–250 words, an AI summary on most recent items.
+Lengths follow the real captures: titles of 6–16 words (~90 characters), mostly 1–12 authors
+with the odd 120-author paper, abstracts of ~150–250 words, an AI summary on most recent items.
 Text includes characters the renderers must escape (Markdown specials, ``<``, ``&``) and
 non-ASCII names, so escaping costs what it costs on real data. Same seed, same values.
 """
