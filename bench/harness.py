@@ -54,7 +54,6 @@ class Case:
     batch: int = 1
     baseline: str | None = None  # competitor name the ratios are taken against
     per_item: tuple[str, int] | None = None  # ("item", 1250): also report time per item
-    goal: str | None = None  # printed under the table, e.g. "ours >= 10x bs4 html.parser"
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.competitors]

@@ -147,7 +147,6 @@ def build_cases(data: Path, *, quick: bool) -> list[Case]:
             batch=batch("hf"),
             baseline=BS4,
             competitors=tuple(hf_competitors),
-            goal=GOAL,
         ),
         Case(
             name=arxiv_name,
@@ -155,7 +154,6 @@ def build_cases(data: Path, *, quick: bool) -> list[Case]:
             batch=batch("arxiv"),
             baseline=BS4,
             competitors=tuple(arxiv_competitors),
-            goal=GOAL,
         ),
         Case(
             name=api_name,
