@@ -15,8 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
-
+from scrapers.dom import parse_html
 from scrapers.errors import LayoutChanged, ParseError
 from scrapers.hf_items import parse_items
 from scrapers.models import Listing
@@ -109,7 +108,7 @@ def parse_page(
     The papers come from the hydration JSON in ``data-props``; the visible ``<article>`` cards
     only serve as a completeness check (they lack abstracts and authors).
     """
-    tree = LexborHTMLParser(html if isinstance(html, str) else html.decode("utf-8", "replace"))
+    tree = parse_html(html)
     island = tree.css_first('[data-target="DailyPapers"]')
     if island is None:
         raise LayoutChanged(

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACE = re.compile(r"\s+")
-# C0/C1 controls other than whitespace, which _SPACE folds anyway.
+# C0/C1 controls, dropped before whitespace is collapsed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -15,8 +14,20 @@ def clean_text(value: str | None) -> str:
     characters and normalise to NFC so the same title from two sources compares equal."""
     if not value:
         return ""
-    text = _CONTROL.sub("", value)
-    return unicodedata.normalize("NFC", _SPACE.sub(" ", text)).strip()
+    # Fast path (most names and titles are already clean): a printable string holds no
+    # controls and no whitespace but the ASCII space, so with no doubled, leading or trailing
+    # space and already in NFC, the slow path below would return it unchanged.
+    if (
+        value.isprintable()
+        and "  " not in value
+        and value[0] != " "
+        and value[-1] != " "
+        and (value.isascii() or unicodedata.is_normalized("NFC", value))
+    ):
+        return value
+    # str.split() splits on exactly the characters regex \s matches, in a fraction of the time.
+    text = " ".join(_CONTROL.sub("", value).split())
+    return unicodedata.normalize("NFC", text).strip()
 
 
 def first_sentence(text: str, *, limit: int = 300) -> str:

@@ -1,0 +1,132 @@
+"""The benchmarks run end to end on tiny inputs and print the table rows they promise.
+
+Smoke only: one round on our own small fixtures (laid out like ../shared/data in a temporary
+folder), so it runs in every CI run in about a second. Nothing here looks at a timing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import parse as parse_bench
+from bench import parse_revisions
+from bench import render as render_bench
+from bench.harness import REPO_ROOT
+
+QUICK = ["--quick", "--rounds", "1"]
+
+
+def table_rows(output: str) -> list[tuple[str, str]]:
+    """(case, competitor) of every data row of the Markdown table."""
+    rows = []
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells[0] != "case":
+            rows.append((cells[0], cells[1]))
+    return rows
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path, fixtures_dir: Path) -> Path:
+    """Our small fixtures under the file names bench.parse reads from ../shared/data."""
+    for source, target in (
+        (fixtures_dir / "hf" / "daily_2026-11-20.html", parse_bench.HF_PAGE),
+        (fixtures_dir / "arxiv" / "list_recent_small.html", parse_bench.ARXIV_PAGE),
+        (fixtures_dir / "hf" / "daily_2026.json", parse_bench.API_DAY),
+    ):
+        (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, tmp_path / target)
+    return tmp_path
+
+
+def test_parse_benchmark_prints_every_competitor_of_every_case(
+    tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("bs4")
+    saved = tmp_path / "parse.json"
+
+    assert parse_bench.main([*QUICK, "--data", str(tiny_data), "--json", str(saved)]) == 0
+
+    rows = table_rows(capsys.readouterr().out)
+    soups = ["bs4 html.parser"] + (["bs4 lxml"] if importlib.util.find_spec("lxml") else [])
+    assert [(case.split(" (")[0], name) for case, name in rows] == [
+        *(("HF Daily page", name) for name in [parse_bench.OURS, *soups]),
+        *(("arXiv /recent page", name) for name in [parse_bench.OURS, *soups]),
+        ("HF API day", parse_bench.OURS_JSON),
+        ("HF API day", parse_bench.PLAIN_JSON),
+    ]
+    results = json.loads(saved.read_text(encoding="utf-8"))["results"]
+    assert len(results) == len(rows)
+    assert all(len(result["per_call_s"]) == 1 for result in results)
+
+
+def test_parse_benchmark_reads_the_data_folder_from_the_environment(
+    tiny_data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("bs4")
+    monkeypatch.setenv("PAPERPULSE_SHARED_DATA", str(tiny_data))
+    assert parse_bench.main(QUICK) == 0
+    assert table_rows(capsys.readouterr().out)
+
+
+def test_parse_benchmark_without_data_says_where_it_looked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-folder"
+    assert parse_bench.main([*QUICK, "--data", str(missing)]) == 2
+    error = capsys.readouterr().err
+    assert str(missing) in error and "PAPERPULSE_SHARED_DATA" in error
+
+
+def test_parse_benchmark_refuses_to_time_a_baseline_that_extracts_other_values(
+    tiny_data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("bs4")
+    from bench import soup_parsers
+
+    honest = soup_parsers.arxiv_listing
+    monkeypatch.setattr(soup_parsers, "arxiv_listing", lambda html, be: honest(html, be)[:-1])
+
+    assert parse_bench.main([*QUICK, "--data", str(tiny_data)]) == 2
+    error = capsys.readouterr().err
+    assert "arXiv /recent page" in error and "bs4 html.parser" in error
+
+
+def test_render_benchmark_prints_each_format(capsys: pytest.CaptureFixture[str]) -> None:
+    assert render_bench.main(QUICK) == 0
+
+    output = capsys.readouterr().out
+    names = [name for _, name in table_rows(output)]
+    assert names == ["Markdown", "HTML", "text", "render_all (3 formats)"]
+    assert "per item" in output and "output" in output
+
+
+def test_before_after_benchmark_times_a_revision_beside_the_working_tree(
+    tiny_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("bs4")
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout")
+
+    assert parse_revisions.main(["--rev", "HEAD", *QUICK, "--data", str(tiny_data)]) == 0
+
+    names = [name for _, name in table_rows(capsys.readouterr().out)]
+    assert names == [
+        *("ours at HEAD", "ours now", parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.PLAIN_JSON),
+    ]
+
+
+def test_before_after_benchmark_names_a_revision_git_does_not_know(
+    tiny_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout")
+    assert parse_revisions.main(["--rev", "no-such-rev", *QUICK, "--data", str(tiny_data)]) == 2
+    assert "no-such-rev" in capsys.readouterr().err
