@@ -27,7 +27,7 @@ observation twice changes nothing (both are property-tested).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -68,8 +68,19 @@ def family(source: str) -> str | None:
     return None
 
 
-def merge_papers(stored: Paper | None, incoming: Paper, *, source: str) -> Paper:
+def merge_papers(
+    stored: Paper | None,
+    incoming: Paper,
+    *,
+    source: str,
+    stored_families: Collection[str] | None = None,
+) -> Paper:
     """``stored`` updated with what ``source`` observed in ``incoming`` (see the table above).
+
+    ``stored_families``: the source families that contributed to ``stored``. A field whose
+    owner never reported this paper takes the newest known value from any source (so an HF-only
+    paper still picks up HF's title revisions); once the owner has reported, only it can change
+    the field. None means "assume every owner has reported" (the strict table).
 
     Missing values come out in one spelling (the field's default: None, "" or ()), so the
     result never depends on which source wrote an empty field first.
@@ -82,7 +93,8 @@ def merge_papers(stored: Paper | None, incoming: Paper, *, source: str) -> Paper
     changes: dict[str, Any] = {}
     for name, owner in OWNERS.items():
         old, new = getattr(base, name), getattr(incoming, name)
-        wins = owner == incoming_family
+        owner_silent = stored_families is not None and owner not in stored_families
+        wins = owner == incoming_family or owner_silent
         if name == "authors":
             value = _merge_authors(new, old) if wins else _merge_authors(old, new)
         elif wins:

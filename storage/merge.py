@@ -159,6 +159,7 @@ def upsert_papers(insert: Insert, papers: Table) -> Insert:
         "list_date": sa.case((earlier_list_date, new.list_date), else_=old.list_date),
         "version": sa.case((higher_version, new.version), else_=old.version),
         "updated_at": func.coalesce(new.updated_at, old.updated_at),
+        "families": func.coalesce(new.families, old.families),
     }
     changes = [
         and_(new[name].is_not(None), old[name].is_distinct_from(new[name]))
@@ -169,6 +170,7 @@ def upsert_papers(insert: Insert, papers: Table) -> Insert:
         earlier_list_date,
         higher_version,
         new.updated_at.is_not(None),
+        and_(new.families.is_not(None), old.families.is_distinct_from(new.families)),
     ]
     return insert.on_conflict_do_update(index_elements=["arxiv_id"], set_=set_, where=or_(*changes))
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from digest.models import RunRecord, Sighting
 from scrapers.errors import StorageError
-from scrapers.merge import merge_papers
+from scrapers.merge import family, merge_papers
 from scrapers.models import Listing, Paper
 from scrapers.semantic_scholar import AuthorProfile
 from storage import bulk
@@ -266,8 +266,15 @@ class Repository:
             # One paper, many sources: each field's owner wins (scrapers.merge precedence).
             with Session(bind=conn) as session:
                 known = _load_papers(session, [i for i in ids if i in stored])
+            families = _families(conn, list(known))
             papers = [
-                merge_papers(known.get(p.arxiv_id), p, source=listing.source) for p in incoming
+                merge_papers(
+                    known.get(p.arxiv_id),
+                    p,
+                    source=listing.source,
+                    stored_families=families.get(p.arxiv_id, set()),
+                )
+                for p in incoming
             ]
             new_ids = tuple(p.arxiv_id for p in papers if p.arxiv_id not in stored)
             updated_ids = tuple(
@@ -283,7 +290,11 @@ class Repository:
                 )
             conn.execute(
                 upsert_papers(bulk.insert(conn.dialect, _papers), _papers),
-                [paper_params(p, observed_at, changed=p.arxiv_id in changed) for p in papers],
+                [
+                    paper_params(p, observed_at, changed=p.arxiv_id in changed)
+                    | {"families": _joined(families.get(p.arxiv_id, set()), family(listing.source))}
+                    for p in papers
+                ],
             )
             save_bylines(conn, papers)
             conn.execute(
@@ -623,6 +634,21 @@ class Repository:
             raise ValueError(
                 f"run {run_id} is {run.source} {run.period}, not {listing.source} {listing.period}"
             )
+
+
+def _families(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
+    """Which source families reported each stored paper."""
+    found: dict[str, set[str]] = {}
+    for chunk in bulk.chunks(ids):
+        query = select(_papers.c.arxiv_id, _papers.c.families).where(_papers.c.arxiv_id.in_(chunk))
+        for arxiv_id, text in conn.execute(query):
+            found[arxiv_id] = set(filter(None, (text or "").split(",")))
+    return found
+
+
+def _joined(families: set[str], new: str | None) -> str | None:
+    merged = sorted(families | ({new} if new else set()))
+    return ",".join(merged) or None
 
 
 def _close_run(

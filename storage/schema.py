@@ -106,6 +106,8 @@ class PaperRow(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When a tracked field (title, abstract, github_repo, version) last changed; NULL = never.
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Source families that reported this paper ("arxiv,hf"): decides field precedence.
+    families: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_papers_list_date", "list_date"),)
 

@@ -11,7 +11,17 @@ from storage import Repository, SaveResult
 
 T0 = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
 SAVED_AFTER = timedelta(seconds=5)  # save() observes the listing this long after the run starts
-TABLES = ("sent_ledger", "deliveries", "sightings", "runs", "paper_authors", "authors", "papers")
+TABLES = (
+    "author_profiles",
+    "paper_revisions",
+    "sent_ledger",
+    "deliveries",
+    "sightings",
+    "runs",
+    "paper_authors",
+    "authors",
+    "papers",
+)
 
 
 def make_paper(arxiv_id: str, **changes: Any) -> Paper:

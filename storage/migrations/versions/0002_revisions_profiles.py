@@ -1,4 +1,4 @@
-"""Paper revisions, author profile snapshots, and runs by start time.
+"""Paper revisions, author profile snapshots, source families of papers, runs by start time.
 
 Revision ID: 0002
 Revises: 0001
@@ -22,6 +22,8 @@ BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("papers") as batch:
+        batch.add_column(sa.Column("families", sa.String(64), nullable=True))
     op.create_table(
         "paper_revisions",
         sa.Column("id", BIG_ID, nullable=False),
@@ -66,3 +68,5 @@ def downgrade() -> None:
     op.drop_table("author_profiles")
     op.drop_index("ix_paper_revisions_arxiv_id_changed_at", table_name="paper_revisions")
     op.drop_table("paper_revisions")
+    with op.batch_alter_table("papers") as batch:
+        batch.drop_column("families")
