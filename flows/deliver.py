@@ -339,7 +339,7 @@ def _fit(edition: Edition, config: Config, address: str, moment: datetime) -> Em
     def build_for(rendered: RenderedDigest) -> EmailMessage:
         return build_message(
             rendered,
-            sender=email.sender,
+            sender=os.environ.get("PAPERPULSE_MAIL_FROM") or email.sender,
             recipient=address,
             list_id=email.list_id,
             unsubscribe=email.unsubscribe,
