@@ -64,6 +64,7 @@ def http_client(settings: Settings) -> HttpClient:
             contact=settings.contact,
             hf_token=settings.hf_token,
             s2_api_key=settings.s2_api_key,
+            hf_min_interval=settings.hf_min_interval,
         )
     )
 
@@ -133,6 +134,11 @@ def collect(
     """
     repo = repository(settings.database_url)
     started = now or now_utc()
+
+    def finished() -> datetime:
+        # A caller that fixes the time (tests, replays) gets a ledger on that clock too.
+        return started if now is not None else now_utc()
+
     run_id = repo.start_exclusive_run(job.source, job.period, job_url(settings, job), started)
     if run_id is None:
         return SourceOutcome(
@@ -145,17 +151,17 @@ def collect(
         result = fetch(settings, config, job, started)
         if isinstance(result, AuthorProfile):
             repo.save_author_profile(run_id, job.target, result, observed_at=started)
-            repo.finish_run(run_id, status="complete", fetched=1, finished_at=now_utc())
+            repo.finish_run(run_id, status="complete", fetched=1, finished_at=finished())
             return SourceOutcome(
                 source=job.source, period=job.period, status="complete", run_id=run_id, fetched=1
             )
         previous = repo.latest_complete_run(job.source, job.period)
         check_against_previous(result, previous.fetched if previous else None)
         saved = repo.save_listing(
-            run_id, result, observed_at=result.fetched_at, finished_at=now_utc()
+            run_id, result, observed_at=result.fetched_at, finished_at=finished()
         )
     except BaseException as exc:
-        repo.finish_run(run_id, status="failed", error=describe(exc), finished_at=now_utc())
+        repo.finish_run(run_id, status="failed", error=describe(exc), finished_at=finished())
         raise
     return SourceOutcome(
         source=job.source,

@@ -35,6 +35,9 @@ class Period:
     def window(self) -> timedelta:
         return timedelta(days=len(self.days))
 
+    def previous(self) -> Period:
+        return period_for(self.edition, self.days[0] - timedelta(days=1))
+
     @property
     def title(self) -> str:
         if self.edition == "daily":
@@ -90,9 +93,16 @@ def build(
         for day in period.days
         if (r := _latest_run(repo, "hf-daily", day.isoformat())) is not None
     ]
-    ended = [r.finished_at or r.started_at for r in primary_runs]
-    as_of = max(ended) if ended else (now or datetime.now(UTC))
-    start = as_of - period.window
+    as_of = _moment(primary_runs) or now or datetime.now(UTC)
+    # Since the previous digest of this edition: its listing's moment, else one period back.
+    previous = _moment(
+        [
+            r
+            for day in period.previous().days
+            if (r := _latest_run(repo, "hf-daily", day.isoformat())) is not None
+        ]
+    )
+    start = previous if previous is not None and previous < as_of else as_of - period.window
     window = DiffWindow(start=start, end=as_of)
 
     in_window = repo.runs_between(start, as_of)
@@ -130,9 +140,15 @@ def build(
         primary=tuple(primary),
         topics=topics,
         hf_query_hits=query_hits(repo, topics, as_of),
-        sent_as_new=repo.sent_new(
-            recipient, period.edition, since=as_of - timedelta(days=digest_cfg.new_window_days)
-        ),
+        # Announcements at or after the window start are this digest's own (a re-run of the
+        # same period): they must not stop it from saying "new" again.
+        sent_as_new={
+            arxiv_id: at
+            for arxiv_id, at in repo.sent_new(
+                recipient, period.edition, since=as_of - timedelta(days=digest_cfg.new_window_days)
+            ).items()
+            if at <= start
+        },
         sent_window=timedelta(days=digest_cfg.new_window_days),
         health=_health(in_window, primary_runs),
         notes=_notes(period, primary_runs),
@@ -146,6 +162,12 @@ def build(
         diff_params=DiffParams(rising_threshold=digest_cfg.rising_threshold),
     )
     return build_edition(inputs)
+
+
+def _moment(runs: Sequence[RunRecord]) -> datetime | None:
+    """When a period's listing was last observed: the digest's "as of"."""
+    ended = [r.finished_at or r.started_at for r in runs]
+    return max(ended) if ended else None
 
 
 def _latest_run(repo: Repository, source: str, period: str) -> RunRecord | None:

@@ -8,11 +8,13 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from xml.etree import ElementTree
@@ -20,7 +22,14 @@ from xml.etree import ElementTree
 from delivery.git_archive import ArchiveRepo
 from delivery.outbox import write_to_outbox
 from delivery.smtp import SmtpSettings, send
-from digest.archive_paths import INDEX_PATH, ArchiveEntry, build_index, daily_path, weekly_path
+from digest.archive_paths import (
+    INDEX_PATH,
+    ArchiveEntry,
+    build_index,
+    daily_path,
+    week_start,
+    weekly_path,
+)
 from digest.edition import Edition, cap_sections
 from digest.email_message import build_message, fit_to_size
 from digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
@@ -33,6 +42,7 @@ from flows.settings import Settings
 from scrapers.errors import ConfigError, PaperpulseError
 
 FEED_SIZE = 50  # entries kept per feed
+RECLAIM_AFTER = timedelta(minutes=30)
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -81,6 +91,27 @@ def deliver_archive(
     topics = sum(1 for s in edition.digest.sections if s.title in {t.name for t in config.topics})
     message = f"digest: {period.key} ({edition.digest.paper_count} papers, {topics} topics)"
     repo = repository(settings.database_url)
+    with archive_lock(root):
+        status, detail = _publish_files(root, files, message, config)
+    repo.record_delivery(
+        edition.digest.key,
+        "archive",
+        ARCHIVE,
+        status="sent",
+        at=now or now_utc(),
+        message_id=detail[:200] or None,
+    )
+    # Stamped with the digest's moment, so a re-run of the same period recognises its own.
+    repo.mark_sent_new(ARCHIVE, period.edition, edition.announced_new, edition.digest.generated_at)
+    return DeliveryOutcome(
+        channel="archive", recipient=str(root / relpath), status=status, detail=detail
+    )
+
+
+def _publish_files(
+    root: Path, files: Mapping[str, str], message: str, config: Config
+) -> tuple[str, str]:
+    """Write the archive's files and commit them (no empty commits); push if configured."""
     if config.archive.git:
         archive = ArchiveRepo(
             root,
@@ -95,22 +126,23 @@ def deliver_archive(
         detail = result.sha or ""
         if result.push_error:
             detail += f" (push failed, will retry next run: {result.push_error})"
-    else:
-        for name, text in files.items():
-            _write(root / name, text)
-        status, detail = "sent", str(root / relpath)
-    repo.record_delivery(
-        edition.digest.key,
-        "archive",
-        ARCHIVE,
-        status="sent",
-        at=now or now_utc(),
-        message_id=detail[:200] or None,
-    )
-    repo.mark_sent_new(ARCHIVE, period.edition, edition.announced_new, now or now_utc())
-    return DeliveryOutcome(
-        channel="archive", recipient=str(root / relpath), status=status, detail=detail
-    )
+        return status, detail
+    for name, text in files.items():
+        _write(root / name, text)
+    return "sent", str(root)
+
+
+@contextmanager
+def archive_lock(root: Path) -> Iterator[None]:
+    """One writer at a time per archive: two runs committing at once would trip git's lock."""
+    lock = root.parent / f".{root.name}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _index_entries(root: Path, *, extra: Mapping[str, Digest]) -> list[ArchiveEntry]:
@@ -142,7 +174,7 @@ def _index_entries(root: Path, *, extra: Mapping[str, Digest]) -> list[ArchiveEn
 
 def _feeds(root: Path, digest: Digest, config: Config) -> dict[str, str]:
     """``feed.xml`` (one entry per digest) and ``feeds/<topic>.xml`` (one entry per paper)."""
-    updated = digest.generated_at
+    updated = feed_time(digest)
     rendered = render_all(digest)
     digest_entry = FeedEntry(
         id=digest_entry_id(digest.key),
@@ -172,6 +204,17 @@ def _feeds(root: Path, digest: Digest, config: Config) -> dict[str, str]:
         name = f"feeds/{_slug(section.title)}.xml"
         feeds[name] = _merge_feed(root / name, f"paperpulse · {section.title}", entries, updated)
     return feeds
+
+
+def feed_time(digest: Digest) -> datetime:
+    """When a digest's feed entries say they were updated: the end of its period (UTC), so
+    re-running a day with nothing new rewrites the feeds byte for byte (and commits nothing)."""
+    last = (
+        week_start(digest.period) + timedelta(days=6)
+        if digest.edition == "weekly"
+        else (date.fromisoformat(digest.period))
+    )
+    return datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def _merge_feed(path: Path, title: str, entries: Sequence[FeedEntry], updated: datetime) -> str:
@@ -289,7 +332,10 @@ def deliver_email(
     key = f"{period.edition}/{period.key}"
     smtp = smtp_settings()
     channel = "email" if smtp else "outbox"
-    if not repo.claim_delivery(key, channel, recipient.address, claimed_at=moment):
+    # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
+    if not repo.claim_delivery(
+        key, channel, recipient.address, claimed_at=moment, reclaim_after=RECLAIM_AFTER
+    ):
         return DeliveryOutcome(
             channel=channel,
             recipient=recipient.address,
@@ -326,7 +372,9 @@ def deliver_email(
         at=now_utc(),
         message_id=str(message["Message-ID"]),
     )
-    repo.mark_sent_new(recipient.address, period.edition, edition.announced_new, moment)
+    repo.mark_sent_new(
+        recipient.address, period.edition, edition.announced_new, edition.digest.generated_at
+    )
     return DeliveryOutcome(
         channel=channel, recipient=recipient.address, status="sent", detail=detail
     )

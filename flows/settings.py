@@ -29,6 +29,7 @@ class Settings:
     contact: str = DEFAULT_CONTACT
     hf_token: str | None = field(default=None, repr=False)  # never printed
     s2_api_key: str | None = field(default=None, repr=False)  # never printed
+    hf_min_interval: float = 0.5  # seconds between HF requests at least
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -41,6 +42,12 @@ class Settings:
         hf_via = get("PAPERPULSE_HF_VIA", "api")
         if hf_via not in ("api", "html"):
             raise ConfigError(f"PAPERPULSE_HF_VIA must be 'api' or 'html', not {hf_via!r}")
+        try:
+            hf_min_interval = float(get("PAPERPULSE_HF_MIN_INTERVAL", "0.5"))
+        except ValueError:
+            raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must be a number of seconds") from None
+        if hf_min_interval < 0:
+            raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must not be negative")
         settings = cls(
             database_url=get("PAPERPULSE_DATABASE_URL", DEFAULT_DATABASE_URL),
             archive_dir=Path(get("PAPERPULSE_ARCHIVE_DIR", "archive")),
@@ -52,6 +59,7 @@ class Settings:
             contact=get("PAPERPULSE_CONTACT", DEFAULT_CONTACT),
             hf_token=env.get("HF_TOKEN") or None,
             s2_api_key=env.get("PAPERPULSE_S2_API_KEY") or None,
+            hf_min_interval=hf_min_interval,
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),

@@ -130,14 +130,23 @@ def default_settings(
     contact: str = "ops@example.org",
     hf_token: str | None = None,
     s2_api_key: str | None = None,
+    hf_min_interval: float = 0.5,
 ) -> HttpSettings:
     """Each source's policy, keyed by the host of its base URL (real site or replay server).
+
+    ``hf_min_interval`` is the floor between HF requests when its RateLimit headers allow
+    more (0.5 s keeps an anonymous client under its 500 requests per 5 minutes).
 
     ``hf_token`` goes as a bearer token to Hugging Face only; ``s2_api_key`` as the
     ``x-api-key`` header to Semantic Scholar only (its documented way; a key raises the limits).
     """
     wanted = [
-        (hf_url, HostPolicy(min_interval=0.5, max_connections=4, use_ratelimit_headers=True)),
+        (
+            hf_url,
+            HostPolicy(
+                min_interval=hf_min_interval, max_connections=4, use_ratelimit_headers=True
+            ),
+        ),
         (arxiv_url, HostPolicy(min_interval=15.0, max_connections=1)),  # robots.txt Crawl-delay
         (arxiv_api_url, HostPolicy(min_interval=3.0, max_connections=1)),  # API terms of use
         (semantic_scholar_url, HostPolicy(min_interval=1.0, max_connections=1)),
