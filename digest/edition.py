@@ -168,12 +168,12 @@ class _Builder:
         return DigestItem(
             paper=self.papers[arxiv_id],
             upvotes=latest.upvotes if latest else None,
-            gain=trend.gain if trend and trend.span_days and trend.gain else None,
+            gain=_gain_since_last_run(seen),
             comments=latest.comments if latest else None,
             stars=next((s.stars for s in reversed(seen) if s.stars is not None), None),
             is_new=ChangeKind.NEW in kinds,
             reason=trend.reason if trend else None,
-            sparkline=upvote_sparkline(seen, width=SPARK_WIDTH) if len(seen) > 1 else None,
+            sparkline=upvote_sparkline(seen[-SPARK_WIDTH:]) if len(seen) > 1 else None,
             labels=tuple(k.value for k in kinds if k is not ChangeKind.NEW),
         )
 
@@ -232,6 +232,23 @@ def weekend_note(day: date) -> str:
     if day.weekday() >= 5:
         return f"No Daily Papers were listed for {when}: Hugging Face publishes none on weekends."
     return f"No Daily Papers were listed for {when}."
+
+
+def upvote_gain(current: Sighting, previous: Sighting | None) -> int | None:
+    """Upvotes gained since the previous observation, when there was one."""
+    if previous is None or current.upvotes is None or previous.upvotes is None:
+        return None
+    return current.upvotes - previous.upvotes
+
+
+def _gain_since_last_run(seen: Sequence[Sighting]) -> int | None:
+    """Upvotes gained since the previous observation of the same listing (None: first one)."""
+    counted = [s for s in seen if s.upvotes is not None]
+    if not counted:
+        return None
+    latest = counted[-1]
+    earlier = [s for s in counted[:-1] if (s.source, s.period) == (latest.source, latest.period)]
+    return upvote_gain(latest, earlier[-1]) if earlier else None
 
 
 def cap_sections(digest: Digest, cap: int | None) -> Digest:

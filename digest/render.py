@@ -30,6 +30,10 @@ def md_url(url: str | None) -> str:
     return checked.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def signed(value: int | None) -> str:
     return "" if value is None else f"{value:+d}"
 
@@ -61,6 +65,7 @@ def environment() -> jinja2.Environment:
         authors_short=authors_short,
         first_sentence=first_sentence,
         signed=signed,
+        plural=plural,
         github_url=github_url,
     )
     return env

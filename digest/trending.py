@@ -4,9 +4,9 @@
     velocity       = effective gain / (span days + prior_days)
     score          = velocity / (age days + age_offset_days) ** gravity
 
-The gain is measured between a baseline sighting (the last one before the window start, else
-the first one inside the window) and the latest sighting inside the window, over ``span``
-days. A paper seen only once is measured from zero at its list date. See docs/trending.md for
+The gain is measured between a baseline sighting (the last one before the window start) and
+the latest sighting inside the window, over ``span`` days. A paper first seen inside the
+window is measured from zero at its list date. See docs/trending.md for
 the reasoning behind every constant and worked examples (checked by tests/digest/test_trending).
 """
 
@@ -109,8 +109,10 @@ def score_paper(
         )
     latest = inside[-1]
     before = [s for s in counted if s.observed_at < window_start]
-    baseline = before[-1] if before else inside[0]
-    if baseline is latest:  # seen once: measure from zero at the list date
+    baseline = before[-1] if before else None
+    if baseline is None:
+        # First seen in this window: all its upvotes are news, measured from zero at the list
+        # date (however many times the window observed it, so a re-run scores the same).
         span = max(0.0, (latest.observed_at - listed_at).total_seconds() / _DAY)
         gain = max(0, latest.upvotes or 0)
         comment_gain = max(0, latest.comments or 0)

@@ -186,7 +186,9 @@ def _quiet_prefect(verbose: bool) -> None:
     # Must happen before Prefect is imported: its settings are read once.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    # Quiet by default: a failed run is summed up in one line by main(), not by Prefect's
+    # tracebacks; our own one-line warnings (retries) still show. -v shows everything.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
 
 
 def _today() -> date:

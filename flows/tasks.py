@@ -91,7 +91,8 @@ def _transient_only(task: object, task_run: object, state: object) -> bool:
 
 
 @task(
-    retries=3,
+    # The HTTP client already retried each request; these retries wait longer, for outages.
+    retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=2),
     retry_jitter_factor=0.5,
     retry_condition_fn=_transient_only,

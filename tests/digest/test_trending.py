@@ -304,3 +304,25 @@ def test_rank_orders_by_score_then_arxiv_id(scores: list[float]) -> None:
     keys = [(-i.score, i.arxiv_id) for i in ranked]
     assert keys == sorted(keys)
     assert rank(reversed(items)) == ranked
+
+
+def test_a_new_paper_scores_the_same_however_often_the_window_saw_it() -> None:
+    paper = Paper(arxiv_id="2408.00001", title="t", list_date=date(2024, 8, 1))
+    start, now = datetime(2024, 8, 1, 6, tzinfo=UTC), datetime(2024, 8, 2, 6, tzinfo=UTC)
+
+    def seen(hour: int, run_id: int) -> Sighting:
+        return Sighting(
+            arxiv_id=paper.arxiv_id,
+            source="hf-daily",
+            period="2024-08-01",
+            run_id=run_id,
+            observed_at=datetime(2024, 8, 2, hour, tzinfo=UTC),
+            upvotes=30,
+            comments=2,
+        )
+
+    once = score_paper(paper, [seen(5, 2)], topic="t", window_start=start, now=now)
+    twice = score_paper(paper, [seen(1, 1), seen(5, 2)], topic="t", window_start=start, now=now)
+    assert once.gain == twice.gain == 30
+    assert once.score == twice.score > 0
+    assert twice.reason == once.reason
