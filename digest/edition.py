@@ -173,7 +173,7 @@ class _Builder:
             stars=next((s.stars for s in reversed(seen) if s.stars is not None), None),
             is_new=ChangeKind.NEW in kinds,
             reason=trend.reason if trend else None,
-            sparkline=upvote_sparkline(seen[-SPARK_WIDTH:]) if len(seen) > 1 else None,
+            sparkline=_sparkline(seen),
             labels=tuple(k.value for k in kinds if k is not ChangeKind.NEW),
         )
 
@@ -232,6 +232,14 @@ def weekend_note(day: date) -> str:
     if day.weekday() >= 5:
         return f"No Daily Papers were listed for {when}: Hugging Face publishes none on weekends."
     return f"No Daily Papers were listed for {when}."
+
+
+def _sparkline(seen: Sequence[Sighting]) -> str | None:
+    """The recent upvote history, only when it moved: a flat line says nothing."""
+    recent = [s for s in seen if s.upvotes is not None][-SPARK_WIDTH:]
+    if len({s.upvotes for s in recent}) < 2:
+        return None
+    return upvote_sparkline(recent)
 
 
 def upvote_gain(current: Sighting, previous: Sighting | None) -> int | None:

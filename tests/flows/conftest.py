@@ -40,3 +40,20 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "paperpulse.toml").write_text("", encoding="utf-8")
     monkeypatch.delenv("HF_TOKEN", raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def smtp() -> Iterator[RunningServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 recording what it receives."""
+    from aiosmtpd.controller import Controller
+
+    from tests.delivery.conftest import RecordingHandler, free_port
+
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield RunningServer(handler=handler, port=port)
+    finally:
+        controller.stop()
