@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.delivery.conftest import RunningServer
+
 
 @pytest.fixture(scope="session")
 def prefect() -> Iterator[None]:

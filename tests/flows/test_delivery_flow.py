@@ -100,7 +100,7 @@ def test_a_refused_reader_is_retried_by_the_next_run_and_nobody_gets_two(
     from flows.tasks import SourcesFailed
 
     smtp.handler.refuse["alan@example.org"] = "550 5.1.1 mailbox unavailable"
-    with pytest.raises(SourcesFailed, match="alan@example.org failed: .*550"):
+    with pytest.raises(SourcesFailed, match=r"alan@example\.org failed: .*550"):
         daily(list_date=DAY)
     assert [r for rcpts, _ in messages(smtp) for r in rcpts] == ["ada@example.org"]
 
