@@ -8,6 +8,8 @@ ORM for typed rows and convert them to the dataclasses of ``scrapers.models`` an
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -60,6 +62,7 @@ DONE_RUN_STATUSES = ("complete", "empty")  # a period that needs no more fetchin
 # Any constant works; it only has to be the same in every paperpulse process.
 _PG_SAVE_LOCK = 0x70705F73  # "pp_s"
 _PG_RUN_LOCK = 0x70705F72  # "pp_r"
+
 
 _papers = Base.metadata.tables["papers"]
 _runs = Base.metadata.tables["runs"]
@@ -130,15 +133,24 @@ class Repository:
                 )
             running = _runs.c.status == "running"
             same = and_(_runs.c.source == source, _runs.c.period == period, running)
-            conn.execute(
-                sa.update(_runs)
-                .where(same, _runs.c.started_at < started_at - stale_after)
-                .values(
-                    status="failed",
-                    error="interrupted (the process running it stopped)",
-                    finished_at=started_at,
+            in_flight = conn.execute(
+                select(_runs.c.id, _runs.c.owner, _runs.c.started_at).where(same)
+            ).all()
+            dead = [
+                run.id
+                for run in in_flight
+                if run.started_at < started_at - stale_after or not _owner_alive(run.owner)
+            ]
+            if dead:
+                conn.execute(
+                    sa.update(_runs)
+                    .where(_runs.c.id.in_(dead))
+                    .values(
+                        status="failed",
+                        error="interrupted (the process running it stopped)",
+                        finished_at=started_at,
+                    )
                 )
-            )
             if conn.execute(select(func.count()).select_from(_runs).where(same)).scalar_one():
                 return None
             run_id: int = conn.execute(
@@ -148,6 +160,7 @@ class Repository:
                     period=period,
                     url=url,
                     status="running",
+                    owner=f"{socket.gethostname()}:{os.getpid()}",
                     started_at=started_at,
                     fetched=0,
                     new=0,
@@ -634,6 +647,20 @@ class Repository:
             raise ValueError(
                 f"run {run_id} is {run.source} {run.period}, not {listing.source} {listing.period}"
             )
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the process that owns a run still exists (only knowable on this host)."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's run: only its age can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _families(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:

@@ -149,6 +149,8 @@ class RunRow(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     declared: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    # "host:pid" of the process running it: a run whose process is gone is not in flight.
+    owner: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
         Index("ix_runs_source_period_status", "source", "period", "status"),

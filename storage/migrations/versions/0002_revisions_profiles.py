@@ -1,4 +1,5 @@
-"""Paper revisions, author profile snapshots, source families of papers, runs by start time.
+"""Paper revisions, author profile snapshots, source families of papers, runs by start
+time and by owning process.
 
 Revision ID: 0002
 Revises: 0001
@@ -60,9 +61,13 @@ def upgrade() -> None:
         "ix_author_profiles_name_observed_at", "author_profiles", ["name", "observed_at"]
     )
     op.create_index("ix_runs_started_at", "runs", ["started_at"])
+    with op.batch_alter_table("runs") as batch:
+        batch.add_column(sa.Column("owner", sa.String(255), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("runs") as batch:
+        batch.drop_column("owner")
     op.drop_index("ix_runs_started_at", table_name="runs")
     op.drop_index("ix_author_profiles_name_observed_at", table_name="author_profiles")
     op.drop_table("author_profiles")
