@@ -29,8 +29,9 @@ def test_daily_twice_stores_history_and_rewrites_the_digest(
     from flows.daily import daily
 
     expected = len(json.loads((shared_data / "hf_api_daily" / "2024-08-01.json").read_bytes()))
-    with ReplayServer(shared_data / "hf_api_daily",
-                      upvote_growth=lambda arxiv_id, generation: 5 * generation) as server:
+    with ReplayServer(
+        shared_data / "hf_api_daily", upvote_growth=lambda arxiv_id, generation: 5 * generation
+    ) as server:
         monkeypatch.setenv("PAPERPULSE_HF_URL", server.url)
         monkeypatch.setenv("PAPERPULSE_HF_VIA", via)
         first = daily(list_date=DAY)
@@ -45,7 +46,8 @@ def test_daily_twice_stores_history_and_rewrites_the_digest(
     assert (first.outcomes[0].fetched, first.outcomes[0].new) == (expected, expected)
     assert (second.outcomes[0].fetched, second.outcomes[0].new) == (expected, 0)
     assert count(db, "select count(*) from authors") == count(
-        db, "select count(distinct author_id) from paper_authors")
+        db, "select count(distinct author_id) from paper_authors"
+    )
 
     archive = workspace / "archive" / "2024" / "08" / "2024-08-01.md"
     assert second.archive == str(archive)
@@ -56,8 +58,9 @@ def test_daily_twice_stores_history_and_rewrites_the_digest(
     assert f"{expected} papers · {expected} new" in text  # still this digest's own news
 
 
-def test_weekend_is_explained_and_succeeds(prefect: None, workspace: Path, shared_data: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weekend_is_explained_and_succeeds(
+    prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from flows.daily import daily
 
     with ReplayServer(shared_data / "hf_api_daily") as server:

@@ -39,8 +39,9 @@ author_email = "bot@paperpulse.test"
 
 
 @pytest.fixture
-def wired(workspace: Path, smtp: RunningServer, shared_data: Path,
-          monkeypatch: pytest.MonkeyPatch) -> ReplayServer:
+def wired(
+    workspace: Path, smtp: RunningServer, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> ReplayServer:
     (workspace / "paperpulse.toml").write_text(CONFIG, encoding="utf-8")
     monkeypatch.setenv("PAPERPULSE_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PAPERPULSE_SMTP_PORT", str(smtp.port))
@@ -53,13 +54,19 @@ def wired(workspace: Path, smtp: RunningServer, shared_data: Path,
 
 
 def messages(smtp: RunningServer) -> list[tuple[list[str], Message]]:
-    return [(list(e.rcpt_tos), message_from_bytes(e.original_content or b""))
-            for e in smtp.handler.received]
+    return [
+        (list(e.rcpt_tos), message_from_bytes(e.original_content or b""))
+        for e in smtp.handler.received
+    ]
 
 
 def git_log(archive: Path) -> list[str]:
-    out = subprocess.run(["git", "-C", str(archive), "log", "--format=%an <%ae>|%s"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "-C", str(archive), "log", "--format=%an <%ae>|%s"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return out.splitlines()
 
 
@@ -88,8 +95,7 @@ def test_each_reader_gets_one_email_and_the_archive_one_commit(
     archive = workspace / "archive"
     log = git_log(archive)
     assert log == ["paperpulse bot <bot@paperpulse.test>|digest: 2024-08-01 (11 papers, 1 topics)"]
-    for name in ("2024/08/2024-08-01.md", "README.md", "feed.xml",
-                 "feeds/language-models.xml"):
+    for name in ("2024/08/2024-08-01.md", "README.md", "feed.xml", "feeds/language-models.xml"):
         assert (archive / name).is_file(), name
 
 
