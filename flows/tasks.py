@@ -11,9 +11,10 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, cast
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
@@ -68,8 +69,12 @@ class RunSummary:
         new = sum(o.new for o in self.outcomes)
         updated = sum(o.updated for o in self.outcomes)
         where = f"digest: {self.archive}" if self.archive else "no digest written"
-        sent = [d for d in self.deliveries if d.channel != "archive" and d.status == "sent"]
-        mail = f"; {len(sent)} email(s) sent" if sent else ""
+        mailed = [d for d in self.deliveries if d.channel == "email" and d.status == "sent"]
+        boxed = [d for d in self.deliveries if d.channel == "outbox" and d.status == "sent"]
+        mail = f"; {len(mailed)} email(s) sent" if mailed else ""
+        if boxed:
+            where_to = Path(boxed[0].detail).parent
+            mail += f"; {len(boxed)} email(s) written to {where_to} (no SMTP configured)"
         head = self.list_date.isoformat() if self.list_date else "backfill"
         return f"{head}: {fetched} papers fetched, {new} new, {updated} updated; {where}{mail}"
 
@@ -123,10 +128,28 @@ def run_jobs(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[So
         while pending and (job is None or len(pending) >= 2 * WORKERS):
             done_job, future = pending.pop(0)
             outcome = _outcome(done_job, future)
+            _log(outcome)
             outcomes.append(outcome)
             if hook:
                 hook(len(outcomes), len(jobs), outcome)
     return outcomes
+
+
+def _log(outcome: SourceOutcome) -> None:
+    """One line per job in the flow run's log (Prefect's logger: it reaches the UI)."""
+    logger = get_run_logger()
+    if outcome.status == "failed":
+        logger.error("%s %s failed: %s", outcome.source, outcome.period, outcome.error)
+    else:
+        logger.info(
+            "%s %s: %s, %d papers (%d new, %d updated)",
+            outcome.source,
+            outcome.period,
+            outcome.status,
+            outcome.fetched,
+            outcome.new,
+            outcome.updated,
+        )
 
 
 def _outcome(job: Job, future: PrefectFuture[SourceOutcome]) -> SourceOutcome:

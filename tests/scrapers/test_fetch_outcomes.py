@@ -15,12 +15,22 @@ import httpx
 import pytest
 import respx
 
+from scrapers import hf_daily, hf_papers
 from scrapers.arxiv_source import enrich, fetch_api, fetch_category_new, fetch_category_recent
 from scrapers.authors import fetch_author_papers, fetch_author_profile
 from scrapers.errors import FetchError, TransientFetchError
 from scrapers.http import HttpClient
 from scrapers.http_cache import MemoryValidatorCache
-from tests.scrapers.fake_http import ARXIV, ARXIV_API, NOW, S2, FakeClock, Recorder, make_client
+from tests.scrapers.fake_http import (
+    ARXIV,
+    ARXIV_API,
+    HF,
+    NOW,
+    S2,
+    FakeClock,
+    Recorder,
+    make_client,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 S2_FILES = {
@@ -41,7 +51,47 @@ def _fixture(name: str) -> Callable[[httpx.Request], bytes]:
     return lambda _: (FIXTURES / name).read_bytes()
 
 
+def _hf_items(_: httpx.Request) -> bytes:
+    return (FIXTURES / "hf" / "daily_2026.json").read_bytes()
+
+
+def _hf_paper(_: httpx.Request) -> bytes:
+    import json
+
+    item = json.loads((FIXTURES / "hf" / "daily_2026.json").read_bytes())[0]["paper"]
+    return json.dumps({**item, "models": [{}, {}], "numDatasets": 1}).encode()
+
+
 CASES = {
+    "hf-daily": Case(
+        HF,
+        lambda c: hf_daily.fetch_daily(c, base_url=HF, list_date=NOW.date(), now=NOW),
+        _hf_items,
+    ),
+    "hf-daily-html": Case(
+        HF,
+        lambda c: hf_daily.fetch_daily(c, base_url=HF, list_date=NOW.date(), via="html", now=NOW),
+        _fixture("hf/daily_2026-11-20.html"),
+    ),
+    "hf-week": Case(
+        HF,
+        lambda c: hf_papers.fetch_period(c, base_url=HF, kind="week", key="2026-W47", now=NOW),
+        _hf_items,
+    ),
+    "hf-month": Case(
+        HF,
+        lambda c: hf_papers.fetch_period(c, base_url=HF, kind="month", key="2026-11", now=NOW),
+        _hf_items,
+    ),
+    "hf-trending": Case(HF, lambda c: hf_papers.fetch_trending(c, base_url=HF, now=NOW), _hf_items),
+    "hf-search": Case(
+        HF,
+        lambda c: hf_papers.search(c, base_url=HF, query="speculative decoding", now=NOW),
+        _hf_items,
+    ),
+    "hf-paper": Case(
+        HF, lambda c: hf_papers.fetch_paper(c, base_url=HF, arxiv_id="2611.01234"), _hf_paper
+    ),
     "new": Case(
         ARXIV,
         lambda c: fetch_category_new(c, base_url=ARXIV, category="cs.CL", now=NOW),
@@ -75,7 +125,7 @@ CASES = {
         lambda request: (FIXTURES / S2_FILES[request.url.path]).read_bytes(),
     ),
 }
-INTERVAL = {ARXIV: 15.0, ARXIV_API: 3.0, S2: 1.0}
+INTERVAL = {ARXIV: 15.0, ARXIV_API: 3.0, S2: 1.0, HF: 0.5}
 cases = pytest.mark.parametrize("case", CASES.values(), ids=list(CASES))
 
 
