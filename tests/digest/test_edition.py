@@ -128,7 +128,8 @@ def test_full_list_ranked_by_upvotes_with_gain_since_last_run(fixtures_dir: Path
     assert [i.paper.arxiv_id for i in full.items] == ["2611.01234", "2611.00077"]
     assert [i.gain for i in full.items] == [12, 0]
     assert [i.is_new for i in full.items] == [True, True]
-    assert all(i.sparkline for i in full.items)  # two observations: a history to draw
+    # A history that moved gets a sparkline; a flat one says nothing and gets none.
+    assert [bool(i.sparkline) for i in full.items] == [True, False]
     assert (digest.fetched, digest.new) == (2, 2)
 
 
