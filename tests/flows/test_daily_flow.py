@@ -57,6 +57,13 @@ def test_daily_twice_stores_history_and_rewrites_the_digest(
     assert "[The Llama 3 Herd of Models](https://huggingface.co/papers/2407.21783)" in text
     assert f"{expected} papers · {expected} new" in text  # still this digest's own news
 
+    from prefect.artifacts import Artifact
+
+    digest = Artifact.get("digest-2024-08-01")
+    summary = Artifact.get("run-summary-2024-08-01")
+    assert digest is not None and digest.data == text  # the archived Markdown, as published
+    assert summary is not None and "hf-daily" in str(summary.data)
+
 
 def test_weekend_is_explained_and_succeeds(
     prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch

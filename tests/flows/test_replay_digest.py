@@ -102,3 +102,16 @@ def test_weekends_are_explained(replayed: Replayed) -> None:
             assert "Hugging Face publishes none on weekends" in notes, day
         else:
             assert "weekends" not in notes, day
+
+
+def test_the_weekly_edition_covers_its_week(replayed: Replayed) -> None:
+    settings, _ = replayed
+    edition = build(settings, Config(), period_for("weekly", DAYS[-1]))
+    digest = edition.digest
+    assert digest.period == "2024-W33" and digest.edition == "weekly"
+    week = next(s for s in digest.sections if s.title == "Papers of the week")
+    listed = {i.paper.list_date for i in week.items}
+    assert listed and all(date(2024, 8, 12) <= d <= date(2024, 8, 16) for d in listed if d)
+    upvotes = [i.upvotes or 0 for i in week.items]
+    assert upvotes == sorted(upvotes, reverse=True)
+    assert not digest.notes  # every weekday of the week was fetched
