@@ -19,6 +19,7 @@ from flows.config import Config, TopicConfig
 from flows.jobs import iso_week
 from flows.settings import Settings
 from scrapers.authors import profile_changes
+from storage.merge import TrackedFields
 from storage.repository import Repository
 
 ARCHIVE = "archive"  # the sent-ledger "recipient" of the public archive and feeds
@@ -178,14 +179,14 @@ def _latest_run(repo: Repository, source: str, period: str) -> RunRecord | None:
     return max(pool, key=lambda r: r.id) if pool else None
 
 
-def _state(fields: object | None) -> PaperState | None:
+def _state(fields: TrackedFields | None) -> PaperState | None:
     if fields is None:
         return None
     return PaperState(
-        title=fields.title,  # type: ignore[attr-defined]
-        abstract=fields.abstract or "",  # type: ignore[attr-defined]
-        github_repo=fields.github_repo,  # type: ignore[attr-defined]
-        version=fields.version,  # type: ignore[attr-defined]
+        title=fields.title,
+        abstract=fields.abstract or "",
+        github_repo=fields.github_repo,
+        version=fields.version,
     )
 
 
