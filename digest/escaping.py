@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 # Bidi overrides/isolates reorder what a reader sees ("Trojan Source"); titles never need them.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _WHITESPACE_RUN = re.compile(r"\s+")
+_ENCODED_WORD_BREAK = "=\u2060?"
 # ASCII punctuation that can start inline markup: links/images ([]), emphasis (*_), code (`),
 # raw HTML and autolinks (<>), table cells (|), headings (#), strikethrough (~), entities (&).
 # "(", ")" and "!" only matter next to "[" or "]", which are always escaped, so titles such as
@@ -41,11 +42,16 @@ def one_line(text: str) -> str:
 
 
 def header_safe(text: str) -> str:
-    """One line fit for a mail header value: no CR/LF, no control characters, no edge spaces.
+    """One line fit for a mail header value: no CR/LF, no control characters, no edge spaces,
+    and no RFC 2047 encoded-word.
 
-    Folding long values is the email library's job (RFC 5322 folding happens on serialisation).
+    Python's email package decodes an encoded-word it finds in a header value it is given
+    ("=?utf-8?b?...?=") and, before CPython 3.11.10 (CVE-2024-6923), writes the decoded text,
+    CR/LF included, verbatim: a paper title could add headers or replace the body. A word
+    joiner (U+2060, invisible) after each "=" of "=?" keeps the text as it reads while no
+    encoded-word can start. Folding long values is the email library's job.
     """
-    return one_line(text)
+    return one_line(text).replace("=?", _ENCODED_WORD_BREAK)
 
 
 def truncate(text: str, n: int) -> str:
