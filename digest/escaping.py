@@ -31,14 +31,20 @@ _URL_UNSAFE = "()<>\"'`\\[]{}|^"
 
 
 def _is_dropped(char: str) -> bool:
-    """Control characters (except whitespace, which is collapsed) and bidi controls."""
-    return (unicodedata.category(char) == "Cc" and not char.isspace()) or char in _BIDI_CONTROLS
+    """Control characters (except whitespace, which is collapsed), bidi controls, and lone
+    surrogates (a JSON escape can decode to one; no UTF-8 output can hold it)."""
+    category = unicodedata.category(char)
+    return (category == "Cc" and not char.isspace()) or category == "Cs" or char in _BIDI_CONTROLS
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (whitespace kept), bidi controls or lone surrogates."""
+    return "".join(char for char in text if not _is_dropped(char))
 
 
 def one_line(text: str) -> str:
     """Collapse every run of whitespace (newlines, tabs, U+2028...) to one space; drop controls."""
-    kept = "".join(char for char in text if not _is_dropped(char))
-    return _WHITESPACE_RUN.sub(" ", kept).strip()
+    return _WHITESPACE_RUN.sub(" ", printable(text)).strip()
 
 
 def header_safe(text: str) -> str:
@@ -137,5 +143,6 @@ TEMPLATE_FILTERS: Mapping[str, Callable[..., Any]] = {
     "safe_url": safe_url,
     "header_safe": header_safe,
     "one_line": one_line,
+    "printable": printable,
     "truncate_text": truncate,
 }
