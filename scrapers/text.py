@@ -8,14 +8,23 @@ import unicodedata
 _SPACE = re.compile(r"\s+")
 # C0/C1 controls other than whitespace, which _SPACE folds anyway.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# json.loads turns the escape of half a UTF-16 pair ("\ud83d", which JavaScript writes for a
+# string cut inside an emoji) into a lone surrogate: not text, and no UTF-8 encoder accepts it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD, as a UTF-8 decoder would."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def clean_text(value: str | None) -> str:
     """Collapse runs of whitespace (titles and abstracts come hard-wrapped), drop control
-    characters and normalise to NFC so the same title from two sources compares equal."""
+    characters, replace lone surrogates and normalise to NFC so the same title from two
+    sources compares equal."""
     if not value:
         return ""
-    text = _CONTROL.sub("", value)
+    text = valid_text(_CONTROL.sub("", value))
     return unicodedata.normalize("NFC", _SPACE.sub(" ", text)).strip()
 
 
