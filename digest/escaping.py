@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 # Bidi overrides/isolates reorder what a reader sees ("Trojan Source"); titles never need them.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _WHITESPACE_RUN = re.compile(r"\s+")
+_ENCODED_WORD_BREAK = "=\u2060?"
 # ASCII punctuation that can start inline markup: links/images ([]), emphasis (*_), code (`),
 # raw HTML and autolinks (<>), table cells (|), headings (#), strikethrough (~), entities (&).
 # "(", ")" and "!" only matter next to "[" or "]", which are always escaped, so titles such as
@@ -30,22 +31,33 @@ _URL_UNSAFE = "()<>\"'`\\[]{}|^"
 
 
 def _is_dropped(char: str) -> bool:
-    """Control characters (except whitespace, which is collapsed) and bidi controls."""
-    return (unicodedata.category(char) == "Cc" and not char.isspace()) or char in _BIDI_CONTROLS
+    """Control characters (except whitespace, which is collapsed), bidi controls, and lone
+    surrogates (a JSON escape can decode to one; no UTF-8 output can hold it)."""
+    category = unicodedata.category(char)
+    return (category == "Cc" and not char.isspace()) or category == "Cs" or char in _BIDI_CONTROLS
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (whitespace kept), bidi controls or lone surrogates."""
+    return "".join(char for char in text if not _is_dropped(char))
 
 
 def one_line(text: str) -> str:
     """Collapse every run of whitespace (newlines, tabs, U+2028...) to one space; drop controls."""
-    kept = "".join(char for char in text if not _is_dropped(char))
-    return _WHITESPACE_RUN.sub(" ", kept).strip()
+    return _WHITESPACE_RUN.sub(" ", printable(text)).strip()
 
 
 def header_safe(text: str) -> str:
-    """One line fit for a mail header value: no CR/LF, no control characters, no edge spaces.
+    """One line fit for a mail header value: no CR/LF, no control characters, no edge spaces,
+    and no RFC 2047 encoded-word.
 
-    Folding long values is the email library's job (RFC 5322 folding happens on serialisation).
+    Python's email package decodes an encoded-word it finds in a header value it is given
+    ("=?utf-8?b?...?=") and, before CPython 3.11.10 (CVE-2024-6923), writes the decoded text,
+    CR/LF included, verbatim: a paper title could add headers or replace the body. A word
+    joiner (U+2060, invisible) after each "=" of "=?" keeps the text as it reads while no
+    encoded-word can start. Folding long values is the email library's job.
     """
-    return one_line(text)
+    return one_line(text).replace("=?", _ENCODED_WORD_BREAK)
 
 
 def truncate(text: str, n: int) -> str:
@@ -131,5 +143,6 @@ TEMPLATE_FILTERS: Mapping[str, Callable[..., Any]] = {
     "safe_url": safe_url,
     "header_safe": header_safe,
     "one_line": one_line,
+    "printable": printable,
     "truncate_text": truncate,
 }

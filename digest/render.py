@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import markupsafe
 
-from digest.escaping import TEMPLATE_FILTERS, header_safe, md_escape, safe_url
+from digest.escaping import TEMPLATE_FILTERS, header_safe, md_escape, printable, safe_url
 from digest.models import Digest, RenderedDigest
 from scrapers.models import Author
 from scrapers.text import first_sentence
@@ -47,6 +49,18 @@ def github_url(repo: str | None) -> str | None:
     return safe_url(repo)
 
 
+def printed(value: Any) -> Any:
+    """What every ``{{ ... }}`` prints: text loses control, bidi and lone-surrogate characters.
+
+    The Markdown and text templates' filters drop them already; autoescaped HTML would keep
+    them (a bidi override reorders what the reader sees, a lone surrogate cannot be encoded
+    into the email). Markup is ours and already clean.
+    """
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return printable(value)
+    return value
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -57,6 +71,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=printed,
     )
     env.filters.update(TEMPLATE_FILTERS)
     env.filters.update(

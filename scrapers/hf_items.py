@@ -16,7 +16,7 @@ from typing import Any
 
 from scrapers.errors import ParseError
 from scrapers.models import Author, ListingItem, Paper, split_arxiv_id
-from scrapers.text import clean_text
+from scrapers.text import clean_text, valid_text
 
 
 def parse_items(
@@ -144,7 +144,9 @@ def _organization(raw: Any) -> str | None:
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    """A string field, "" when absent or not a string; lone surrogates replaced (URLs and
+    user names do not go through ``clean_text``)."""
+    return valid_text(value) if isinstance(value, str) else ""
 
 
 def _list(value: Any) -> list[Any]:

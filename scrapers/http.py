@@ -10,7 +10,9 @@ What "polite" means here, and where each rule lives:
     backoff and jitter, then raised as ``TransientFetchError``; permanent ones raised at once;
   * conditional GET through a pluggable validator cache (``scrapers.http_cache``);
   * bodies streamed and capped; bearer tokens and extra headers (API keys such as Semantic
-    Scholar's ``x-api-key``) sent only to their own host and never printed.
+    Scholar's ``x-api-key``) sent only to their own host and never printed; a response that
+    echoes one back (in its body or headers) has it replaced by "[token]" before anything
+    reads it, so no parser, error message, database row or archive can ever hold it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from scrapers.clock import Clock, SystemClock
 from scrapers.errors import ConfigError, FetchError, ParseError, TransientFetchError
 from scrapers.http_cache import CachedResponse, ValidatorCache
 from scrapers.pacing import HostGate, HostPolicy, HostStats, parse_ratelimit, parse_retry_after
+from scrapers.redaction import SECRET_FILTER
 
 __all__ = [
     "Clock",
@@ -228,6 +231,16 @@ class HttpClient:
         self._clock = clock or SystemClock()
         self._cache = cache
         self._rng = rng or random.random  # jitter; tests inject a constant
+        # Longest first, so a secret containing another is replaced whole.
+        self._secrets = sorted(
+            {
+                *filter(None, settings.bearer_tokens.values()),
+                *(v for headers in settings.extra_headers.values() for v in headers.values() if v),
+            },
+            key=len,
+            reverse=True,
+        )
+        SECRET_FILTER.register(self._secrets)  # httpcore logs response headers at DEBUG
         self._gates: dict[str, HostGate] = {}
         self._gates_lock = threading.Lock()
         self._client = httpx.Client(
@@ -375,15 +388,12 @@ class HttpClient:
                     status = response.status_code
                     if status in _TRANSIENT or status >= 500:
                         raise self._transient_status(response, source, gate)
+                    echoed = self._scrub_headers(response.headers)
                     if 200 <= status < 300:
-                        content = self._read_capped(response, source, gate)
-                        return _Hop(
-                            url=target, status=status, headers=response.headers, content=content
-                        )
+                        content = self._scrub(self._read_capped(response, source, gate))
+                        return _Hop(url=target, status=status, headers=echoed, content=content)
                     excerpt = _excerpt(response) if status >= 400 else ""
-                    return _Hop(
-                        url=target, status=status, headers=response.headers, excerpt=excerpt
-                    )
+                    return _Hop(url=target, status=status, headers=echoed, excerpt=excerpt)
             except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
                 message = self._redact(f"request could not be sent ({type(exc).__name__}: {exc})")
                 raise FetchError(message, source=source, url=url) from exc
@@ -471,13 +481,20 @@ class HttpClient:
             )
 
     def _redact(self, text: str) -> str:
-        secrets = [
-            *self.settings.bearer_tokens.values(),
-            *(v for headers in self.settings.extra_headers.values() for v in headers.values()),
-        ]
-        for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        for secret in self._secrets:
             text = text.replace(secret, "[token]")
         return text
+
+    def _scrub(self, content: bytes) -> bytes:
+        """The body without any secret a server echoed back (a debug endpoint, a proxy)."""
+        for secret in self._secrets:
+            content = content.replace(secret.encode(), b"[token]")
+        return content
+
+    def _scrub_headers(self, headers: httpx.Headers) -> httpx.Headers:
+        if not any(secret in value for value in headers.values() for secret in self._secrets):
+            return headers
+        return httpx.Headers([(name, self._redact(value)) for name, value in headers.multi_items()])
 
 
 def _excerpt(response: httpx.Response, limit: int = 160) -> str:

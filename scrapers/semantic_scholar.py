@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 from scrapers.errors import FetchError, ParseError
 from scrapers.models import split_arxiv_id
+from scrapers.text import clean_text
 
 SOURCE = "semantic-scholar"
 S2_API = "https://api.semanticscholar.org/graph/v1"
@@ -204,11 +205,11 @@ def _author(body: dict[str, object], url: str) -> AuthorProfile:
         raise _shape(url, "papers", "a list", papers)
     return AuthorProfile(
         author_id=author_id,
-        name=" ".join(name.split()),
+        name=clean_text(name),
         h_index=_int(body, "hIndex", url),
         paper_count=_int(body, "paperCount", url),
         citation_count=_int(body, "citationCount", url),
-        affiliations=tuple(a.strip() for a in affiliations if a.strip()),
+        affiliations=tuple(clean for a in affiliations if (clean := clean_text(a))),
         recent_papers=tuple(_paper(_object(p, "papers[]", url), url) for p in papers),
     )
 
@@ -225,7 +226,7 @@ def _paper(body: dict[str, object], url: str) -> AuthorPaper:
         raise _shape(url, "externalIds", "an object", external)
     return AuthorPaper(
         paper_id=paper_id,
-        title=" ".join(title.split()),
+        title=clean_text(title),
         arxiv_id=_arxiv_id(external.get("ArXiv")),
         publication_date=_date(body.get("publicationDate"), url),
         year=_int(body, "year", url),

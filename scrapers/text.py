@@ -7,26 +7,36 @@ import unicodedata
 
 # C0/C1 controls, dropped before whitespace is collapsed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# json.loads turns the escape of half a UTF-16 pair ("\ud83d", which JavaScript writes for a
+# string cut inside an emoji) into a lone surrogate: not text, and no UTF-8 encoder accepts it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD, as a UTF-8 decoder would."""
+    return _SURROGATE.sub("\ufffd", value)
 
 
 def clean_text(value: str | None) -> str:
     """Collapse runs of whitespace (titles and abstracts come hard-wrapped), drop control
-    characters and normalise to NFC so the same title from two sources compares equal."""
+    characters, replace lone surrogates and normalise to NFC so the same title from two
+    sources compares equal."""
     if not value:
         return ""
     # Fast path (most names and titles are already clean): a printable string holds no
-    # controls and no whitespace but the ASCII space, so with no doubled, leading or trailing
-    # space and already in NFC, the slow path below would return it unchanged.
+    # controls, surrogates or whitespace but the ASCII space, so with no doubled, leading or
+    # trailing space and already in NFC, the slow path below would return it unchanged.
     if (
         value.isprintable()
         and "  " not in value
         and value[0] != " "
         and value[-1] != " "
         and (value.isascii() or unicodedata.is_normalized("NFC", value))
+        and not _SURROGATE.search(value)
     ):
         return value
     # str.split() splits on exactly the characters regex \s matches, in a fraction of the time.
-    text = " ".join(_CONTROL.sub("", value).split())
+    text = " ".join(valid_text(_CONTROL.sub("", value)).split())
     return unicodedata.normalize("NFC", text).strip()
 
 

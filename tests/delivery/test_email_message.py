@@ -67,6 +67,9 @@ def reparse(message: EmailMessage) -> EmailMessage:
         "Daily\nContent-Type: text/html\n\n<script>x</script>",
         "Daily\rX-Injected: yes",
         "Daily\x00\x1b[31m\u2028X-Injected: yes",
+        # RFC 2047 encoded-words decoding to "Hi\r\nBcc: victim@example.org" and to a body.
+        "Daily =?utf-8?b?SGkNCkJjYzogdmljdGltQGV4YW1wbGUub3Jn?=",
+        "Daily =?utf-8?q?Hi=0D=0AX-Injected:_yes=0D=0A=0D=0A<script>?=",
     ],
 )
 def test_hostile_subjects_cannot_add_headers_or_body(subject: str) -> None:

@@ -16,6 +16,7 @@ from digest.escaping import (
     header_safe,
     md_escape,
     one_line,
+    printable,
     safe_url,
     truncate,
 )
@@ -150,6 +151,33 @@ def test_header_safe_is_one_clean_line(text: str) -> None:
 
 def test_one_line_collapses_whitespace_and_drops_controls() -> None:
     assert one_line("  A\r\n\tstudy\u2028of\x00 \u202eevil  ") == "A study of evil"
+
+
+def test_printable_keeps_lines_but_drops_controls_bidi_and_lone_surrogates() -> None:
+    assert printable("A\nstudy\x00 of\x1b[31m \u202eevil\ud83d \U0001f680") == (
+        "A\nstudy of[31m evil \U0001f680"
+    )
+    assert one_line("broken \ude80 emoji") == "broken emoji"
+
+
+def test_html_output_holds_no_control_bidi_or_surrogate_character() -> None:
+    from datetime import UTC, datetime
+
+    from digest.models import Digest, Section
+    from digest.render import render
+
+    hostile = "evil\u202etxt.exe\x00\x1b\ud800"
+    digest = Digest(
+        edition="daily",
+        period="2024-08-01",
+        title=hostile,
+        generated_at=datetime(2024, 8, 1, tzinfo=UTC),
+        sections=(Section(title=hostile, note=hostile),),
+    )
+    html = render(digest, "html")
+    assert "eviltxt.exe" in html
+    assert not any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n" for c in html)
+    assert "\u202e" not in html and html.encode("utf-8")
 
 
 @given(st.text(max_size=120), st.integers(min_value=1, max_value=100))

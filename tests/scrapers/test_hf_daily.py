@@ -262,3 +262,23 @@ def test_real_html_page_matches_its_cards_and_embedded_json(shared_data: Path) -
     embedded = json.loads(island.attributes["data-props"] or "")["dailyPapers"]
     assert [e["paper"]["id"] for e in embedded] == [p.arxiv_id for p in listing.papers]
     assert [e["paper"]["upvotes"] for e in embedded] == [i.upvotes for i in listing.items]
+
+
+def test_lone_surrogate_escapes_are_replaced_so_every_field_encodes() -> None:
+    """JavaScript's JSON.stringify writes "\\ud83d" for a string cut inside an emoji."""
+    item = {
+        "paper": {
+            "id": "2611.00001",
+            "title": "cut \\ud83d",
+            "summary": "low \\ude80 half",
+            "authors": [{"name": "A \\ud800"}],
+            "githubRepo": "https://github.com/x/\\udfff",
+        },
+        "organization": {"fullname": "Lab \\ud83d"},
+    }
+    body = json.dumps([item]).replace("\\\\u", "\\u").encode()
+    paper = hf_daily.parse_api(body, url="u", requested_date=DAY, fetched_at=NOW).papers[0]
+
+    assert (paper.title, paper.abstract) == ("cut \ufffd", "low \ufffd half")
+    assert paper.authors[0].name == "A \ufffd" and paper.organization == "Lab \ufffd"
+    assert paper.github_repo == "https://github.com/x/\ufffd"
