@@ -7,7 +7,7 @@ the run as "failed" with the reason, then propagates (Prefect retries transient 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import cache
 
@@ -155,6 +155,9 @@ def collect(
             return SourceOutcome(
                 source=job.source, period=job.period, status="complete", run_id=run_id, fetched=1
             )
+        # The ledger keys a listing by the job (an arXiv category, HF trending by list date);
+        # the parser's own period (the announcement day) lives on in each paper's list_date.
+        result = replace(result, period=job.period)
         previous = repo.latest_complete_run(job.source, job.period)
         check_against_previous(result, previous.fetched if previous else None)
         saved = repo.save_listing(

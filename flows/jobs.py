@@ -43,17 +43,19 @@ def date_range(start: date, end: date) -> list[date]:
 def hf_daily_jobs(
     day: date, *, done: Collection[str], heal_days: int, refresh_days: int
 ) -> list[Job]:
-    """The list date itself, then missed dates since the last complete one (heal, at most
-    ``heal_days`` back) and the last ``refresh_days`` complete dates again (refresh)."""
+    """The list date itself; every missed date of the last ``heal_days`` after the first
+    complete one (heal: a fresh install does not reach back, a hole between complete days is
+    filled); the last ``refresh_days`` complete dates again (refresh: upvotes keep growing)."""
     jobs = [Job(source="hf-daily", period=day.isoformat())]
-    earlier = [d for d in done if d < day.isoformat()]
-    last_done = max(earlier) if earlier else None
+    window = [(day - timedelta(days=back)).isoformat() for back in range(1, heal_days + 1)]
+    known = [d for d in window if d in done]
+    first_done = min(known) if known else None
     for back in range(1, max(heal_days, refresh_days) + 1):
         past = (day - timedelta(days=back)).isoformat()
         if past in done:
             if back <= refresh_days:
                 jobs.append(Job(source="hf-daily", period=past, reason="refresh"))
-        elif last_done is not None and past > last_done and back <= heal_days:
+        elif first_done is not None and past > first_done and back <= heal_days:
             jobs.append(Job(source="hf-daily", period=past, reason="heal"))
     return jobs
 
@@ -79,7 +81,7 @@ def daily_plan(
         for query in unique(q for t in config.topics for q in t.hf_queries):
             jobs.append(Job(source="hf-search", period=query, target=query))
     for category in unique(sources.arxiv_categories):
-        jobs.append(Job(source="arxiv-listing", period=f"{category}/new", target=category))
+        jobs.append(Job(source="arxiv-listing", period=category, target=category))
     if sources.followed_authors:
         for author in config.authors:
             jobs.append(Job(source="arxiv-author", period=author.name, target=author.name))

@@ -1,0 +1,266 @@
+"""Faults at the level a user meets them: whole backfills and daily runs under transient faults,
+permanent faults healed by the next run, SIGKILL at random moments, a read-only database.
+
+Outcomes are recorded for docs/reliability.md (``python -m tests.reliability.report``).
+Ten SIGKILL trials per flow run with ``-m slow``; CI runs the first two of each.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.flows.test_orchestration import content, query
+from tests.reliability.record import record
+from tests.replay import TRANSIENT_FAULTS, Faults, ReplayServer
+
+ROOT = Path(__file__).resolve().parents[2]
+START, END = date(2024, 6, 3), date(2024, 8, 1)  # 60 list dates
+FAST_RETRIES = {"PAPERPULSE_HF_MIN_INTERVAL": "0"}
+
+
+def cli_env(tmp_path: Path, db: str, hf_url: str) -> dict[str, str]:
+    from prefect.settings import PREFECT_API_URL
+
+    config = tmp_path / "empty.toml"
+    config.write_text("", encoding="utf-8")
+    return {
+        **os.environ,
+        **FAST_RETRIES,
+        "PAPERPULSE_DATABASE_URL": db,
+        "PAPERPULSE_HF_URL": hf_url,
+        "PAPERPULSE_CONFIG": str(config),
+        "PAPERPULSE_ARCHIVE_DIR": str(tmp_path / f"archive-{Path(db).stem}"),
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+    }
+
+
+def backfill_args(start: date = START, end: date = END) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "backfill",
+        "--start",
+        start.isoformat(),
+        "--end",
+        end.isoformat(),
+    ]
+
+
+@pytest.fixture(scope="module")
+def clean_db(prefect: None, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The reference: an uninterrupted, fault-free backfill of the 60 days."""
+    tmp = tmp_path_factory.mktemp("clean")
+    db = f"sqlite:///{tmp / 'clean.db'}"
+    with ReplayServer(shared_data / "hf_api_daily") as server:
+        done = subprocess.run(
+            backfill_args(),
+            cwd=ROOT,
+            env=cli_env(tmp, db, server.url),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def test_twenty_percent_transient_faults_lose_and_duplicate_nothing(
+    clean_db: str, shared_data: Path, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'faulty.db'}"
+    faults = Faults(fault_rate=0.2, kinds=TRANSIENT_FAULTS, seed=7)
+    with ReplayServer(shared_data / "hf_api_daily", faults=faults) as server:
+        done = subprocess.run(
+            backfill_args(),
+            cwd=ROOT,
+            env=cli_env(tmp_path, db, server.url),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        injected = sum(server.injected.values())
+    assert done.returncode == 0, done.stderr
+    assert injected >= 5
+    assert content(db) == content(clean_db)
+    record(
+        category="Flow fault",
+        case="20% transient faults (429, 5xx, reset, truncated body)",
+        where="60-day backfill (CLI, Prefect)",
+        trials=60,
+        injected=injected,
+        outcome="same papers and sightings as a clean run: none lost, none duplicated",
+    )
+
+
+@pytest.mark.parametrize("trial", range(10), ids=lambda n: f"kill-{n}")
+@pytest.mark.parametrize("kind", ["backfill", "daily"])
+def test_sigkill_at_a_random_moment_then_restart_matches_the_clean_run(
+    request: pytest.FixtureRequest,
+    kind: str,
+    trial: int,
+    clean_db: str,
+    shared_data: Path,
+    tmp_path: Path,
+) -> None:
+    if trial >= 2 and "slow" not in (request.config.getoption("-m") or ""):
+        pytest.skip("trials 3-10 run with -m slow")
+    rng = random.Random(f"{kind}-{trial}")
+    db = f"sqlite:///{tmp_path / 'killed.db'}"
+    slow = Faults(latency=0.05)
+    with ReplayServer(shared_data / "hf_api_daily", faults=slow) as server:
+        env = cli_env(tmp_path, db, server.url)
+        if kind == "daily":
+            # A daily run heals every day since the last complete one: seed one, then kill.
+            seed = subprocess.run(
+                backfill_args(START, START),
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert seed.returncode == 0, seed.stderr
+            env["PAPERPULSE_CONFIG"] = str(tmp_path / "heal.toml")
+            (tmp_path / "heal.toml").write_text("[schedule]\nheal_days = 60\n", encoding="utf-8")
+            args = [
+                sys.executable,
+                "-m",
+                "flows.cli",
+                "run",
+                "--date",
+                END.isoformat(),
+                "--no-email",
+            ]
+        else:
+            args = backfill_args()
+        victim = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(1.0, 6.0))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        finish = subprocess.run(
+            args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert finish.returncode == 0, finish.stderr
+        if kind == "daily":  # the daily run stops at its own date; complete the range the same way
+            rest = subprocess.run(
+                backfill_args(),
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            assert rest.returncode == 0, rest.stderr
+    assert content(db) == content(clean_db)
+    record(
+        category="Flow fault",
+        case=f"SIGKILL during a {kind} run, then a restart",
+        where=f"{kind} (CLI, Prefect), 60 days",
+        trials=1,
+        outcome="database identical to the clean run; no sightings from unfinished runs",
+    )
+
+
+def test_a_permanent_fault_is_recorded_reported_and_healed(
+    prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.daily import daily
+    from flows.tasks import SourcesFailed
+
+    monkeypatch.setenv("PAPERPULSE_HF_MIN_INTERVAL", "0")
+    db = os.environ["PAPERPULSE_DATABASE_URL"]
+    archive = workspace / "archive" / "2024" / "08"
+    with ReplayServer(shared_data / "hf_api_daily") as ok:
+        monkeypatch.setenv("PAPERPULSE_HF_URL", ok.url)
+        daily(list_date=date(2024, 8, 5))
+    broken = Faults(fail_dates={"2024-08-05": 500, "2024-08-06": 404})
+    with ReplayServer(shared_data / "hf_api_daily", faults=broken) as server:
+        monkeypatch.setenv("PAPERPULSE_HF_URL", server.url)
+        with pytest.raises(SourcesFailed, match="2024-08-06 failed"):
+            daily(list_date=date(2024, 8, 7))  # heals the 6th (404), refreshes the 5th (500)
+    failed = query(db, "SELECT period, error FROM runs WHERE status = 'failed' ORDER BY period")
+    # Each attempt is a run in the ledger: the 500 was retried, the 404 was not.
+    assert sorted({p for p, _ in failed}) == ["2024-08-05", "2024-08-06"]
+    assert [p for p, _ in failed].count("2024-08-06") == 1
+    assert all("HTTP 404" in str(e) or "HTTP 500" in str(e) for _, e in failed)
+    header = (archive / "2024-08-07.md").read_text(encoding="utf-8")
+    assert "**hf-daily failed:**" in header and "2024-08-06" in header
+    assert not (archive / "2024-08-06.md").exists()
+
+    with ReplayServer(shared_data / "hf_api_daily") as healed:
+        monkeypatch.setenv("PAPERPULSE_HF_URL", healed.url)
+        summary = daily(list_date=date(2024, 8, 8))
+    assert "2024-08-06" in {o.period for o in summary.outcomes if o.status == "complete"}
+    assert (archive / "2024-08-06.md").is_file()
+    record(
+        category="Flow fault",
+        case="permanent HTTP 404/500 for a list date",
+        where="daily run (Prefect)",
+        trials=2,
+        outcome="failed run recorded with the error; reported in the digest header; "
+        "healed by the next run",
+    )
+
+
+def test_a_read_only_database_is_one_clear_line_and_writes_nothing(
+    prefect: None, workspace: Path, shared_data: Path
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    db_file = workspace / "ro.sqlite"
+    db = f"sqlite:///{db_file}"
+    with ReplayServer(shared_data / "hf_api_daily") as server:
+        env = {
+            **os.environ,
+            **FAST_RETRIES,
+            "PAPERPULSE_HF_URL": server.url,
+            "PAPERPULSE_DATABASE_URL": db,
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        }
+        first = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "run", "--date", "2024-08-05"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert first.returncode == 0, first.stderr
+        before = content(db)
+        env["PAPERPULSE_DATABASE_URL"] = f"sqlite:///file:{db_file}?mode=ro&uri=true"
+        result = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "run", "--date", "2024-08-06"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("paperpulse: error")]
+    assert len(lines) == 1 and "read-only" in lines[0], result.stderr
+    assert content(db) == before
+    assert not (workspace / "archive" / "2024" / "08" / "2024-08-06.md").exists()
+    record(
+        category="Flow fault",
+        case="read-only database",
+        where="paperpulse run (CLI)",
+        outcome="one-line error naming the problem; nothing written, no digest",
+    )
