@@ -31,8 +31,13 @@ def query(url: str, sql: str) -> list[tuple[object, ...]]:
         engine.dispose()
 
 
-def content(url: str) -> dict[str, list[tuple[object, ...]]]:
-    """What a backfill stores, without ids and clock times (which differ between two runs)."""
+def content(url: str, *, distinct: bool = False) -> dict[str, list[tuple[object, ...]]]:
+    """What a backfill stores, without ids and clock times (which differ between two runs).
+
+    ``distinct``: compare what was observed, not how often (a daily run re-observes recent
+    days, so an interrupted one legitimately adds identical sightings).
+    """
+    select = "SELECT DISTINCT" if distinct else "SELECT"
     return {
         "papers": query(
             url,
@@ -46,9 +51,9 @@ def content(url: str) -> dict[str, list[tuple[object, ...]]]:
         ),
         "sightings": query(
             url,
-            "SELECT s.arxiv_id, s.source, s.period, s.rank, s.upvotes, "
+            f"{select} s.arxiv_id, s.source, s.period, s.rank, s.upvotes, "
             "s.comments, s.stars FROM sightings s JOIN runs r ON "
-            "r.id = s.run_id WHERE r.status = 'complete' ORDER BY 1, 3",
+            "r.id = s.run_id WHERE r.status = 'complete' ORDER BY 1, 2, 3, 4, 5, 6, 7",
         ),
         "orphans": query(
             url,
