@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from scrapers.dom import parse_html
 from scrapers.errors import LayoutChanged, ParseError
 from scrapers.hf_items import parse_items
-from scrapers.models import Listing
+from scrapers.models import Listing, ListingItem
 from scrapers.protocols import Client
 
 SOURCE = "hf-daily"
@@ -83,15 +83,7 @@ def parse_api(
             source=source,
             url=url,
         )
-    return Listing(
-        source=source,
-        period=period or (requested_date.isoformat() if requested_date else "unknown"),
-        url=url,
-        fetched_at=fetched_at,
-        items=items,
-        declared_count=declared,
-        notes=() if items else (NO_PAPERS,),
-    )
+    return _listing(source, period, requested_date, url, fetched_at, items, declared)
 
 
 def parse_page(
@@ -135,13 +127,26 @@ def parse_page(
             source=source,
             url=url,
         )
+    return _listing(source, period, requested_date, url, fetched_at, items, cards or None)
+
+
+def _listing(
+    source: str,
+    period: str | None,
+    requested_date: date | None,
+    url: str,
+    fetched_at: datetime,
+    items: tuple[ListingItem, ...],
+    declared: int | None,
+) -> Listing:
+    """A parsed listing; an empty one carries the note that explains it in the digest."""
     return Listing(
         source=source,
         period=period or (requested_date.isoformat() if requested_date else "unknown"),
         url=url,
         fetched_at=fetched_at,
         items=items,
-        declared_count=cards or None,
+        declared_count=declared,
         notes=() if items else (NO_PAPERS,),
     )
 
