@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from prefect import flow
 
-from digest.render import render_all
 from flows.collect import repository
-from flows.compose import build, period_for
+from flows.compose import period_for
 from flows.config import load_config
 from flows.deliver import DeliveryOutcome, archive_relpath
 from flows.jobs import daily_plan
@@ -60,7 +60,8 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     summary = RunSummary(
         list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive
     )
-    markdown = render_all(build(settings, config, main).digest).markdown if archive else None
+    published = Path(archive) if archive else None
+    markdown = published.read_text(encoding="utf-8") if published and published.exists() else None
     publish(summary, markdown, main.key)
     if summary.failures:
         raise SourcesFailed(summary)

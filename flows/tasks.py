@@ -120,18 +120,21 @@ def run_jobs(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[So
     outcomes: list[SourceOutcome] = []
     hook = progress_hook.get()
     pending: list[tuple[Job, PrefectFuture[SourceOutcome]]] = []
-    for job in [*jobs, None]:
-        if job is not None:
-            pending.append((job, collect_task.submit(settings, config, job)))
-            if len(pending) < 2 * WORKERS:
-                continue
-        while pending and (job is None or len(pending) >= 2 * WORKERS):
-            done_job, future = pending.pop(0)
-            outcome = _outcome(done_job, future)
-            _log(outcome)
-            outcomes.append(outcome)
-            if hook:
-                hook(len(outcomes), len(jobs), outcome)
+
+    def finish_oldest() -> None:
+        job, future = pending.pop(0)
+        outcome = _outcome(job, future)
+        _log(outcome)
+        outcomes.append(outcome)
+        if hook:
+            hook(len(outcomes), len(jobs), outcome)
+
+    for job in jobs:
+        pending.append((job, collect_task.submit(settings, config, job)))
+        if len(pending) >= 2 * WORKERS:
+            finish_oldest()
+    while pending:
+        finish_oldest()
     return outcomes
 
 
