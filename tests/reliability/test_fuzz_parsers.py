@@ -220,8 +220,8 @@ def test_mutated_fixtures_raise_only_our_errors(target: Target) -> None:
     assert sum(outcomes.values()) >= settings.get_profile(PROFILE).max_examples // 2
     record(
         category="Parser fuzzing",
-        case=f"mutated fixtures ({plural(len(target.fixtures), 'seed')}), profile {PROFILE}",
-        where=target.name,
+        case=target.name,
+        where=f"mutated fixtures ({plural(len(target.fixtures), 'seed')}), profile {PROFILE}",
         outcome=describe(outcomes).replace(
             "ParseError/LayoutChanged/FetchError", allowed_names(target)
         ),
@@ -239,8 +239,8 @@ def test_mutated_real_captures_raise_only_our_errors(target: Target, shared_data
     assert sum(outcomes.values()) >= settings.get_profile(PROFILE).max_examples // 2
     record(
         category="Parser fuzzing",
-        case=f"mutated real captures ({plural(len(payloads), 'seed')}), profile {PROFILE}",
-        where=target.name,
+        case=target.name,
+        where=f"mutated real captures ({plural(len(payloads), 'seed')}), profile {PROFILE}",
         outcome=describe(outcomes).replace(
             "ParseError/LayoutChanged/FetchError", allowed_names(target)
         ),
