@@ -23,6 +23,7 @@ _ENCODED_WORD_BREAK = "=\u2060?"
 # "(", ")" and "!" only matter next to "[" or "]", which are always escaped, so titles such as
 # "Foo (ICLR 2024)" stay readable in the raw archive.
 _MD_SPECIAL = frozenset("\\`*_[]<>#|~&")
+_MD_ESCAPES = str.maketrans({char: "\\" + char for char in _MD_SPECIAL})
 # A line that starts like a list item, heading underline or ordered list would become a block.
 _MD_BLOCK_START = re.compile(r"^(?:[-+=]|\d{1,9}[.)])")
 _URL_SCHEMES = frozenset({"http", "https"})
@@ -37,9 +38,16 @@ def _is_dropped(char: str) -> bool:
     return (category == "Cc" and not char.isspace()) or category == "Cs" or char in _BIDI_CONTROLS
 
 
+# Exactly the characters ``_is_dropped`` names (a test checks every code point): a regex keeps
+# a megabyte title fast, where a per-character loop took seconds.
+_DROPPED = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+)
+
+
 def printable(text: str) -> str:
     """``text`` without control characters (whitespace kept), bidi controls or lone surrogates."""
-    return "".join(char for char in text if not _is_dropped(char))
+    return _DROPPED.sub("", text)
 
 
 def one_line(text: str) -> str:
@@ -81,7 +89,7 @@ def md_escape(text: str) -> str:
     renderer: no links, emphasis, code spans, raw HTML, table cells or headings can appear.
     """
     flat = one_line(text)
-    escaped = "".join("\\" + char if char in _MD_SPECIAL else char for char in flat)
+    escaped = flat.translate(_MD_ESCAPES)
     block_marker = _MD_BLOCK_START.match(escaped)
     if block_marker:
         # Escape the marker's last character: "\-", "1\.", "\=".

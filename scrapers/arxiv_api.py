@@ -83,7 +83,7 @@ def parse_api_response(payload: str | bytes, url: str, *, fetched_at: datetime) 
         )
     try:
         root = ET.fromstring(data)
-    except (ET.ParseError, ValueError) as exc:
+    except (ET.ParseError, ValueError, LookupError) as exc:  # LookupError: unknown encoding
         raise ParseError(
             f"not well-formed XML ({exc}); save the response and check it", source=SOURCE, url=url
         ) from exc

@@ -160,6 +160,15 @@ def test_printable_keeps_lines_but_drops_controls_bidi_and_lone_surrogates() -> 
     assert one_line("broken \ude80 emoji") == "broken emoji"
 
 
+def test_printable_drops_exactly_what_is_dropped_everywhere_else() -> None:
+    from digest.escaping import _is_dropped
+
+    # Every control, surrogate and bidi character lies in the Basic Multilingual Plane.
+    for code in range(0x10000):
+        char = chr(code)
+        assert (printable(char) == "") == _is_dropped(char), hex(code)
+
+
 def test_html_output_holds_no_control_bidi_or_surrogate_character() -> None:
     from datetime import UTC, datetime
 

@@ -157,6 +157,8 @@ def test_doctype_and_entity_declarations_are_refused(payload: bytes) -> None:
         (b"<html><body>Service Unavailable</body>", "not well-formed XML"),
         (b"<html><body>502</body></html>", "expected an Atom <feed>"),
         (b'<feed xmlns="http://www.w3.org/2005/Atom"></feed>', "opensearch:totalResults"),
+        # An unknown encoding makes ElementTree raise LookupError (found by fuzzing).
+        (b'<?xml version="1.0" encoding="ATF-8"?><feed/>', "unknown encoding: ATF-8"),
     ],
 )
 def test_non_feeds_are_parse_errors(payload: bytes, message: str) -> None:
