@@ -68,6 +68,7 @@ class ReplayServer:
         self.upvote_growth = upvote_growth or (lambda arxiv_id, generation: 0)
         self.generation = 0
         self.requests: list[str] = []
+        self.request_times: list[float] = []  # time.monotonic() at each arrival (benchmarks)
         self.served: dict[str, int] = {}  # status code -> count
         self._random = random.Random(self.faults.seed)
         self._lock = threading.Lock()
@@ -103,7 +104,7 @@ class ReplayServer:
                     dict(as_mapping(item, source="replay", url=str(path), where="item"))
                     for item in raw
                 ]
-        items = json.loads(json.dumps(self._cache[day]))  # a deep copy to grow upvotes on
+        items: list[dict[str, Any]] = json.loads(json.dumps(self._cache[day]))  # deep copy
         for item in items:
             paper = item["paper"]
             paper["upvotes"] = paper.get("upvotes", 0) + self.upvote_growth(
@@ -144,6 +145,7 @@ class ReplayServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.requests.append(self.path)
+                    server.request_times.append(time.monotonic())
                 if server.faults.latency:
                     time.sleep(server.faults.latency)
                 limited, remaining, reset = server._rate_limited()
