@@ -73,6 +73,13 @@ class BenchDatabase:
         with self.engine.begin() as conn:
             conn.exec_driver_sql(f"TRUNCATE {', '.join(self._tables)} RESTART IDENTITY CASCADE")
 
+    def analyze(self) -> None:
+        """Planner statistics (PostgreSQL), as autovacuum gathers them on a normal server."""
+        if self._admin is None:
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+
     def close(self) -> None:
         self.engine.dispose()
         if self._plain is not None:

@@ -84,7 +84,7 @@ class History:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Built:
-    path: Path
+    where: str  # the SQLite file, or the PostgreSQL database's URL
     seconds: float
     steps: tuple[tuple[str, float], ...]
     size_bytes: int
@@ -143,10 +143,66 @@ def build_sqlite(path: Path, history: History, *, captures: Path, day: date) -> 
         conn2.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return Built(
-        path=path,
+        where=str(path),
         seconds=time.perf_counter() - began,
         steps=tuple(steps),
         size_bytes=path.stat().st_size,
+    )
+
+
+def build_postgres(
+    url: str, history: History, *, captures: Path, day: date, analyze: bool = True
+) -> Built:
+    """The same history in the (new, empty) PostgreSQL database of ``url``, then (unless not
+    ``analyze``) VACUUM ANALYZE: the statistics autovacuum would have gathered by the time a
+    history is this long."""
+    began = time.perf_counter()
+    steps: list[tuple[str, float]] = []
+    engine = create_engine(url)
+    upgrade(engine)
+    weekdays, weekends = history.days()
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET session_replication_role = replica")  # no FK checks on load
+        indexes = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+        ).all()
+        for name, _ in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        conn.exec_driver_sql("CREATE TEMP TABLE bench_days (w integer PRIMARY KEY, day date)")
+        conn.exec_driver_sql("CREATE TEMP TABLE bench_weekends (k integer PRIMARY KEY, day date)")
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany("INSERT INTO bench_days VALUES (%s, %s)", list(enumerate(weekdays)))
+        cursor.executemany("INSERT INTO bench_weekends VALUES (%s, %s)", list(enumerate(weekends)))
+        for label, sql in _postgres_statements(history):
+            started = time.perf_counter()
+            cursor.execute(sql)  # the driver's own: no placeholders to parse in '%'
+            steps.append((label, time.perf_counter() - started))
+        conn.commit()
+        started = time.perf_counter()
+        for _, sql in indexes:
+            conn.exec_driver_sql(sql)
+        for table in ("runs", "authors", "sightings", "paper_revisions", "deliveries"):
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            )
+        conn.commit()
+        steps.append(("indexes", time.perf_counter() - started))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="pp-bench-recent-") as workspace:
+        _recent_days(url, captures, day, Path(workspace), history)
+    steps.append(("recent real days (collect)", time.perf_counter() - started))
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if analyze:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+        size = int(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one())
+    if analyze:
+        steps.append(("vacuum analyze", time.perf_counter() - started))
+    engine.dispose()
+    return Built(
+        where=url, seconds=time.perf_counter() - began, steps=tuple(steps), size_bytes=size
     )
 
 
@@ -306,3 +362,113 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _postgres_statements(h: History) -> list[tuple[str, str]]:
+    k, o, n = h.per_day, h.observations, h.papers
+    pool = max(n // 4, 100)
+    arxiv_id = "format('%s.%s', 9000 + {i} / 100000, lpad(({i} % 100000)::text, 5, '0'))"
+    at = "((d.day + make_interval(days => ({obs}) + 1, hours => 6))::timestamp AT TIME ZONE 'UTC')"
+    first_seen = at.format(obs="0")
+    return [
+        (
+            "runs",
+            f"""
+            INSERT INTO runs (id, source, period, status, url, started_at, finished_at,
+                              fetched, new, updated)
+            SELECT d.w * {o} + x + 1, 'hf-daily', d.day::text, 'complete',
+                   'https://huggingface.co/api/daily_papers?date=' || d.day,
+                   {at.format(obs="x")}, {at.format(obs="x")} + interval '2 seconds',
+                   {k}, CASE WHEN x = 0 THEN {k} ELSE 0 END, 0
+            FROM bench_days d, generate_series(0, {o - 1}) x ORDER BY 1
+            """,
+        ),
+        (
+            "empty runs (weekends)",
+            f"""
+            INSERT INTO runs (id, source, period, status, url, started_at, finished_at,
+                              fetched, new, updated)
+            SELECT {h.weekdays * o} + d.k + 1, 'hf-daily', d.day::text, 'empty',
+                   'https://huggingface.co/api/daily_papers?date=' || d.day,
+                   {first_seen}, {first_seen}, 0, 0, 0
+            FROM bench_weekends d ORDER BY 1
+            """,
+        ),
+        (
+            "papers",
+            f"""
+            INSERT INTO papers (arxiv_id, title, abstract, published_at, list_date, version,
+                                primary_category, categories, organization, github_repo,
+                                ai_summary, ai_keywords, first_seen_at, updated_at, families)
+            SELECT {arxiv_id.format(i="i")},
+                   'Synthetic paper ' || i || ' on long-context reasoning and retrieval',
+                   substr('{_ABSTRACT}', 1 + i % 200, 1000),
+                   (d.day - interval '7 hours')::timestamp AT TIME ZONE 'UTC', d.day, 1 + i % 3,
+                   'cs.CL', '["cs.CL", "cs.LG"]'::jsonb, 'Example Lab',
+                   CASE WHEN i % 3 = 0 THEN 'https://github.com/example/r' || i END,
+                   'A short summary of synthetic paper ' || i || '.',
+                   '["reasoning", "retrieval", "agents"]'::jsonb,
+                   {first_seen},
+                   CASE WHEN i % 100 = 0 THEN {at.format(obs="3")} END,
+                   'hf'
+            FROM generate_series(0, {n - 1}) i JOIN bench_days d ON d.w = i / {k}
+            """,
+        ),
+        (
+            "authors",
+            f"""
+            INSERT INTO authors (id, key, name)
+            SELECT i, 'synthetic author ' || i, 'Synthetic Author ' || i
+            FROM generate_series(1, {pool}) i
+            """,
+        ),
+        (
+            "bylines",
+            f"""
+            INSERT INTO paper_authors (arxiv_id, position, author_id)
+            SELECT {arxiv_id.format(i=f"(b / {AUTHORS_PER_PAPER})")}, b % {AUTHORS_PER_PAPER},
+                   1 + ((b / {AUTHORS_PER_PAPER})::bigint * 7
+                        + (b % {AUTHORS_PER_PAPER}) * 104729) % {pool}
+            FROM generate_series(0, {n * AUTHORS_PER_PAPER - 1}) b
+            """,
+        ),
+        (
+            "sightings",
+            f"""
+            INSERT INTO sightings (run_id, arxiv_id, source, period, observed_at, rank, upvotes,
+                                   comments)
+            SELECT (s / {k * o}) * {o} + (s / {k}) % {o} + 1,
+                   {arxiv_id.format(i=f"((s / {k * o}) * {k} + s % {k})")},
+                   'hf-daily', d.day::text,
+                   {at.format(obs=f"(s / {k}) % {o}")},
+                   s % {k} + 1,
+                   (s % 97) + ((s / {k}) % {o}) * (s % 13),
+                   s % 5
+            FROM generate_series(0, {h.sightings - 1}) s JOIN bench_days d ON d.w = s / {k * o}
+            """,
+        ),
+        (
+            "revisions",
+            """
+            INSERT INTO paper_revisions (arxiv_id, changed_at, title, abstract, version)
+            SELECT p.arxiv_id, p.updated_at, 'An earlier title', p.abstract, 1
+            FROM papers p WHERE p.updated_at IS NOT NULL
+            """,
+        ),
+        (
+            "sent ledger",
+            """
+            INSERT INTO sent_ledger (recipient, edition, arxiv_id, sent_at)
+            SELECT 'archive', 'daily', arxiv_id, first_seen_at FROM papers
+            """,
+        ),
+        (
+            "deliveries",
+            f"""
+            INSERT INTO deliveries (digest_key, channel, recipient, status, attempts,
+                                    claimed_at, sent_at)
+            SELECT 'daily/' || d.day, 'archive', 'archive', 'sent', 1, {first_seen}, {first_seen}
+            FROM bench_days d
+            """,
+        ),
+    ]

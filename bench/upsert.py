@@ -9,7 +9,9 @@ The work is what a backfill and its daily refreshes write: ``--papers`` syntheti
 
 - **first run**: every paper is new (a papers row, its byline, its authors, one sighting);
 - **re-observations**: runs 2..R of the same listings (every paper merged again, one sighting
-  each), on top of a first run written in the untimed setup.
+  each), on top of a first run written in the untimed setup (and, on PostgreSQL, ANALYZEd
+  there: the statistics autovacuum would have gathered; the first-run case starts from empty
+  tables without any, as a new database does).
 
 Ours is ``Repository.save_listing`` (bulk ``INSERT .. ON CONFLICT`` / executemany, a handful of
 statements per listing, all merge rules included). The baseline (``bench.naive``) writes the
@@ -23,6 +25,7 @@ The full size of the issue is ``--papers 100000 --runs 10`` (1M sightings).
 from __future__ import annotations
 
 import argparse
+import functools
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,10 +56,12 @@ from scrapers.models import Listing
 from storage import Repository
 
 OURS = "paperpulse save_listing (bulk)"
+PREPARED_FIX = "d6f7755"  # storage: no server-side prepared statements on PostgreSQL
+PREPARED = f"save_listing, psycopg prepares (before {PREPARED_FIX})"
 NAIVE = "per-row ORM merge"
 LIBRARIES = ("sqlalchemy", "psycopg")
 T0 = datetime(2024, 8, 1, 6, 0, tzinfo=UTC)
-DEFAULTS = {"papers": 10_000, "runs": 4, "per_listing": 500, "baseline_share": 0.1}
+DEFAULTS = {"papers": 10_000, "runs": 3, "per_listing": 500, "baseline_share": 0.1}
 QUICK = {"papers": 120, "runs": 2, "per_listing": 40, "baseline_share": 0.34}
 
 
@@ -128,8 +133,17 @@ def check_same_rows(database: BenchDatabase, work: Workload) -> None:
 
 
 def build_cases(
-    database: BenchDatabase, work: Workload
+    database: BenchDatabase,
+    work: Workload,
+    *,
+    analyze: bool = True,
+    variants: Sequence[tuple[str, Repository]] = (),
 ) -> tuple[list[Case], dict[tuple[str, str], int]]:
+    """Per database: the new-papers case and (with 2+ runs) the papers-seen-again case.
+
+    ``variants`` are further save_listing competitors (another engine: a before/after), timed
+    on the whole work like ours.
+    """
     repo = Repository(database.engine)
     first, later = work.observations[0], work.observations[1:]
     share = work.share
@@ -141,6 +155,8 @@ def build_cases(
         def setup() -> None:
             database.reset()
             save_ours(repo, listings)
+            if analyze:
+                database.analyze()
 
         return setup
 
@@ -152,19 +168,23 @@ def build_cases(
         return run
 
     ours_papers, naive_papers = work.papers, work.papers_in(share)
-    label = f"{database.label}"
+    savers = [(OURS, repo), *variants]
+    first_case = f"{database.label}: new papers"
     cases = [
         Case(
-            name=f"{label}: new papers",
+            name=first_case,
             unit="paper",
             baseline=NAIVE,
             warmup=False,
             competitors=(
-                Competitor(
-                    name=OURS,
-                    setup=fresh,
-                    run=lambda: save_ours(repo, first),
-                    extra=(("work per round", f"{ours_papers:,} papers"),),
+                *(
+                    Competitor(
+                        name=name,
+                        setup=fresh,
+                        run=functools.partial(save_ours, saver, first),
+                        extra=(("work per round", f"{ours_papers:,} papers"),),
+                    )
+                    for name, saver in savers
                 ),
                 Competitor(
                     name=NAIVE,
@@ -175,25 +195,26 @@ def build_cases(
             ),
         )
     ]
-    units = {
-        (cases[0].name, OURS): ours_papers,
-        (cases[0].name, NAIVE): naive_papers,
-    }
+    units = {(first_case, name): ours_papers for name, _ in savers}
+    units[(first_case, NAIVE)] = naive_papers
     if later:
-        name = f"{label}: papers seen again"
+        again = f"{database.label}: papers seen again"
         ours_sightings, naive_sightings = ours_papers * len(later), naive_papers * len(later)
         cases.append(
             Case(
-                name=name,
+                name=again,
                 unit="sighting",
                 baseline=NAIVE,
                 warmup=False,
                 competitors=(
-                    Competitor(
-                        name=OURS,
-                        setup=after_first_run(first),
-                        run=each(lambda listings: save_ours(repo, listings), len(first)),
-                        extra=(("work per round", f"{ours_sightings:,} sightings"),),
+                    *(
+                        Competitor(
+                            name=name,
+                            setup=after_first_run(first),
+                            run=each(functools.partial(save_ours, saver), len(first)),
+                            extra=(("work per round", f"{ours_sightings:,} sightings"),),
+                        )
+                        for name, saver in savers
                     ),
                     Competitor(
                         name=NAIVE,
@@ -204,7 +225,8 @@ def build_cases(
                 ),
             )
         )
-        units |= {(name, OURS): ours_sightings, (name, NAIVE): naive_sightings}
+        units |= {(again, name): ours_sightings for name, _ in savers}
+        units[(again, NAIVE)] = naive_sightings
     return cases, units
 
 
@@ -229,6 +251,18 @@ def _extra_options(parser: argparse.ArgumentParser) -> None:
         "$PAPERPULSE_TEST_POSTGRES_URL); a database of our own is created there and dropped",
     )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="PostgreSQL: no ANALYZE before the re-observations (a server without autovacuum)",
+    )
+    parser.add_argument(
+        "--prepared-too",
+        action="store_true",
+        help=f"PostgreSQL: also time save_listing on an engine that lets psycopg prepare "
+        f"statements, as paperpulse did before {PREPARED_FIX}",
+    )
 
 
 def run(argv: Sequence[str] | None = None) -> str:
@@ -256,14 +290,23 @@ def run(argv: Sequence[str] | None = None) -> str:
     server = None if more.no_postgres else (more.postgres or postgres_url_from_env())
     host = machine(LIBRARIES)
     results: list[Result] = []
+    if more.no_sqlite and not server:
+        raise BenchmarkError("--no-sqlite needs a PostgreSQL server (--postgres URL)")
     with tempfile.TemporaryDirectory(prefix="pp-bench-upsert-") as tmp:
-        databases = [sqlite_database(Path(tmp), "upsert")]
+        databases = [] if more.no_sqlite else [sqlite_database(Path(tmp), "upsert")]
         try:
             if server:
                 databases.append(postgres_database(server, "upsert"))
             for database in databases:
                 check_same_rows(database, work)
-                cases, units = build_cases(database, work)
+                variants = (
+                    [(PREPARED, Repository(database.plain_engine))]
+                    if more.prepared_too and database.dialect == "postgresql"
+                    else []
+                )
+                cases, units = build_cases(
+                    database, work, analyze=not more.no_analyze, variants=variants
+                )
                 timed = measure(cases, rounds=options.rounds)
                 first = [r for r in timed if r.unit == "paper"]
                 rest = [r for r in timed if r.unit == "sighting"]
@@ -286,6 +329,11 @@ def run(argv: Sequence[str] | None = None) -> str:
             "Rates are per paper (first run: papers row, byline, authors, sighting) and per "
             "sighting (re-observation: the paper merged again and one sighting).",
             *([] if server else ["PostgreSQL not measured: no server configured."]),
+            *(
+                ["PostgreSQL: no ANALYZE before the re-observations (no planner statistics)."]
+                if more.no_analyze and server
+                else []
+            ),
         ],
     )
 
