@@ -17,8 +17,8 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -54,6 +54,9 @@ class Case:
     batch: int = 1
     baseline: str | None = None  # competitor name the ratios are taken against
     per_item: tuple[str, int] | None = None  # ("item", 1250): also report time per item
+    # False for minutes-long work whose setup already warms what matters (imports, a fresh db):
+    # a warm-up call would double the run time and teach nothing.
+    warmup: bool = True
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.competitors]
@@ -128,13 +131,15 @@ def measure(
     rounds: int,
     clock: Callable[[], int] = time.perf_counter_ns,
 ) -> list[Result]:
-    """Time every case: one untimed warm-up call per competitor, then ``rounds`` interleaved
-    rounds. ``clock`` returns nanoseconds (injectable so the statistics can be tested)."""
+    """Time every case: one untimed warm-up call per competitor (unless ``Case.warmup`` is
+    False), then ``rounds`` interleaved rounds. ``clock`` returns nanoseconds (injectable so
+    the statistics can be tested)."""
     if rounds < 1:
         raise ValueError(f"rounds must be >= 1, not {rounds}")
     results: list[Result] = []
     for case in cases:
-        for competitor in case.competitors:  # warm-up: imports, caches, compiled templates
+        for competitor in case.competitors if case.warmup else ():
+            # warm-up: imports, caches, compiled templates
             if competitor.setup is not None:
                 competitor.setup()
             competitor.run()
@@ -177,6 +182,36 @@ def _results(case: Case, timings: dict[str, list[float]]) -> list[Result]:
         )
         for c in case.competitors
     ]
+
+
+def per_unit(
+    results: Sequence[Result], units: Mapping[tuple[str, str], int], unit: str
+) -> list[Result]:
+    """The same timings restated per unit of work: ``units[(case, competitor)]`` is how many
+    units one call of that competitor processed.
+
+    For baselines too slow to run in full: they do a share of the work, and rates (and the
+    per-round ratios, recomputed from per-unit times) compare what each did per unit.
+    """
+    per_round = {
+        (r.case, r.competitor): tuple(t / units[(r.case, r.competitor)] for t in r.per_call_s)
+        for r in results
+    }
+    restated = []
+    for r in results:
+        times = per_round[(r.case, r.competitor)]
+        base = per_round.get((r.case, r.baseline)) if r.baseline is not None else None
+        restated.append(
+            replace(
+                r,
+                unit=unit,
+                per_call_s=times,
+                speedups=tuple(b / t for b, t in zip(base, times, strict=True) if t > 0)
+                if base is not None
+                else (),
+            )
+        )
+    return restated
 
 
 # --- reporting ----------------------------------------------------------------------------
@@ -294,15 +329,24 @@ class Options:
     quick: bool
     json_path: Path | None
     data: Path | None
+    # the benchmark's own options (``extra`` in ``arguments``), by their argparse names
+    more: argparse.Namespace = field(default_factory=argparse.Namespace)
 
 
-def arguments(description: str, argv: Sequence[str] | None = None) -> Options:
+def arguments(
+    description: str,
+    argv: Sequence[str] | None = None,
+    *,
+    extra: Callable[[argparse.ArgumentParser], object] | None = None,
+    default_rounds: int = DEFAULT_ROUNDS,
+) -> Options:
+    """The options every benchmark takes; ``extra`` adds a benchmark's own to the parser."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--rounds",
         type=int,
         default=None,
-        help=f"interleaved rounds per case (default {DEFAULT_ROUNDS}; "
+        help=f"interleaved rounds per case (default {default_rounds}; "
         f"docs/benchmarks.md needs >= {MIN_PUBLISHABLE_ROUNDS})",
     )
     parser.add_argument(
@@ -315,11 +359,13 @@ def arguments(description: str, argv: Sequence[str] | None = None) -> Options:
         metavar="DIR",
         help=f"the captured data (default: ${SHARED_DATA_ENV}, else ../shared/data)",
     )
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args(argv)
-    rounds = args.rounds if args.rounds is not None else DEFAULT_ROUNDS
+    rounds = args.rounds if args.rounds is not None else default_rounds
     if rounds < 1:
         parser.error("--rounds must be at least 1")
-    return Options(rounds=rounds, quick=args.quick, json_path=args.json, data=args.data)
+    return Options(rounds=rounds, quick=args.quick, json_path=args.json, data=args.data, more=args)
 
 
 def shared_data(explicit: Path | None = None) -> Path:

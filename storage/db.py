@@ -63,7 +63,17 @@ def create_engine(
             parsed,
             echo=echo,
             pool_pre_ping=True,
-            connect_args={"connect_timeout": connect_timeout_s, "application_name": "paperpulse"},
+            connect_args={
+                "connect_timeout": connect_timeout_s,
+                "application_name": "paperpulse",
+                # No server-side prepared statements: after five runs of a statement psycopg
+                # prepares it, and PostgreSQL may then cache a generic plan for our
+                # ``IN (500 parameters)`` lookups that scans the table and compares each row
+                # with every parameter in turn (measured: 0.7 s per lookup on 95k authors,
+                # a backfill 5x slower; docs/benchmarks.md, upsert). Planning each of our few
+                # bulk statements afresh costs far less.
+                "prepare_threshold": None,
+            },
         )
     except NoSuchModuleError as exc:
         raise StorageError(

@@ -163,6 +163,7 @@ class ReplayServer:
         self.upvote_growth = upvote_growth or (lambda arxiv_id, generation: 0)
         self.generation = 0
         self.requests: list[str] = []
+        self.request_times: list[float] = []  # time.monotonic() at each arrival (benchmarks)
         self.served: dict[str, int] = {}  # status code -> count
         self.injected: Counter[str] = Counter()  # fault kind -> times injected
         self._clock = clock  # the rate-limit window's clock; a test may share its fake one
@@ -284,6 +285,7 @@ class ReplayServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.requests.append(self.path)
+                    server.request_times.append(time.monotonic())
                 if server.faults.latency:
                     server._stopping.wait(server.faults.latency)
                 limited, remaining, reset = server._rate_limited()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.harness import Case, Competitor, format_duration, measure, table
+from bench.harness import Case, Competitor, format_duration, measure, per_unit, table
 
 
 class FakeClock:
@@ -63,6 +63,31 @@ def test_medians_ranges_and_per_round_speedups() -> None:
     assert result_ours.speedups == pytest.approx((10.0, 4.0, 15.0))  # round by round
     assert result_ours.speedup == pytest.approx(10.0)
     assert result_theirs.speedup == pytest.approx(1.0)
+
+
+def test_a_case_without_warm_up_starts_with_the_first_round() -> None:
+    clock, log = FakeClock(), list[str]()
+    case = Case(name="c", warmup=False, competitors=(clock.work([5], log, "A"),))
+    (result,) = measure([case], rounds=2, clock=clock)
+    assert log == ["setup A", "A", "setup A", "A"]
+    assert result.per_call_s == pytest.approx((5e-9, 5e-9))
+
+
+def test_per_unit_compares_competitors_that_did_different_amounts_of_work() -> None:
+    clock, log = FakeClock(), list[str]()
+    # ours writes 1000 rows in 2000 ns, then 3000; the baseline writes 100 rows in 1000, 1000
+    ours = clock.work([999, 2000, 3000], log, "ours")
+    naive = clock.work([999, 1000, 1000], log, "naive")
+    case = Case(name="c", baseline="naive", competitors=(ours, naive))
+    results = measure([case], rounds=2, clock=clock)
+
+    restated = per_unit(results, {("c", "ours"): 1000, ("c", "naive"): 100}, "row")
+
+    assert [r.unit for r in restated] == ["row", "row"]
+    assert restated[0].per_call_s == pytest.approx((2e-9, 3e-9))
+    assert restated[1].per_call_s == pytest.approx((10e-9, 10e-9))
+    assert restated[0].speedups == pytest.approx((5.0, 10 / 3))  # per round, per row
+    assert restated[1].speedup == pytest.approx(1.0)
 
 
 def test_batches_are_divided_into_time_per_call() -> None:

@@ -130,3 +130,108 @@ def test_before_after_benchmark_names_a_revision_git_does_not_know(
         pytest.skip("needs git and a git checkout")
     assert parse_revisions.main(["--rev", "no-such-rev", *QUICK, "--data", str(tiny_data)]) == 2
     assert "no-such-rev" in capsys.readouterr().err
+
+
+# --- benchmarks 2-5: storage and pipeline ---------------------------------------------------
+
+TINY_DAYS = ("2024-07-29", "2024-07-30", "2024-07-31", "2024-08-01")  # Mon-Thu
+
+
+@pytest.fixture
+def tiny_captures(tmp_path: Path, fixtures_dir: Path) -> Path:
+    """A data folder whose hf_api_daily holds our two small API fixtures as four weekdays."""
+    folder = tmp_path / "data" / "hf_api_daily"
+    folder.mkdir(parents=True)
+    for number, day in enumerate(TINY_DAYS):
+        source = "daily_2026.json" if number % 2 == 0 else "daily_2024.json"
+        shutil.copyfile(fixtures_dir / "hf" / source, folder / f"{day}.json")
+    return folder.parent
+
+
+def test_upsert_benchmark_times_both_writers_on_new_and_known_papers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench import upsert
+
+    assert upsert.main([*QUICK, "--no-postgres"]) == 0
+
+    rows = table_rows(capsys.readouterr().out)
+    assert rows == [
+        (case, name)
+        for case in ("SQLite: new papers", "SQLite: papers seen again")
+        for name in (upsert.OURS, upsert.NAIVE)
+    ]
+
+
+def test_upsert_baseline_writes_the_same_rows_as_save_listing(tmp_path: Path) -> None:
+    from bench import upsert
+    from bench.databases import sqlite_database
+    from bench.naive import row_counts
+
+    database = sqlite_database(tmp_path, "same")
+    try:
+        work = upsert.workload(papers=30, runs=2, per_listing=10, baseline_share=0.5)
+        upsert.check_same_rows(database, work)  # raises when they differ
+        counts = row_counts(database.engine)  # the baseline's, from the check's second pass
+    finally:
+        database.close()
+    assert counts["papers"] == 10 and counts["sightings"] == 20 and counts["runs"] == 2
+    assert counts["paper_authors"] == sum(
+        len(item.paper.authors) for item in work.observations[0][0].items
+    )
+
+
+def test_backfill_benchmark_runs_each_competitor_and_the_rate_limit(
+    tiny_captures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import backfill
+
+    assert backfill.main([*QUICK, "--data", str(tiny_captures), "--latency", "0"]) == 0
+
+    output = capsys.readouterr().out
+    names = [name for _, name in table_rows(output)]
+    assert names == [backfill.NAIVE, backfill.PLAIN, backfill.PLAIN]
+    assert "fraction of allowed" in output and "429s" in output
+
+
+def test_scale_benchmark_builds_both_histories_and_compares_them(
+    tiny_captures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import scale
+
+    assert scale.main([*QUICK, "--data", str(tiny_captures)]) == 0
+
+    output = capsys.readouterr().out
+    names = [name for _, name in table_rows(output)]
+    assert [name.split(":")[0] for name in names] == ["small", "big"]
+    assert "big / small" in output and "built in" in output
+
+
+def test_orchestration_benchmark_runs_the_flow_beside_the_plain_functions(
+    tiny_captures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import orchestration
+
+    assert orchestration.main([*QUICK, "--data", str(tiny_captures)]) == 0
+
+    output = capsys.readouterr().out
+    rows = table_rows(output)
+    assert [name for _, name in rows] == [orchestration.PLAIN, orchestration.FLOW] * 2
+    assert "Overhead of the flow" in output
+
+
+def test_plain_pipeline_uses_as_many_threads_as_the_flows() -> None:
+    """Read from the source: importing flows.tasks would import Prefect (a second)."""
+    import ast
+
+    from bench.pipeline import WORKERS
+
+    tree = ast.parse((REPO_ROOT / "flows" / "tasks.py").read_text(encoding="utf-8"))
+    values = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "WORKERS" for t in node.targets)
+        and isinstance(node.value, ast.Constant)
+    ]
+    assert values == [WORKERS]

@@ -19,7 +19,7 @@ from storage import (
     upgrade,
 )
 from storage.db import storage_error
-from tests.storage.builders import T0, make_listing, make_paper
+from tests.storage.builders import T0, make_listing, make_paper, save
 
 running_as_root = pytest.mark.skipif(
     hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores file permissions"
@@ -68,6 +68,22 @@ def test_postgres_urls_mean_psycopg_3() -> None:
     for scheme in ("postgres", "postgresql"):
         engine = create_engine(f"{scheme}://u:secret@localhost/pp")
         assert engine.url.drivername == "postgresql+psycopg"
+
+
+def test_postgres_never_prepares_statements(engine: sa.Engine, backend: str) -> None:
+    """psycopg prepares a statement on its fifth run, and PostgreSQL may then reuse a generic
+    plan: for our ``IN (...500 parameters)`` lookups a table scan comparing every row with each
+    parameter in turn (docs/benchmarks.md, upsert). So paperpulse's engines prepare nothing."""
+    if backend != "postgres":
+        pytest.skip("prepared statements are a PostgreSQL matter")
+    repo = Repository(engine)
+    ids = [f"2608.{n:05d}" for n in range(1, 21)]
+    save(repo, make_listing([make_paper(i) for i in ids]))
+    with engine.connect() as conn:
+        for _ in range(8):
+            conn.execute(sa.text("SELECT arxiv_id FROM papers WHERE arxiv_id = :i"), {"i": ids[0]})
+        prepared = conn.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+    assert prepared == 0
 
 
 @pytest.mark.parametrize(

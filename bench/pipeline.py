@@ -1,0 +1,162 @@
+"""paperpulse's runs as plain function calls, pointed at a local replay of Hugging Face.
+
+The Prefect flows (``flows.daily``, ``flows.backfill``) are thin: a plan of jobs, one
+``collect`` per job on a pool of ``WORKERS`` threads, then ``deliver``. These functions do the
+same steps without Prefect, so a benchmark can time paperpulse's own work (``plain_daily``,
+``plain_backfill``) and, beside it, what orchestrating it costs. Nothing here imports Prefect.
+
+Pacing: paperpulse's HF policy waits at least 0.5 s between requests (``HostPolicy.min_interval``)
+even when the RateLimit headers would allow more: politeness toward huggingface.co. Against a
+local replay that floor only measures ``sleep``; ``replay_client(floor=False)`` keeps every other
+rule (4 connections, RateLimit pacing, Retry-After, retries) and drops the floor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+from digest.render import render_all
+from flows import collect as collect_module
+from flows.collect import SourceOutcome, collect, failed_outcome, repository
+from flows.compose import build, period_for
+from flows.config import Config
+from flows.deliver import DeliveryOutcome, deliver
+from flows.jobs import Job, backfill_plan, daily_plan
+from flows.settings import Settings
+from scrapers.http import HttpClient, default_settings, host_key
+
+WORKERS = 4  # flows.tasks.WORKERS (not imported: that module imports Prefect)
+
+# Topics without HF search queries: the replay server serves the daily lists only.
+BENCH_CONFIG = """\
+[[topics]]
+name = "Reasoning"
+include = ["reasoning", "chain-of-thought", "mathematical"]
+
+[[topics]]
+name = "Video generation"
+include = ["video generation", "text-to-video", "video diffusion"]
+
+[[topics]]
+name = "Agents"
+include = ["agent", "tool use"]
+exclude = ["survey"]
+"""
+
+
+def write_workspace(folder: Path, database_url: str, hf_url: str) -> dict[str, str]:
+    """A config file and archive folder in ``folder``; returns the environment that selects
+    them (what ``Settings.from_env`` and ``load_config`` read)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "paperpulse.toml"
+    config.write_text(BENCH_CONFIG, encoding="utf-8")
+    return {
+        "PAPERPULSE_DATABASE_URL": database_url,
+        "PAPERPULSE_HF_URL": hf_url,
+        "PAPERPULSE_CONFIG": str(config),
+        "PAPERPULSE_ARCHIVE_DIR": str(folder / "archive"),
+        "PAPERPULSE_OUTBOX_DIR": str(folder / "outbox"),
+    }
+
+
+def replay_client(settings: Settings, *, floor: bool) -> HttpClient:
+    """The client ``flows.collect`` builds, without the HF interval floor unless ``floor``."""
+    http = default_settings(
+        hf_url=settings.hf_url,
+        arxiv_url=settings.arxiv_url,
+        arxiv_api_url=settings.arxiv_api_url,
+        semantic_scholar_url=settings.semantic_scholar_url,
+        contact=settings.contact,
+    )
+    if not floor:
+        hf = host_key(httpx.URL(settings.hf_url))
+        policies = dict(http.policies)
+        policies[hf] = dataclasses.replace(policies[hf], min_interval=0.0)
+        http = dataclasses.replace(http, policies=policies)
+    return HttpClient(http)
+
+
+def use_client(client: HttpClient) -> None:
+    """Make every ``collect`` in this process fetch through ``client``."""
+    collect_module.http_client = lambda settings: client  # type: ignore[assignment]
+
+
+def collect_all(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[SourceOutcome]:
+    """``collect`` every job on a thread pool, like ``flows.tasks.run_jobs`` (no retries)."""
+
+    def one(job: Job) -> SourceOutcome:
+        try:
+            return collect(settings, config, job)
+        except Exception as exc:  # the run ledger already holds the failure
+            return failed_outcome(job, exc)
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(one, jobs))
+
+
+def plain_backfill(
+    settings: Settings, config: Config, start: date, end: date
+) -> list[SourceOutcome]:
+    """``flows.backfill.backfill`` for hf-daily without Prefect (no delivery)."""
+    repo = repository(settings.database_url)
+    done = {("hf-daily", p) for p in repo.complete_periods("hf-daily", str(start), str(end))}
+    jobs = backfill_plan(start, end, sources=["hf-daily"], done=done)
+    return collect_all(settings, config, jobs)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class DailyResult:
+    outcomes: tuple[SourceOutcome, ...]
+    deliveries: tuple[DeliveryOutcome, ...]
+    markdown: str | None  # the main digest, as the flow publishes it
+
+
+def plain_daily(
+    settings: Settings,
+    config: Config,
+    day: date,
+    email: bool,
+    *,
+    timings: dict[str, float] | None = None,
+) -> DailyResult:
+    """``flows.daily.daily`` step by step without Prefect: plan, collect, deliver, render.
+
+    ``timings`` receives the seconds spent fetching and storing ("collect") and building and
+    delivering the digests ("digest").
+    """
+    began = time.perf_counter()
+    repo = repository(settings.database_url)
+    done = repo.complete_periods(
+        "hf-daily", (day - timedelta(days=60)).isoformat(), day.isoformat()
+    )
+    jobs = daily_plan(config, day, hf_daily_done=done)
+    outcomes = collect_all(settings, config, jobs)
+    collected = time.perf_counter()
+    days = sorted(
+        {
+            date.fromisoformat(j.period)
+            for j, o in zip(jobs, outcomes, strict=True)
+            if j.source == "hf-daily"
+            and j.reason in ("scheduled", "heal")
+            and o.status in ("complete", "empty")
+        }
+    )
+    periods = [period_for("daily", d) for d in days]
+    if day.weekday() == 6 and day in days:
+        periods.append(period_for("weekly", day))
+    deliveries: list[DeliveryOutcome] = []
+    for period in periods:
+        deliveries += deliver(settings, config, period, email=email)
+    main = period_for("daily", day)
+    markdown = render_all(build(settings, config, main).digest).markdown if day in days else None
+    if timings is not None:
+        timings["collect"] = collected - began
+        timings["digest"] = time.perf_counter() - collected
+    return DailyResult(outcomes=tuple(outcomes), deliveries=tuple(deliveries), markdown=markdown)
