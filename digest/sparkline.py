@@ -55,11 +55,14 @@ def upvote_sparkline(sightings: Iterable[Sighting], *, width: int | None = None)
 def _bar(value: float | None, lo: float, hi: float) -> str:
     if value is None:
         return GAP
-    # Halved so that the differences of extreme finite floats cannot overflow to inf.
-    spread = hi / 2 - lo / 2
-    if spread == 0:
+    if hi == lo:
         return FLAT
-    index = int((value / 2 - lo / 2) / spread * len(BARS))
+    spread = hi - lo
+    if math.isfinite(spread):
+        fraction = (value - lo) / spread
+    else:  # the difference of extreme finite floats overflows: halve both (no underflow here)
+        fraction = (value / 2 - lo / 2) / (hi / 2 - lo / 2)
+    index = int(fraction * len(BARS))
     return BARS[min(index, len(BARS) - 1)]
 
 

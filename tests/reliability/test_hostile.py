@@ -38,7 +38,6 @@ from markdown_it.token import Token
 
 from delivery.git_archive import ArchiveRepo
 from digest.archive_paths import ArchiveEntry, build_index, daily_path
-from digest.daily import build_daily
 from digest.email_message import build_message
 from digest.escaping import one_line
 from digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
@@ -48,6 +47,7 @@ from scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
 from scrapers import semantic_scholar as s2
 from scrapers.errors import ParseError
 from scrapers.models import Author, Listing, Paper
+from tests.digest_builders import build_daily
 from tests.reliability.hostile import HOSTILE, INVALID_BYTES, ONE_MEGABYTE, SURROGATE_ESCAPES
 from tests.reliability.record import record
 from tests.replay import render_page

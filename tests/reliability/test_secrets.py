@@ -34,7 +34,6 @@ from delivery.git_archive import ArchiveRepo
 from delivery.outbox import write_to_outbox
 from delivery.smtp import SmtpSettings, send
 from digest.archive_paths import daily_path
-from digest.daily import build_daily
 from digest.email_message import build_message
 from digest.models import Sighting, SourceHealth
 from digest.render import render_all
@@ -44,6 +43,7 @@ from scrapers.errors import DeliveryError, PaperpulseError, SourceError
 from scrapers.http import HttpClient, default_settings
 from scrapers.models import Listing
 from tests.delivery.conftest import RecordingHandler, free_port
+from tests.digest_builders import build_daily
 from tests.reliability.conftest import FakeClock
 from tests.reliability.record import record
 
