@@ -27,7 +27,8 @@ from tests.reliability.conftest import FUZZ_PROFILE_ENV
 from tests.reliability.record import LOG_ENV, Trial, read_trials
 
 DOC = ROOT / "docs" / "reliability.md"
-SUITE = "tests/reliability"
+# The fast suites, and the flow-level faults (whole backfills and daily runs under Prefect).
+SUITE = ("tests/reliability", "tests/flows/test_flow_faults.py")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,17 @@ class Section:
 
 
 SECTIONS = (
+    Section(
+        category="Flow fault",
+        title="Faults through whole runs (the `paperpulse` CLI and Prefect flows, real SQLite)",
+        intro=(
+            "Whole backfills and daily runs against the replay server, compared with a clean "
+            "run's database (papers, authors, sightings, complete periods). SIGKILL lands at a "
+            "random moment (seeded); ten trials per flow with `-m slow`, two in CI."
+        ),
+        columns=("Fault", "Where", "Runs", "Outcome"),
+        show_injected=True,
+    ),
     Section(
         category="HTTP fault",
         title="HTTP faults (real replay server on 127.0.0.1, real HttpClient and HF fetchers)",
@@ -114,7 +126,7 @@ FINDINGS = (
 def run_suite(log: Path, pytest_args: Sequence[str]) -> tuple[int, str]:
     """Run the reliability suites with ``log`` as the trial log; exit code and summary line."""
     env = {**os.environ, LOG_ENV: str(log)}
-    command = [sys.executable, "-m", "pytest", SUITE, "-q", "-p", "no:cacheprovider", *pytest_args]
+    command = [sys.executable, "-m", "pytest", *SUITE, "-q", "-p", "no:cacheprovider", *pytest_args]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     summary = next(
@@ -171,7 +183,7 @@ def render(trials: Sequence[Trial], summary: str, profile: str) -> str:
         f"{FUZZ_PROFILE_ENV}=deep python -m tests.reliability.report   # 10,000 examples",
         "```",
         "",
-        f"Last run: `pytest {SUITE}`: {summary}; fuzz profile `{profile}`; real captures "
+        f"Last run: `pytest {' '.join(SUITE)}`: {summary}; fuzz profile `{profile}`; real captures "
         f"(../shared/data) {captures}; Python {platform.python_version()}.",
         "",
         "| Category | Cases | Trials |",
