@@ -166,8 +166,9 @@ def build(
 
 
 def _moment(runs: Sequence[RunRecord]) -> datetime | None:
-    """When a period's listing was last observed: the digest's "as of"."""
-    ended = [r.finished_at or r.started_at for r in runs]
+    """When a period's listing was last observed (a failed run observed nothing): the
+    digest's "as of"."""
+    ended = [r.finished_at or r.started_at for r in runs if r.status in ("complete", "empty")]
     return max(ended) if ended else None
 
 
