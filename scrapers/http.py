@@ -146,9 +146,7 @@ def default_settings(
     wanted = [
         (
             hf_url,
-            HostPolicy(
-                min_interval=hf_min_interval, max_connections=4, use_ratelimit_headers=True
-            ),
+            HostPolicy(min_interval=hf_min_interval, max_connections=4, use_ratelimit_headers=True),
         ),
         (arxiv_url, HostPolicy(min_interval=15.0, max_connections=1)),  # robots.txt Crawl-delay
         (arxiv_api_url, HostPolicy(min_interval=3.0, max_connections=1)),  # API terms of use
