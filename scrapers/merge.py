@@ -115,6 +115,8 @@ def _merge_authors(preferred: Sequence[Author], other: Sequence[Author]) -> tupl
     """
     if not preferred:
         return tuple(other)
+    if tuple(preferred) == tuple(other):  # a re-observation: every author pairs with itself
+        return tuple(preferred)
     unused = list(other)
     merged = []
     for author in preferred:

@@ -9,6 +9,7 @@ Semantic Scholar candidates and to the authors of arXiv ``au:`` results.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -157,6 +158,7 @@ def match_author(candidates: Iterable[AuthorProfile], name: str) -> AuthorProfil
     return max(named, key=lambda c: c.paper_count or 0, default=None)
 
 
+@functools.lru_cache(maxsize=65536)  # bylines are compared pairwise: the same names recur
 def normalize_author_name(name: str) -> str:
     """Lower-case ASCII words: diacritics, punctuation and "Last, First" order removed."""
     if name.count(",") == 1:

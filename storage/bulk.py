@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import QueryableAttribute
 
 Insert = postgresql.Insert | sqlite.Insert
 T = TypeVar("T")
@@ -29,3 +30,18 @@ def chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
     """``values`` in slices short enough for one ``IN (...)`` list."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def among(
+    dialect: Dialect, column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``, as ``= ANY(array)`` on PostgreSQL.
+
+    An ``IN`` list binds one parameter per value, and psycopg re-parses a statement of more
+    than 50 parameters on every execution (it caches only short ones); one array parameter
+    keeps the statement short and cached.
+    """
+    if dialect.name == "postgresql":
+        element = column.expression if isinstance(column, QueryableAttribute) else column
+        return element == any_(bindparam(None, list(values), type_=postgresql.ARRAY(element.type)))
+    return column.in_(values)

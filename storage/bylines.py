@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from scrapers.models import Author, Paper
-from storage.bulk import chunks, insert
+from storage.bulk import among, chunks, insert
 from storage.merge import named_authors
-from storage.schema import AuthorRow, Base, PaperAuthorRow
+from storage.schema import Base
 
 _authors = Base.metadata.tables["authors"]
 _paper_authors = Base.metadata.tables["paper_authors"]
@@ -36,7 +36,7 @@ def save_bylines(conn: Connection, papers: Sequence[Paper]) -> None:
             select(
                 _paper_authors.c.arxiv_id, _paper_authors.c.author_id, _paper_authors.c.affiliation
             )
-            .where(_paper_authors.c.arxiv_id.in_(chunk))
+            .where(among(conn.dialect, _paper_authors.c.arxiv_id, chunk))
             .order_by(_paper_authors.c.arxiv_id, _paper_authors.c.position)
         )
         for row in conn.execute(query):
@@ -62,7 +62,9 @@ def save_bylines(conn: Connection, papers: Sequence[Paper]) -> None:
                 if new is not None and new != old
             ]
     for chunk in chunks(replaced):
-        conn.execute(sa.delete(_paper_authors).where(_paper_authors.c.arxiv_id.in_(chunk)))
+        conn.execute(
+            sa.delete(_paper_authors).where(among(conn.dialect, _paper_authors.c.arxiv_id, chunk))
+        )
     if inserts:
         conn.execute(insert(conn.dialect, _paper_authors).on_conflict_do_nothing(), inserts)
     if affiliations:
@@ -81,16 +83,17 @@ def load_authors(session: Session, ids: Sequence[str]) -> dict[str, tuple[Author
     """Each paper's byline in order; papers without one are absent."""
     authors: dict[str, list[Author]] = defaultdict(list)
     for chunk in chunks(ids):
+        # Core columns, not ORM attributes: tens of thousands of plain tuples, no ORM loading.
         query = (
             select(
-                PaperAuthorRow.arxiv_id,
-                AuthorRow.name,
-                AuthorRow.hf_user,
-                PaperAuthorRow.affiliation,
+                _paper_authors.c.arxiv_id,
+                _authors.c.name,
+                _authors.c.hf_user,
+                _paper_authors.c.affiliation,
             )
-            .join(AuthorRow, AuthorRow.id == PaperAuthorRow.author_id)
-            .where(PaperAuthorRow.arxiv_id.in_(chunk))
-            .order_by(PaperAuthorRow.arxiv_id, PaperAuthorRow.position)
+            .join(_authors, _authors.c.id == _paper_authors.c.author_id)
+            .where(among(session.get_bind().dialect, _paper_authors.c.arxiv_id, chunk))
+            .order_by(_paper_authors.c.arxiv_id, _paper_authors.c.position)
         )
         for arxiv_id, name, hf_user, affiliation in session.execute(query):
             authors[arxiv_id].append(Author(name=name, hf_user=hf_user, affiliation=affiliation))
@@ -98,30 +101,53 @@ def load_authors(session: Session, ids: Sequence[str]) -> dict[str, tuple[Author
 
 
 def _upsert_authors(conn: Connection, people: Sequence[tuple[str, Author]]) -> dict[str, int]:
-    """Insert unknown people (first spelling kept), learn HF user names; ``{key: id}``."""
+    """Insert unknown people (first spelling kept), learn HF user names; ``{key: id}``.
+
+    Reads before writing: a re-observed listing names people already stored, and one
+    ``SELECT`` per chunk costs far less than an upsert per author. Saves hold the write lock
+    (SQLite) or the save lock (PostgreSQL), so nobody inserts between the read and the write;
+    the insert still ignores conflicts.
+    """
     firsts: dict[str, Author] = {}
     hf_users: dict[str, str] = {}
     for key, author in people:
         firsts.setdefault(key, author)
         if author.hf_user:
             hf_users.setdefault(key, author.hf_user)
-    statement = insert(conn.dialect, _authors)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"hf_user": statement.excluded.hf_user},
-            where=and_(
-                statement.excluded.hf_user.is_not(None),
-                _authors.c.hf_user.is_distinct_from(statement.excluded.hf_user),
-            ),
-        ),
-        [
-            {"key": key, "name": firsts[key].name.strip(), "hf_user": hf_users.get(key)}
-            for key in sorted(firsts)  # one lock order for every writer
-        ],
-    )
+    keys = sorted(firsts)  # one lock order for every writer
     ids: dict[str, int] = {}
-    for chunk in chunks(sorted(firsts)):
-        query = select(_authors.c.key, _authors.c.id).where(_authors.c.key.in_(chunk))
-        ids.update((row.key, row.id) for row in conn.execute(query))
+    stored_users: dict[str, str | None] = {}
+    for chunk in chunks(keys):
+        query = select(_authors.c.key, _authors.c.id, _authors.c.hf_user).where(
+            among(conn.dialect, _authors.c.key, chunk)
+        )
+        for row in conn.execute(query):
+            ids[row.key] = row.id
+            stored_users[row.key] = row.hf_user
+    missing = [key for key in keys if key not in ids]
+    if missing:
+        conn.execute(
+            insert(conn.dialect, _authors).on_conflict_do_nothing(index_elements=["key"]),
+            [
+                {"key": key, "name": firsts[key].name.strip(), "hf_user": hf_users.get(key)}
+                for key in missing
+            ],
+        )
+        for chunk in chunks(missing):
+            query = select(_authors.c.key, _authors.c.id).where(
+                among(conn.dialect, _authors.c.key, chunk)
+            )
+            ids.update((row.key, row.id) for row in conn.execute(query))
+    learned = [
+        {"b_key": key, "b_hf_user": user}
+        for key, user in sorted(hf_users.items())
+        if key in stored_users and stored_users[key] != user
+    ]
+    if learned:
+        conn.execute(
+            sa.update(_authors)
+            .where(_authors.c.key == bindparam("b_key"))
+            .values(hf_user=bindparam("b_hf_user")),
+            learned,
+        )
     return ids

@@ -69,11 +69,15 @@ def first_per_paper(items: Iterable[ListingItem]) -> list[ListingItem]:
 
 
 def is_tracked_change(stored: TrackedFields, paper: Paper) -> bool:
-    title = bool(_known(paper.title) and stored.title.strip()) and (
-        _squash(paper.title) != _squash(stored.title)
+    title = (
+        paper.title != stored.title
+        and bool(_known(paper.title) and stored.title.strip())
+        and _squash(paper.title) != _squash(stored.title)
     )
-    abstract = bool(_known(paper.abstract) and stored.abstract) and (
-        _squash(paper.abstract) != _squash(stored.abstract or "")
+    abstract = (
+        paper.abstract != stored.abstract
+        and bool(_known(paper.abstract) and stored.abstract)
+        and _squash(paper.abstract) != _squash(stored.abstract or "")
     )
     incoming_repo = _known(paper.github_repo)
     repo = incoming_repo is not None and (

@@ -12,7 +12,9 @@ import os
 import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -274,42 +276,55 @@ class Repository:
                 _close_run(conn, run_id, result, listing, finished_at)
                 return result
             incoming = sorted((item.paper for item in items), key=lambda p: p.arxiv_id)
-            ids = [p.arxiv_id for p in incoming]
-            stored = _tracked_fields(conn, ids)
-            # One paper, many sources: each field's owner wins (scrapers.merge precedence).
             with Session(bind=conn) as session:
-                known = _load_papers(session, [i for i in ids if i in stored])
-            families = _families(conn, list(known))
+                known = _load_stored(session, [p.arxiv_id for p in incoming])
+            # One paper, many sources: each field's owner wins (scrapers.merge precedence).
             papers = [
                 merge_papers(
-                    known.get(p.arxiv_id),
+                    known[p.arxiv_id].paper if p.arxiv_id in known else None,
                     p,
                     source=listing.source,
-                    stored_families=families.get(p.arxiv_id, set()),
+                    stored_families=known[p.arxiv_id].families if p.arxiv_id in known else set(),
                 )
                 for p in incoming
             ]
-            new_ids = tuple(p.arxiv_id for p in papers if p.arxiv_id not in stored)
+            new_ids = tuple(p.arxiv_id for p in papers if p.arxiv_id not in known)
             updated_ids = tuple(
                 p.arxiv_id
                 for p in papers
-                if p.arxiv_id in stored and is_tracked_change(stored[p.arxiv_id], p)
+                if p.arxiv_id in known and is_tracked_change(known[p.arxiv_id].tracked, p)
             )
             changed = set(updated_ids)
             if updated_ids:
                 conn.execute(
                     bulk.insert(conn.dialect, _revisions),
-                    [revision_params(i, stored[i], observed_at) for i in updated_ids],
+                    [revision_params(i, known[i].tracked, observed_at) for i in updated_ids],
                 )
-            conn.execute(
-                upsert_papers(bulk.insert(conn.dialect, _papers), _papers),
+            source_family = family(listing.source)
+            rows = [
+                paper_params(p, observed_at, changed=p.arxiv_id in changed)
+                | {"families": _joined(stored.families if stored else set(), source_family)}
+                for p in papers
+                # A re-observed paper that merges to what is stored needs no statement at
+                # all; the upsert's WHERE would skip it anyway, after a round trip per row.
+                if (stored := known.get(p.arxiv_id)) is None
+                or p.arxiv_id in changed
+                or p != stored.paper
+                or source_family not in stored.families
+            ]
+            if rows:
+                conn.execute(upsert_papers(bulk.insert(conn.dialect, _papers), _papers), rows)
+            # A byline that merges to the stored one (same people, spellings, accounts and
+            # affiliations) has nothing to write.
+            save_bylines(
+                conn,
                 [
-                    paper_params(p, observed_at, changed=p.arxiv_id in changed)
-                    | {"families": _joined(families.get(p.arxiv_id, set()), family(listing.source))}
+                    p
                     for p in papers
+                    if (stored := known.get(p.arxiv_id)) is None
+                    or p.authors != stored.paper.authors
                 ],
             )
-            save_bylines(conn, papers)
             conn.execute(
                 bulk.insert(conn.dialect, _sightings).on_conflict_do_nothing(
                     index_elements=["run_id", "arxiv_id"]
@@ -351,7 +366,10 @@ class Repository:
             for chunk in bulk.chunks(list(dict.fromkeys(ids))):
                 query = (
                     select(SightingRow)
-                    .where(SightingRow.arxiv_id.in_(chunk), *conditions)
+                    .where(
+                        bulk.among(session.get_bind().dialect, SightingRow.arxiv_id, chunk),
+                        *conditions,
+                    )
                     .order_by(SightingRow.arxiv_id, SightingRow.observed_at, SightingRow.id)
                 )
                 for row in session.scalars(query):
@@ -405,7 +423,9 @@ class Repository:
         ids: set[str] = set()
         with self._read("reading the papers of runs") as session:
             for chunk in bulk.chunks(sorted(set(run_ids))):
-                query = select(SightingRow.arxiv_id).where(SightingRow.run_id.in_(chunk))
+                query = select(SightingRow.arxiv_id).where(
+                    bulk.among(session.get_bind().dialect, SightingRow.run_id, chunk)
+                )
                 ids.update(session.scalars(query))
         return ids
 
@@ -415,7 +435,7 @@ class Repository:
         with self._read("reading first sightings") as session:
             for chunk in bulk.chunks(sorted(set(ids))):
                 query = select(PaperRow.arxiv_id, PaperRow.first_seen_at).where(
-                    PaperRow.arxiv_id.in_(chunk)
+                    bulk.among(session.get_bind().dialect, PaperRow.arxiv_id, chunk)
                 )
                 seen.update({arxiv_id: at for arxiv_id, at in session.execute(query)})
         return seen
@@ -433,7 +453,10 @@ class Repository:
             for chunk in bulk.chunks(wanted):
                 query = (
                     select(_revisions)
-                    .where(_revisions.c.arxiv_id.in_(chunk), _revisions.c.changed_at > at)
+                    .where(
+                        bulk.among(conn.dialect, _revisions.c.arxiv_id, chunk),
+                        _revisions.c.changed_at > at,
+                    )
                     .order_by(_revisions.c.arxiv_id, _revisions.c.changed_at.desc())
                 )
                 # Walking back from the newest change, the last one written is the earliest.
@@ -663,16 +686,6 @@ def _owner_alive(owner: str | None) -> bool:
     return True
 
 
-def _families(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
-    """Which source families reported each stored paper."""
-    found: dict[str, set[str]] = {}
-    for chunk in bulk.chunks(ids):
-        query = select(_papers.c.arxiv_id, _papers.c.families).where(_papers.c.arxiv_id.in_(chunk))
-        for arxiv_id, text in conn.execute(query):
-            found[arxiv_id] = set(filter(None, (text or "").split(",")))
-    return found
-
-
 def _joined(families: set[str], new: str | None) -> str | None:
     merged = sorted(families | ({new} if new else set()))
     return ",".join(merged) or None
@@ -703,30 +716,55 @@ def _aware(value: datetime, name: str) -> datetime:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A stored paper as ``save_listing`` needs it: one read of the papers table for all."""
+
+    paper: Paper
+    tracked: TrackedFields
+    families: set[str]  # the source families that reported it
+
+
+def _load_stored(session: Session, ids: Sequence[str]) -> dict[str, _Stored]:
+    rows: list[PaperRow] = []
+    dialect = session.get_bind().dialect
+    for chunk in bulk.chunks(ids):
+        rows += session.scalars(
+            select(PaperRow).where(bulk.among(dialect, PaperRow.arxiv_id, chunk))
+        )
+    authors = load_authors(session, [row.arxiv_id for row in rows])
+    return {
+        row.arxiv_id: _Stored(
+            paper=to_paper(row, authors.get(row.arxiv_id, ())),
+            tracked=_tracked(row),
+            families=set(filter(None, (row.families or "").split(","))),
+        )
+        for row in rows
+    }
+
+
+def _load_papers(session: Session, ids: Sequence[str]) -> dict[str, Paper]:
+    return {arxiv_id: stored.paper for arxiv_id, stored in _load_stored(session, ids).items()}
+
+
 def _tracked_fields(conn: Connection, ids: Sequence[str]) -> dict[str, TrackedFields]:
     """The stored tracked fields of those ``ids`` already known, in one query per chunk."""
     stored: dict[str, TrackedFields] = {}
     c = _papers.c
     for chunk in bulk.chunks(ids):
         query = select(c.arxiv_id, c.title, c.abstract, c.github_repo, c.version).where(
-            c.arxiv_id.in_(chunk)
+            bulk.among(conn.dialect, c.arxiv_id, chunk)
         )
         for row in conn.execute(query):
-            stored[row.arxiv_id] = TrackedFields(
-                title=row.title,
-                abstract=row.abstract,
-                github_repo=row.github_repo,
-                version=row.version,
-            )
+            stored[row.arxiv_id] = _tracked(row)
     return stored
 
 
-def _load_papers(session: Session, ids: Sequence[str]) -> dict[str, Paper]:
-    rows: list[PaperRow] = []
-    for chunk in bulk.chunks(ids):
-        rows += session.scalars(select(PaperRow).where(PaperRow.arxiv_id.in_(chunk)))
-    authors = load_authors(session, [row.arxiv_id for row in rows])
-    return {row.arxiv_id: to_paper(row, authors.get(row.arxiv_id, ())) for row in rows}
+def _tracked(row: Any) -> TrackedFields:
+    """From a ``PaperRow`` or a Core row holding the four tracked columns."""
+    return TrackedFields(
+        title=row.title, abstract=row.abstract, github_repo=row.github_repo, version=row.version
+    )
 
 
 def _delivery_key(digest_key: str, channel: str, recipient: str) -> dict[str, str]:

@@ -141,6 +141,59 @@ def test_resaving_the_same_run_adds_nothing(repo: Repository, engine: Engine) ->
     assert count(engine, "paper_authors") == 4
 
 
+@contextmanager
+def written_tables(engine: Engine) -> Iterator[list[str]]:
+    """The tables each INSERT, UPDATE or DELETE sent to the database writes, in order."""
+    tables: list[str] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        words = statement.split()
+        verb = words[0].upper() if words else ""
+        if verb in ("INSERT", "DELETE"):
+            tables.append(words[2].strip('"'))
+        elif verb == "UPDATE":
+            tables.append(words[1].strip('"'))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield tables
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
+def test_an_unchanged_re_observation_writes_only_its_sightings_and_run(
+    repo: Repository, engine: Engine
+) -> None:
+    papers = [make_paper("2608.00001"), make_paper("2608.00002", github_repo="https://g.h/x")]
+    save(repo, make_listing(papers))
+    with written_tables(engine) as tables:
+        _, result = save(repo, make_listing(papers, upvotes=50), T0 + DAY)
+
+    assert (result.new, result.updated) == (0, 0)
+    assert set(tables) == {"runs", "sightings"}
+    assert count(engine, "sightings") == 4
+
+
+def test_a_re_observation_writes_what_changed_and_nothing_else(
+    repo: Repository, engine: Engine
+) -> None:
+    papers = [make_paper(f"2608.0000{i}") for i in (1, 2, 3)]
+    save(repo, make_listing(papers))
+    richer = (Author(name="Ada Lovelace", hf_user="ada"), Author(name="Alan Turing"))
+    again = [papers[0], make_paper("2608.00002", authors=richer), papers[2]]
+    with written_tables(engine) as tables:
+        save(repo, make_listing(again), T0 + DAY)
+    # Arriving from arXiv adds a source family to every paper: all three rows are written.
+    with written_tables(engine) as from_arxiv:
+        save(repo, make_listing(again, source="arxiv-listing"), T0 + 2 * DAY)
+
+    # The account goes to authors; the papers upsert is sent (the byline differs) but its
+    # WHERE leaves the row alone; positions and affiliations are unchanged.
+    assert sorted(set(tables)) == ["authors", "papers", "runs", "sightings"]
+    assert repo.papers(["2608.00002"])["2608.00002"].authors == richer
+    assert "papers" in from_arxiv and "paper_authors" not in from_arxiv
+
+
 def test_changed_author_list_replaces_the_byline(repo: Repository, engine: Engine) -> None:
     save(repo, make_listing([make_paper("2608.00001")]))
     new_byline = (
