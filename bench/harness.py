@@ -130,10 +130,13 @@ def measure(
     *,
     rounds: int,
     clock: Callable[[], int] = time.perf_counter_ns,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Result]:
     """Time every case: one untimed warm-up call per competitor (unless ``Case.warmup`` is
     False), then ``rounds`` interleaved rounds. ``clock`` returns nanoseconds (injectable so
-    the statistics can be tested)."""
+    the statistics can be tested); ``progress`` gets a line per timed batch (default: stderr,
+    so a run of many minutes shows where it is while stdout keeps only the report)."""
+    progress = progress or _to_stderr
     if rounds < 1:
         raise ValueError(f"rounds must be >= 1, not {rounds}")
     results: list[Result] = []
@@ -144,11 +147,20 @@ def measure(
                 competitor.setup()
             competitor.run()
         timings: dict[str, list[float]] = {c.name: [] for c in case.competitors}
-        for _ in range(rounds):
+        for round_no in range(1, rounds + 1):
             for competitor in case.competitors:
-                timings[competitor.name].append(_time_batch(competitor, case.batch, clock))
+                seconds = _time_batch(competitor, case.batch, clock)
+                timings[competitor.name].append(seconds)
+                progress(
+                    f"{case.name} | round {round_no}/{rounds} | {competitor.name}: "
+                    f"{format_duration(seconds)}"
+                )
         results.extend(_results(case, timings))
     return results
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _time_batch(competitor: Competitor, batch: int, clock: Callable[[], int]) -> float:

@@ -297,6 +297,13 @@ def _sqlite_statements(h: History) -> list[tuple[str, str]]:
             FROM s JOIN bench_days d ON d.w = s.i / {k * o}
             """,
         ),
+        *_derived_statements(first_seen),
+    ]
+
+
+def _derived_statements(first_seen: str) -> list[tuple[str, str]]:
+    """Rows derived from the papers and days already built: the same SQL on both backends."""
+    return [
         (
             "revisions",
             """
@@ -447,28 +454,5 @@ def _postgres_statements(h: History) -> list[tuple[str, str]]:
             FROM generate_series(0, {h.sightings - 1}) s JOIN bench_days d ON d.w = s / {k * o}
             """,
         ),
-        (
-            "revisions",
-            """
-            INSERT INTO paper_revisions (arxiv_id, changed_at, title, abstract, version)
-            SELECT p.arxiv_id, p.updated_at, 'An earlier title', p.abstract, 1
-            FROM papers p WHERE p.updated_at IS NOT NULL
-            """,
-        ),
-        (
-            "sent ledger",
-            """
-            INSERT INTO sent_ledger (recipient, edition, arxiv_id, sent_at)
-            SELECT 'archive', 'daily', arxiv_id, first_seen_at FROM papers
-            """,
-        ),
-        (
-            "deliveries",
-            f"""
-            INSERT INTO deliveries (digest_key, channel, recipient, status, attempts,
-                                    claimed_at, sent_at)
-            SELECT 'daily/' || d.day, 'archive', 'archive', 'sent', 1, {first_seen}, {first_seen}
-            FROM bench_days d
-            """,
-        ),
+        *_derived_statements(first_seen),
     ]

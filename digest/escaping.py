@@ -45,6 +45,11 @@ _DROPPED = re.compile(
 )
 
 
+# A URL holding whitespace (``\s`` is ``str.isspace``) or a dropped character is refused.
+_URL_REFUSED = re.compile(r"\s|" + _DROPPED.pattern)
+_URL_QUOTED = re.compile("[" + re.escape(_URL_UNSAFE) + "]")
+
+
 def printable(text: str) -> str:
     """``text`` without control characters (whitespace kept), bidi controls or lone surrogates."""
     return _DROPPED.sub("", text)
@@ -107,7 +112,7 @@ def safe_url(url: str) -> str | None:
     Markdown link or an HTML attribute are percent-encoded.
     """
     candidate = url.strip(" ")
-    if not candidate or any(char.isspace() or _is_dropped(char) for char in candidate):
+    if not candidate or _URL_REFUSED.search(candidate):
         return None
     try:
         parts = urlsplit(candidate)
@@ -143,7 +148,11 @@ def _is_host(hostname: str) -> bool:
 
 
 def _quote_unsafe(component: str) -> str:
-    return "".join(quote(char, safe="") if char in _URL_UNSAFE else char for char in component)
+    return _URL_QUOTED.sub(_percent_encoded, component)
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    return quote(match.group(), safe="")
 
 
 TEMPLATE_FILTERS: Mapping[str, Callable[..., Any]] = {

@@ -73,6 +73,22 @@ def test_a_case_without_warm_up_starts_with_the_first_round() -> None:
     assert result.per_call_s == pytest.approx((5e-9, 5e-9))
 
 
+def test_progress_names_each_timed_batch_as_it_ends(capsys: pytest.CaptureFixture[str]) -> None:
+    clock, log = FakeClock(), list[str]()
+    case = Case(name="c", competitors=(clock.work([5], log, "A"), clock.work([7000], log, "B")))
+    lines: list[str] = []
+    measure([case], rounds=2, clock=clock, progress=lines.append)
+    assert lines == [
+        "c | round 1/2 | A: 5 ns",
+        "c | round 1/2 | B: 7 µs",
+        "c | round 2/2 | A: 5 ns",
+        "c | round 2/2 | B: 7 µs",
+    ]
+    measure([case], rounds=1, clock=clock)  # by default on stderr, never in the report
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines() == ["c | round 1/1 | A: 5 ns", "c | round 1/1 | B: 7 µs"]
+
+
 def test_per_unit_compares_competitors_that_did_different_amounts_of_work() -> None:
     clock, log = FakeClock(), list[str]()
     # ours writes 1000 rows in 2000 ns, then 3000; the baseline writes 100 rows in 1000, 1000

@@ -160,6 +160,28 @@ def test_printable_keeps_lines_but_drops_controls_bidi_and_lone_surrogates() -> 
     assert one_line("broken \ude80 emoji") == "broken emoji"
 
 
+def test_safe_url_percent_encodes_exactly_the_link_ending_characters() -> None:
+    from urllib.parse import quote
+
+    from digest.escaping import _URL_UNSAFE
+
+    for char in _URL_UNSAFE + "a-._~%:@!$&*+,;=":
+        kept = quote(char, safe="") if char in _URL_UNSAFE else char
+        assert safe_url(f"https://e.org/p{char}q?x{char}y#f{char}g") == (
+            f"https://e.org/p{kept}q?x{kept}y#f{kept}g"
+        ), char
+
+
+def test_safe_url_refuses_exactly_whitespace_and_dropped_characters() -> None:
+    from digest.escaping import _is_dropped
+
+    # Whitespace, like every control, surrogate and bidi character, lies in the BMP.
+    for code in range(0x10000):
+        char = chr(code)
+        refused = safe_url(f"https://example.org/a{char}b") is None
+        assert refused == (char.isspace() or _is_dropped(char)), hex(code)
+
+
 def test_printable_drops_exactly_what_is_dropped_everywhere_else() -> None:
     from digest.escaping import _is_dropped
 
