@@ -71,9 +71,9 @@ def test_postgres_urls_mean_psycopg_3() -> None:
 
 
 def test_postgres_never_prepares_statements(engine: sa.Engine, backend: str) -> None:
-    """psycopg prepares a statement on its fifth run, and PostgreSQL may then reuse a generic
-    plan: for our ``IN (...500 parameters)`` lookups a table scan comparing every row with each
-    parameter in turn (docs/benchmarks.md, upsert). So paperpulse's engines prepare nothing."""
+    """psycopg prepares a statement on its fifth run, and PostgreSQL may then reuse one generic
+    plan: saving new papers took 11x as long that way (docs/benchmarks.md, upsert). So
+    paperpulse's engines prepare nothing."""
     if backend != "postgres":
         pytest.skip("prepared statements are a PostgreSQL matter")
     repo = Repository(engine)
