@@ -17,18 +17,17 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import httpx
 
-from digest.render import render_all
 from flows import collect as collect_module
-from flows.collect import SourceOutcome, collect, failed_outcome, repository
-from flows.compose import build, period_for
+from flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome, repository
+from flows.compose import digest_periods
 from flows.config import Config
 from flows.deliver import DeliveryOutcome, deliver
-from flows.jobs import Job, backfill_plan, daily_plan
+from flows.jobs import Job, backfill_plan
 from flows.settings import Settings
 from scrapers.http import HttpClient, default_settings, host_key
 
@@ -115,7 +114,6 @@ def plain_backfill(
 class DailyResult:
     outcomes: tuple[SourceOutcome, ...]
     deliveries: tuple[DeliveryOutcome, ...]
-    markdown: str | None  # the main digest, as the flow publishes it
 
 
 def plain_daily(
@@ -126,37 +124,20 @@ def plain_daily(
     *,
     timings: dict[str, float] | None = None,
 ) -> DailyResult:
-    """``flows.daily.daily`` step by step without Prefect: plan, collect, deliver, render.
+    """``flows.daily.daily`` step by step without Prefect: plan, collect, deliver (the same
+    helpers the flow calls; the flow then reads the published Markdown back for its artifact).
 
     ``timings`` receives the seconds spent fetching and storing ("collect") and building and
     delivering the digests ("digest").
     """
     began = time.perf_counter()
-    repo = repository(settings.database_url)
-    done = repo.complete_periods(
-        "hf-daily", (day - timedelta(days=60)).isoformat(), day.isoformat()
-    )
-    jobs = daily_plan(config, day, hf_daily_done=done)
+    jobs = daily_jobs(settings, config, day)
     outcomes = collect_all(settings, config, jobs)
     collected = time.perf_counter()
-    days = sorted(
-        {
-            date.fromisoformat(j.period)
-            for j, o in zip(jobs, outcomes, strict=True)
-            if j.source == "hf-daily"
-            and j.reason in ("scheduled", "heal")
-            and o.status in ("complete", "empty")
-        }
-    )
-    periods = [period_for("daily", d) for d in days]
-    if day.weekday() == 6 and day in days:
-        periods.append(period_for("weekly", day))
     deliveries: list[DeliveryOutcome] = []
-    for period in periods:
+    for period in digest_periods(day, jobs, outcomes):
         deliveries += deliver(settings, config, period, email=email)
-    main = period_for("daily", day)
-    markdown = render_all(build(settings, config, main).digest).markdown if day in days else None
     if timings is not None:
         timings["collect"] = collected - began
         timings["digest"] = time.perf_counter() - collected
-    return DailyResult(outcomes=tuple(outcomes), deliveries=tuple(deliveries), markdown=markdown)
+    return DailyResult(outcomes=tuple(outcomes), deliveries=tuple(deliveries))

@@ -8,11 +8,11 @@ the run as "failed" with the reason, then propagates (Prefect retries transient 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 from flows.config import Config
-from flows.jobs import Job
+from flows.jobs import Job, daily_plan
 from flows.settings import Settings
 from scrapers import arxiv_source, authors, hf_daily, hf_papers
 from scrapers.completeness import check_against_previous
@@ -122,6 +122,18 @@ def job_url(settings: Settings, job: Job) -> str:
     if job.source in ("arxiv-listing",):
         return f"{settings.arxiv_url.rstrip('/')}/list/{job.target}/new"
     return f"{job.source}:{job.target or job.period}"
+
+
+# How far back the ledger is asked which HF list dates are complete (covers heal and refresh).
+PLAN_LOOKBACK = timedelta(days=60)
+
+
+def daily_jobs(settings: Settings, config: Config, day: date) -> list[Job]:
+    """The daily run's jobs for ``day``, planned against the run ledger."""
+    done = repository(settings.database_url).complete_periods(
+        "hf-daily", (day - PLAN_LOOKBACK).isoformat(), day.isoformat()
+    )
+    return daily_plan(config, day, hf_daily_done=done)
 
 
 def collect(

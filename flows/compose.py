@@ -14,9 +14,9 @@ from digest.diff import DiffParams, DiffWindow, PaperHistory, PaperState
 from digest.edition import AuthorNews, Caps, Edition, EditionInputs, build_edition, weekend_note
 from digest.models import RunRecord, Sighting, SourceHealth
 from digest.topics import Topic
-from flows.collect import repository
+from flows.collect import SourceOutcome, repository
 from flows.config import Config, TopicConfig
-from flows.jobs import iso_week
+from flows.jobs import Job, iso_week
 from flows.settings import Settings
 from scrapers.authors import profile_changes
 from storage.merge import TrackedFields
@@ -75,6 +75,26 @@ def _topic(t: TopicConfig) -> Topic:
         ai_keywords=t.ai_keywords,
         authors=t.authors,
     )
+
+
+def digest_periods(
+    day: date, jobs: Sequence[Job], outcomes: Sequence[SourceOutcome]
+) -> list[Period]:
+    """The digests a daily run for ``day`` delivers: one per HF list date it fetched as
+    scheduled or healed (not a refresh) and got an answer for; on Sundays, the week's too."""
+    days = sorted(
+        {
+            date.fromisoformat(j.period)
+            for j, o in zip(jobs, outcomes, strict=True)
+            if j.source == "hf-daily"
+            and j.reason in ("scheduled", "heal")
+            and o.status in ("complete", "empty")
+        }
+    )
+    periods = [period_for("daily", d) for d in days]
+    if day.weekday() == 6 and day in days:
+        periods.append(period_for("weekly", day))
+    return periods
 
 
 def build(

@@ -7,11 +7,10 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.collect import repository
-from flows.compose import period_for
+from flows.collect import daily_jobs
+from flows.compose import digest_periods, period_for
 from flows.config import load_config
 from flows.deliver import DeliveryOutcome, archive_relpath
-from flows.jobs import daily_plan
 from flows.settings import Settings
 from flows.tasks import RunSummary, SourcesFailed, deliver_task, publish, run_jobs, thread_pool
 
@@ -34,29 +33,14 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
     settings, config = Settings.from_env(), load_config()
     day = logical_date(list_date)
-    repo = repository(settings.database_url)
-    done = repo.complete_periods(
-        "hf-daily", (day - timedelta(days=60)).isoformat(), day.isoformat()
-    )
-    jobs = daily_plan(config, day, hf_daily_done=done)
+    jobs = daily_jobs(settings, config, day)
     outcomes = run_jobs(settings, config, jobs)
-    days = sorted(
-        {
-            date.fromisoformat(j.period)
-            for j, o in zip(jobs, outcomes, strict=True)
-            if j.source == "hf-daily"
-            and j.reason in ("scheduled", "heal")
-            and o.status in ("complete", "empty")
-        }
-    )
-    periods = [period_for("daily", d) for d in days]
-    if day.weekday() == 6 and day in days:
-        periods.append(period_for("weekly", day))
+    periods = digest_periods(day, jobs, outcomes)
     deliveries: list[DeliveryOutcome] = []
     for period in periods:
         deliveries += deliver_task(settings, config, period, email)
     main = period_for("daily", day)
-    archive = str(settings.archive_dir / archive_relpath(main)) if day in days else None
+    archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
     summary = RunSummary(
         list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive
     )
