@@ -231,6 +231,7 @@ def per_unit(
 
 def format_duration(seconds: float) -> str:
     """A duration with a unit that keeps three significant digits readable."""
+    seconds = float(f"{seconds:.3g}")  # the unit fits the rounded value: 0.9996 s is "1 s"
     if seconds >= 1:
         return f"{seconds:.3g} s"
     if seconds >= 1e-3:

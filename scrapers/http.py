@@ -33,7 +33,7 @@ from scrapers.clock import Clock, SystemClock
 from scrapers.errors import ConfigError, FetchError, ParseError, TransientFetchError
 from scrapers.http_cache import CachedResponse, ValidatorCache
 from scrapers.pacing import HostGate, HostPolicy, HostStats, parse_ratelimit, parse_retry_after
-from scrapers.redaction import SECRET_FILTER
+from scrapers.redaction import REPLACEMENT, SECRET_FILTER, longest_first, redact
 
 __all__ = [
     "Clock",
@@ -229,14 +229,11 @@ class HttpClient:
         self._clock = clock or SystemClock()
         self._cache = cache
         self._rng = rng or random.random  # jitter; tests inject a constant
-        # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted(
-            {
-                *filter(None, settings.bearer_tokens.values()),
-                *(v for headers in settings.extra_headers.values() for v in headers.values() if v),
-            },
-            key=len,
-            reverse=True,
+        self._secrets = longest_first(
+            [
+                *settings.bearer_tokens.values(),
+                *(v for headers in settings.extra_headers.values() for v in headers.values()),
+            ]
         )
         SECRET_FILTER.register(self._secrets)  # httpcore logs response headers at DEBUG
         self._gates: dict[str, HostGate] = {}
@@ -479,14 +476,12 @@ class HttpClient:
             )
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[token]")
-        return text
+        return redact(text, self._secrets)
 
     def _scrub(self, content: bytes) -> bytes:
         """The body without any secret a server echoed back (a debug endpoint, a proxy)."""
         for secret in self._secrets:
-            content = content.replace(secret.encode(), b"[token]")
+            content = content.replace(secret.encode(), REPLACEMENT.encode())
         return content
 
     def _scrub_headers(self, headers: httpx.Headers) -> httpx.Headers:

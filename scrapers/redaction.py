@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 # A filter on a logger applies only to records logged on that very logger, not its children.
 THIRD_PARTY_LOGGERS = (
@@ -25,6 +25,18 @@ THIRD_PARTY_LOGGERS = (
 REPLACEMENT = "[token]"
 
 
+def longest_first(secrets: Iterable[str]) -> tuple[str, ...]:
+    """The distinct non-empty secrets, longest first: one that contains another goes whole."""
+    return tuple(sorted(set(filter(None, secrets)), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each of ``secrets`` (ordered by ``longest_first``) replaced."""
+    for secret in secrets:
+        text = text.replace(secret, REPLACEMENT)
+    return text
+
+
 class SecretFilter(logging.Filter):
     """Replaces registered secrets in a record's formatted message (longest secret first)."""
 
@@ -35,13 +47,10 @@ class SecretFilter(logging.Filter):
 
     def register(self, secrets: Iterable[str]) -> None:
         with self._lock:
-            merged = {*self._secrets, *filter(None, secrets)}
-            self._secrets = tuple(sorted(merged, key=len, reverse=True))
+            self._secrets = longest_first([*self._secrets, *secrets])
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REPLACEMENT)
-        return text
+        return redact(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = self._secrets

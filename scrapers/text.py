@@ -24,15 +24,14 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     # Fast path (most names and titles are already clean): a printable string holds no
-    # controls, surrogates or whitespace but the ASCII space, so with no doubled, leading or
-    # trailing space and already in NFC, the slow path below would return it unchanged.
+    # controls, surrogates (category Cs) or whitespace but the ASCII space, so with no doubled,
+    # leading or trailing space and already in NFC, the slow path would return it unchanged.
     if (
         value.isprintable()
         and "  " not in value
         and value[0] != " "
         and value[-1] != " "
         and (value.isascii() or unicodedata.is_normalized("NFC", value))
-        and not _SURROGATE.search(value)
     ):
         return value
     # str.split() splits on exactly the characters regex \s matches, in a fraction of the time.

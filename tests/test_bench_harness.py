@@ -140,7 +140,14 @@ def test_table_has_a_row_per_competitor_with_ratio_per_item_and_extra_columns() 
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(2.5, "2.5 s"), (0.0123, "12.3 ms"), (4.56e-5, "45.6 µs"), (7e-9, "7 ns")],
+    [
+        (2.5, "2.5 s"),
+        (0.0123, "12.3 ms"),
+        (4.56e-5, "45.6 µs"),
+        (7e-9, "7 ns"),
+        (0.9996, "1 s"),
+        (9.9996e-4, "1 ms"),
+    ],
 )
 def test_durations_read_with_a_fitting_unit(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text

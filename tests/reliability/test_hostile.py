@@ -47,6 +47,7 @@ from scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
 from scrapers import semantic_scholar as s2
 from scrapers.errors import ParseError
 from scrapers.models import Author, Listing, Paper
+from tests.delivery.test_email_message import OUR_HEADERS
 from tests.digest_builders import build_daily
 from tests.reliability.hostile import HOSTILE, INVALID_BYTES, ONE_MEGABYTE, SURROGATE_ESCAPES
 from tests.reliability.record import record
@@ -93,20 +94,7 @@ ATOM_ELEMENTS = frozenset(
 )
 # C0/C1 controls, bidi embeddings/overrides/isolates, lone surrogates: never in an output.
 HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-HEADERS = Counter(
-    [
-        "Subject",
-        "From",
-        "To",
-        "Date",
-        "Message-ID",
-        "List-Id",
-        "List-Unsubscribe",
-        "List-Unsubscribe-Post",
-        "MIME-Version",
-        "Content-Type",
-    ]
-)
+HEADERS = Counter(OUR_HEADERS)  # each exactly once
 MESSAGE = {
     "sender": "paperpulse <digest@example.org>",
     "recipient": "reader@example.org",

@@ -20,6 +20,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from delivery.outbox import write_to_outbox
 from delivery.smtp import SmtpSettings, send
 from digest.archive_paths import daily_path
 from digest.email_message import build_message
-from digest.models import Sighting, SourceHealth
+from digest.models import RenderedDigest, Sighting, SourceHealth
 from digest.render import render_all
 from flows.settings import Settings
 from scrapers import hf_daily
@@ -289,15 +290,7 @@ def leave_behind(
     rendered = render_all(digest)
     repo = ArchiveRepo(tmp_path / "archive", "paperpulse", "bot@example.org")
     repo.write_and_commit({daily_path(DAY): rendered.markdown}, f"digest {rendered.subject}")
-    message = build_message(
-        rendered,
-        sender="digest@example.org",
-        recipient="reader@example.org",
-        list_id="daily.paperpulse.example.org",
-        unsubscribe="https://example.org/unsubscribe",
-        message_id_domain="example.org",
-        date=NOW,
-    )
+    message = _message(rendered)
     eml = write_to_outbox(message, tmp_path / "outbox", key=rendered.key)
     git_log = subprocess.run(
         ["git", "-C", str(tmp_path / "archive"), "log", "-p", "--all"],
@@ -400,15 +393,7 @@ def test_smtp_failures_never_reveal_the_password(
             generated_at=NOW,
         )
     )
-    message = build_message(
-        rendered,
-        sender="digest@example.org",
-        recipient="reader@example.org",
-        list_id="daily.paperpulse.example.org",
-        unsubscribe="https://example.org/unsubscribe",
-        message_id_domain="example.org",
-        date=NOW,
-    )
+    message = _message(rendered)
     try:
         with pytest.raises(DeliveryError) as caught:
             send(message, settings, sleep=lambda seconds: None)
@@ -445,4 +430,17 @@ def test_settings_reprs_never_show_secrets() -> None:
         where="repr/str of Settings, HttpSettings, SmtpSettings",
         outcome="not shown",
         trials=3,
+    )
+
+
+def _message(rendered: RenderedDigest) -> EmailMessage:
+    """The digest email as a reader gets it, with fixed addresses and date."""
+    return build_message(
+        rendered,
+        sender="digest@example.org",
+        recipient="reader@example.org",
+        list_id="daily.paperpulse.example.org",
+        unsubscribe="https://example.org/unsubscribe",
+        message_id_domain="example.org",
+        date=NOW,
     )
