@@ -57,7 +57,7 @@ from bench.processes import (
     prime_prefect,
     run_worker,
 )
-from storage import create_engine
+from paperpulse.storage import create_engine
 from tests.replay import Faults, ReplayServer
 
 NAIVE = "naive: sequential GET, parse, per-row ORM"

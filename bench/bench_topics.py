@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digest.topics import Topic, explain, match_papers, match_topics  # noqa: E402
-from scrapers.models import Author, Paper  # noqa: E402
+from paperpulse.core.models import Author, Paper  # noqa: E402
+from paperpulse.digest.topics import Topic, explain, match_papers, match_topics  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "hf_api_daily"
 

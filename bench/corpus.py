@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bench.synthetic import synthetic_papers
-from scrapers.models import Author, Listing, ListingItem, Paper
+from paperpulse.core.models import Author, Listing, ListingItem, Paper
 
 SOURCE = "hf-daily"
 

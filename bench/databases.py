@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bench.harness import BenchmarkError
-from storage import create_engine, upgrade
-from storage.schema import Base
+from paperpulse.storage import create_engine, upgrade
+from paperpulse.storage.schema import Base
 
 POSTGRES_ENVS = ("PAPERPULSE_BENCH_POSTGRES_URL", "PAPERPULSE_TEST_POSTGRES_URL")
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from scrapers.models import Listing
-from storage.merge import author_key
-from storage.schema import AuthorRow, PaperAuthorRow, PaperRow, RunRow, SightingRow
+from paperpulse.core.models import Listing
+from paperpulse.core.names import author_key
+from paperpulse.storage.schema import AuthorRow, PaperAuthorRow, PaperRow, RunRow, SightingRow
 
 COUNTED_TABLES = ("papers", "authors", "paper_authors", "runs", "sightings")
 

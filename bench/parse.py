@@ -28,8 +28,8 @@ from bench.harness import (
     report,
     shared_data,
 )
-from scrapers import arxiv_listing, hf_daily
-from scrapers.models import Listing
+from paperpulse.core.models import Listing
+from paperpulse.scrapers import arxiv_listing, hf_daily
 
 HF_PAGE = Path("pages/hf_papers_html/papers_2024-08-01_slbqc.html")
 ARXIV_PAGE = Path("pages/arxiv_listing/list_cs.CL_recent_2026-07-28_shelf.html")

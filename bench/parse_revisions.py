@@ -36,7 +36,7 @@ from bench.harness import (
     report,
     shared_data,
 )
-from scrapers import arxiv_listing, hf_daily
+from paperpulse.scrapers import arxiv_listing, hf_daily
 
 PACKAGE = "scrapers_at_rev"
 

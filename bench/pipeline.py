@@ -22,14 +22,14 @@ from pathlib import Path
 
 import httpx
 
-from flows import collect as collect_module
-from flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome, repository
-from flows.compose import digest_periods
-from flows.config import Config
-from flows.deliver import DeliveryOutcome, deliver
-from flows.jobs import Job, backfill_plan
-from flows.settings import Settings
-from scrapers.http import HttpClient, default_settings, host_key
+from paperpulse.flows import collect as collect_module
+from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome, repository
+from paperpulse.flows.compose import digest_periods
+from paperpulse.flows.config import Config
+from paperpulse.flows.deliver import DeliveryOutcome, deliver
+from paperpulse.flows.jobs import Job, backfill_plan
+from paperpulse.flows.settings import Settings
+from paperpulse.scrapers.http import HttpClient, default_settings, host_key
 
 WORKERS = 4  # flows.tasks.WORKERS (not imported: that module imports Prefect)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import REPO_ROOT, BenchmarkError
-from storage import create_engine, upgrade
+from paperpulse.storage import create_engine, upgrade
 
 # Prefect as tests/flows/conftest.py runs it: no task-run recorder or event persister (they
 # stall SQLite-backed servers), no telemetry; logs at WARNING so the worker's stdout stays JSON.

@@ -22,8 +22,8 @@ from bench.harness import (
     report,
 )
 from bench.synthetic import synthetic_digest
-from digest.models import Digest
-from digest.render import render, render_all
+from paperpulse.digest.models import Digest
+from paperpulse.digest.render import render, render_all
 
 TOPICS, ITEMS_PER_TOPIC = 50, 25
 QUICK_TOPICS, QUICK_ITEMS_PER_TOPIC = 3, 4

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scrapers.models import Author, Listing, ListingItem, Paper
-from storage import Repository, create_engine, upgrade
+from paperpulse.core.models import Author, Listing, ListingItem, Paper
+from paperpulse.storage import Repository, create_engine, upgrade
 
 T0 = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
 

@@ -61,10 +61,10 @@ from bench.scale_db import (
     build_sqlite,
     environment,
 )
-from flows.collect import repository
-from flows.config import load_config
-from flows.settings import Settings
-from storage import create_engine, upgrade
+from paperpulse.flows.collect import repository
+from paperpulse.flows.config import load_config
+from paperpulse.flows.settings import Settings
+from paperpulse.storage import create_engine, upgrade
 from tests.replay import ReplayServer
 
 BUILD_VERSION = 1  # bump when bench/scale_db.py changes what it writes

@@ -32,11 +32,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.pipeline import replay_client, use_client, write_workspace
-from flows.collect import collect, repository
-from flows.config import load_config
-from flows.jobs import Job
-from flows.settings import Settings
-from storage import create_engine, upgrade
+from paperpulse.flows.collect import collect, repository
+from paperpulse.flows.config import load_config
+from paperpulse.flows.jobs import Job
+from paperpulse.flows.settings import Settings
+from paperpulse.storage import create_engine, upgrade
 from tests.replay import ReplayServer
 
 AUTHORS_PER_PAPER = 5

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from digest.models import Digest, DigestItem, Section, SourceHealth
-from scrapers.models import Author, Paper
+from paperpulse.core.models import Author, Paper
+from paperpulse.digest.models import Digest, DigestItem, Section, SourceHealth
 
 _VOCABULARY = (
     "model language large diffusion transformer agent reasoning vision video benchmark "

@@ -52,8 +52,8 @@ from bench.harness import (
     report,
 )
 from bench.naive import naive_save, row_counts
-from scrapers.models import Listing
-from storage import Repository
+from paperpulse.core.models import Listing
+from paperpulse.storage import Repository
 
 OURS = "paperpulse save_listing (bulk)"
 PREPARED_FIX = "d6f7755"  # storage: no server-side prepared statements on PostgreSQL

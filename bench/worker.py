@@ -34,14 +34,14 @@ import httpx
 
 from bench.naive import naive_save
 from bench.pipeline import plain_backfill, plain_daily, replay_client, use_client
-from flows.collect import SourceOutcome
-from flows.compose import period_for
-from flows.config import load_config
-from flows.deliver import archive_relpath
-from flows.settings import Settings
-from scrapers import hf_daily
-from scrapers.http import HttpClient, host_key
-from storage import create_engine, upgrade
+from paperpulse.flows.collect import SourceOutcome
+from paperpulse.flows.compose import period_for
+from paperpulse.flows.config import load_config
+from paperpulse.flows.deliver import archive_relpath
+from paperpulse.flows.settings import Settings
+from paperpulse.scrapers import hf_daily
+from paperpulse.scrapers.http import HttpClient, host_key
+from paperpulse.storage import create_engine, upgrade
 
 
 def main(argv: list[str]) -> int:
@@ -97,8 +97,8 @@ def backfill(task: str, spec: dict[str, Any]) -> dict[str, Any]:
         outcomes = plain_backfill(settings, load_config(), start, end)
     else:
         with _prefect(heartbeats=False):
-            from flows.backfill import backfill as backfill_flow
-            from flows.tasks import SourcesFailed
+            from paperpulse.flows.backfill import backfill as backfill_flow
+            from paperpulse.flows.tasks import SourcesFailed
 
             try:
                 outcomes = list(backfill_flow(start=start, end=end).outcomes)
@@ -144,7 +144,7 @@ def _daily_runner(task: str, day: date) -> Callable[[], tuple[list[SourceOutcome
         return list(result.outcomes), archived(settings)
 
     def flow() -> tuple[list[SourceOutcome], str | None]:
-        from flows.daily import daily as daily_flow
+        from paperpulse.flows.daily import daily as daily_flow
 
         settings = Settings.from_env()
         use_client(replay_client(settings, floor=False))

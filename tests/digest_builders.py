@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
-from digest.diff import DiffWindow, PaperHistory
-from digest.edition import EditionInputs, build_edition
-from digest.models import Digest, Sighting, SourceHealth
-from scrapers.models import Paper
+from paperpulse.core.models import Paper, Sighting
+from paperpulse.digest.diff import DiffWindow, PaperHistory
+from paperpulse.digest.edition import EditionInputs, build_edition
+from paperpulse.digest.models import Digest, SourceHealth
 
 
 def build_daily(

@@ -50,8 +50,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from scrapers.hf_daily import parse_api_payload
-from scrapers.hf_items import as_mapping
+from paperpulse.scrapers.hf_daily import parse_api_payload
+from paperpulse.scrapers.hf_items import as_mapping
 
 # The default mix of ``Faults.fault_rate``: what a polite client must retry through.
 TRANSIENT_FAULTS = ("429", "500", "502", "503", "reset", "truncate")

@@ -1,16 +1,33 @@
-"""Layering rules that keep the pipeline readable: each library has one home."""
+"""Layering rules that keep the pipeline readable: each library has one home, and each layer
+imports only the layers below it.
+
+    core        values, errors, the merge and name rules: imports nothing of ours, no library
+    scrapers    fetch and parse           -> core
+    storage     SQLAlchemy, migrations    -> core
+    digest      the pure middle           -> core
+    delivery    SMTP, outbox, git         -> core
+    flows       Prefect, CLI, wiring      -> everything
+"""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("scrapers", "storage", "digest", "flows", "delivery")
-
-# library -> the only top-level package allowed to import it
+PACKAGE = ROOT / "paperpulse"
+LAYERS = {
+    "core": set(),
+    "scrapers": {"core"},
+    "storage": {"core"},
+    "digest": {"core"},
+    "delivery": {"core"},
+    "flows": {"core", "scrapers", "storage", "digest", "delivery"},
+}
+# library -> the only layer allowed to import it
 HOMES = {"prefect": "flows", "sqlalchemy": "storage", "alembic": "storage"}
 
 
@@ -19,27 +36,49 @@ def imported_modules(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
 
 
+def layer_of(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0] if len(parts) > 1 else "api"
+
+
 def source_files() -> list[Path]:
-    return [p for pkg in PACKAGES if (ROOT / pkg).is_dir() for p in (ROOT / pkg).rglob("*.py")]
+    return sorted(p for p in PACKAGE.rglob("*.py") if layer_of(p) != "api")
+
+
+def test_every_layer_is_declared() -> None:
+    found = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert found == set(LAYERS), "declare the new layer in LAYERS with what it may import"
 
 
 @pytest.mark.parametrize("path", source_files(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_libraries_are_imported_only_in_their_home(path: Path) -> None:
-    package = path.relative_to(ROOT).parts[0]
-    for library in imported_modules(path) & HOMES.keys():
-        assert HOMES[library] == package, (
-            f"{path.relative_to(ROOT)} imports {library}, which belongs in {HOMES[library]}/"
+def test_layers_import_only_the_layers_below(path: Path) -> None:
+    layer = layer_of(path)
+    for module in imported_modules(path):
+        top = module.split(".")[0]
+        assert top != "tests" and top != "bench", f"{path} imports {module}"
+        if top == "paperpulse":
+            target = module.split(".")[1] if "." in module else "api"
+            assert target == layer or target in LAYERS[layer], (
+                f"{path.relative_to(ROOT)} ({layer}) imports {module}; "
+                f"{layer} may import only {sorted(LAYERS[layer]) or 'nothing of ours'}"
+            )
+        elif top in HOMES:
+            assert HOMES[top] == layer, (
+                f"{path.relative_to(ROOT)} imports {top}, which belongs in paperpulse/{HOMES[top]}/"
+            )
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "core").rglob("*.py")), ids=lambda p: p.name)
+def test_the_core_needs_nothing_but_the_standard_library(path: Path) -> None:
+    for module in imported_modules(path):
+        top = module.split(".")[0]
+        assert top in sys.stdlib_module_names or module.startswith("paperpulse.core"), (
+            f"paperpulse/core/{path.name} imports {module}: the core imports only the standard "
+            "library and itself"
         )
-
-
-@pytest.mark.parametrize("package", ["scrapers", "digest"])
-def test_the_pure_packages_do_not_reach_into_io_layers(package: str) -> None:
-    for path in (ROOT / package).rglob("*.py"):
-        forbidden = imported_modules(path) & {"storage", "flows", "delivery"}
-        assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"

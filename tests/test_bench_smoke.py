@@ -226,7 +226,7 @@ def test_plain_pipeline_uses_as_many_threads_as_the_flows() -> None:
 
     from bench.pipeline import WORKERS
 
-    tree = ast.parse((REPO_ROOT / "flows" / "tasks.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO_ROOT / "paperpulse" / "flows" / "tasks.py").read_text(encoding="utf-8"))
     values = [
         node.value.value
         for node in tree.body

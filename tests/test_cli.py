@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import build_parser, main
+from paperpulse.flows.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
 
 def test_help_runs_as_a_console_script() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "--help"],
+        [sys.executable, "-m", "paperpulse.flows.cli", "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,

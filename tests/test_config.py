@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import Config, load_config
-from scrapers.errors import ConfigError
+from paperpulse.core.errors import ConfigError
+from paperpulse.flows.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

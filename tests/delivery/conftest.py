@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from digest.models import RenderedDigest
+from paperpulse.digest.models import RenderedDigest
 
 SMTP_USER = "digest-bot"
 SMTP_PASSWORD = "s3cr3t-Pa55word-xyzzy"

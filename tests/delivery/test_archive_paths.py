@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from digest.archive_paths import (
+from paperpulse.digest.archive_paths import (
     INDEX_PATH,
     ArchiveEntry,
     build_index,

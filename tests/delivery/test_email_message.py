@@ -14,16 +14,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.email_message import (
+from paperpulse.core.errors import DeliveryError
+from paperpulse.digest.email_message import (
     DigestTooLargeError,
     build_message,
     fit_to_size,
     fits,
     message_size,
 )
-from digest.escaping import header_safe
-from digest.models import RenderedDigest
-from scrapers.errors import DeliveryError
+from paperpulse.digest.escaping import header_safe
+from paperpulse.digest.models import RenderedDigest
 from tests.delivery.conftest import render_sample
 
 OUR_HEADERS = {

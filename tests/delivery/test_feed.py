@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.escaping import one_line
-from digest.feed import (
+from paperpulse.core.errors import DeliveryError
+from paperpulse.digest.escaping import one_line
+from paperpulse.digest.feed import (
     FeedEntry,
     build_feed,
     digest_entry_id,
@@ -18,7 +19,6 @@ from digest.feed import (
     paper_entry_id,
     tag_id,
 )
-from scrapers.errors import DeliveryError
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DAY = datetime(2024, 8, 1, 6, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from delivery.git_archive import ArchiveRepo, CommitResult
-from scrapers.errors import DeliveryError
+from paperpulse.core.errors import DeliveryError
+from paperpulse.delivery.git_archive import ArchiveRepo, CommitResult
 
 AUTHOR = ("paperpulse bot", "bot@paperpulse.example.org")
 FILES = {"archive/2024/08/2024-08-01.md": "# Daily\n\n- paper\n", "archive/README.md": "# idx\n"}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from delivery.outbox import outbox_filename, write_to_outbox
-from digest.email_message import build_message
-from scrapers.errors import DeliveryError
+from paperpulse.core.errors import DeliveryError
+from paperpulse.delivery.outbox import outbox_filename, write_to_outbox
+from paperpulse.digest.email_message import build_message
 from tests.delivery.conftest import render_sample
 
 

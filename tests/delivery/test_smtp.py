@@ -12,9 +12,9 @@ from functools import partial
 
 import pytest
 
-from delivery.smtp import SmtpSettings, send
-from digest.email_message import build_message, fit_to_size
-from scrapers.errors import ConfigError, DeliveryError
+from paperpulse.core.errors import ConfigError, DeliveryError
+from paperpulse.delivery.smtp import SmtpSettings, send
+from paperpulse.digest.email_message import build_message, fit_to_size
 from tests.delivery.conftest import (
     SMTP_PASSWORD,
     SMTP_USER,

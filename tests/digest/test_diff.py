@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.diff import (
+from paperpulse.core.models import Paper, RunRecord, Sighting
+from paperpulse.digest.diff import (
     DEFAULT_DIFF_PARAMS,
     Change,
     ChangeKind,
@@ -20,8 +21,6 @@ from digest.diff import (
     apply_sent_ledger,
     diff,
 )
-from digest.models import RunRecord, Sighting
-from scrapers.models import Paper
 
 DAY = timedelta(days=1)
 T0 = datetime(2024, 8, 5, 6, 0, tzinfo=UTC)  # today's run

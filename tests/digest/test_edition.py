@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from digest.diff import DiffWindow, PaperHistory
-from digest.edition import (
+from paperpulse.core.models import Author, Paper, RunRecord, Sighting
+from paperpulse.digest.diff import DiffWindow, PaperHistory
+from paperpulse.digest.edition import (
     AuthorNews,
     Caps,
     EditionInputs,
@@ -24,11 +25,10 @@ from digest.edition import (
     upvote_gain,
     weekend_note,
 )
-from digest.models import RunRecord, Sighting, SourceHealth
-from digest.render import authors_short, render, render_all
-from digest.topics import Topic
-from scrapers import hf_daily
-from scrapers.models import Author, Paper
+from paperpulse.digest.models import SourceHealth
+from paperpulse.digest.render import authors_short, render, render_all
+from paperpulse.digest.topics import Topic
+from paperpulse.scrapers import hf_daily
 
 DAY = date(2026, 11, 20)
 T1 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # first observation of the day's list

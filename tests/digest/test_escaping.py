@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from digest.escaping import (
+from paperpulse.digest.escaping import (
     TEMPLATE_FILTERS,
     header_safe,
     md_escape,
@@ -163,7 +163,7 @@ def test_printable_keeps_lines_but_drops_controls_bidi_and_lone_surrogates() -> 
 def test_safe_url_percent_encodes_exactly_the_link_ending_characters() -> None:
     from urllib.parse import quote
 
-    from digest.escaping import _URL_UNSAFE
+    from paperpulse.digest.escaping import _URL_UNSAFE
 
     for char in _URL_UNSAFE + "a-._~%:@!$&*+,;=":
         kept = quote(char, safe="") if char in _URL_UNSAFE else char
@@ -173,7 +173,7 @@ def test_safe_url_percent_encodes_exactly_the_link_ending_characters() -> None:
 
 
 def test_safe_url_refuses_exactly_whitespace_and_dropped_characters() -> None:
-    from digest.escaping import _is_dropped
+    from paperpulse.digest.escaping import _is_dropped
 
     # Whitespace, like every control, surrogate and bidi character, lies in the BMP.
     for code in range(0x10000):
@@ -183,7 +183,7 @@ def test_safe_url_refuses_exactly_whitespace_and_dropped_characters() -> None:
 
 
 def test_printable_drops_exactly_what_is_dropped_everywhere_else() -> None:
-    from digest.escaping import _is_dropped
+    from paperpulse.digest.escaping import _is_dropped
 
     # Every control, surrogate and bidi character lies in the Basic Multilingual Plane.
     for code in range(0x10000):
@@ -194,8 +194,8 @@ def test_printable_drops_exactly_what_is_dropped_everywhere_else() -> None:
 def test_html_output_holds_no_control_bidi_or_surrogate_character() -> None:
     from datetime import UTC, datetime
 
-    from digest.models import Digest, Section
-    from digest.render import render
+    from paperpulse.digest.models import Digest, Section
+    from paperpulse.digest.render import render
 
     hostile = "evil\u202etxt.exe\x00\x1b\ud800"
     digest = Digest(

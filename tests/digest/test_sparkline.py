@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.models import Sighting
-from digest.sparkline import BARS, FLAT, GAP, sparkline, upvote_sparkline
+from paperpulse.core.models import Sighting
+from paperpulse.digest.sparkline import BARS, FLAT, GAP, sparkline, upvote_sparkline
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.topics import (
+from paperpulse.core.errors import ConfigError
+from paperpulse.core.models import Author, Paper
+from paperpulse.digest.topics import (
     RuleKind,
     Topic,
     explain,
@@ -18,8 +20,6 @@ from digest.topics import (
     normalize_author,
     normalize_keyword,
 )
-from scrapers.errors import ConfigError
-from scrapers.models import Author, Paper
 
 
 def paper(

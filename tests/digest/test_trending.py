@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.models import Sighting
-from digest.trending import (
+from paperpulse.core.models import Paper, Sighting
+from paperpulse.digest.trending import (
     DEFAULT_PARAMS,
     TrendingItem,
     TrendingParams,
@@ -23,7 +23,6 @@ from digest.trending import (
     rank,
     score_paper,
 )
-from scrapers.models import Paper
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "trending.md"
 NOW = datetime(2024, 8, 3, 7, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ def paperpulse(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
     from prefect.settings import PREFECT_API_URL
 
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "paperpulse.flows.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import respx
 
-from flows.collect import collect, repository
-from flows.config import AuthorConfig, Config
-from flows.jobs import Job
-from flows.settings import Settings
+from paperpulse.flows.collect import collect, repository
+from paperpulse.flows.config import AuthorConfig, Config
+from paperpulse.flows.jobs import Job
+from paperpulse.flows.settings import Settings
 
 NOW = datetime(2026, 11, 20, 6, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

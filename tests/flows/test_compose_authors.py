@@ -6,12 +6,11 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from flows.collect import repository
-from flows.compose import build, period_for
-from flows.config import AuthorConfig, Config
-from flows.settings import Settings
-from scrapers.models import Author, Listing, ListingItem, Paper
-from scrapers.semantic_scholar import AuthorProfile
+from paperpulse.core.models import Author, AuthorProfile, Listing, ListingItem, Paper
+from paperpulse.flows.collect import repository
+from paperpulse.flows.compose import build, period_for
+from paperpulse.flows.config import AuthorConfig, Config
+from paperpulse.flows.settings import Settings
 
 DAY = date(2026, 11, 20)
 T = datetime(2026, 11, 20, 18, tzinfo=UTC)

@@ -26,7 +26,7 @@ def count(db: Path, sql: str) -> int:
 def test_daily_twice_stores_history_and_rewrites_the_digest(
     prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch, via: str
 ) -> None:
-    from flows.daily import daily
+    from paperpulse.flows.daily import daily
 
     expected = len(json.loads((shared_data / "hf_api_daily" / "2024-08-01.json").read_bytes()))
     with ReplayServer(
@@ -68,7 +68,7 @@ def test_daily_twice_stores_history_and_rewrites_the_digest(
 def test_weekend_is_explained_and_succeeds(
     prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.daily import daily
+    from paperpulse.flows.daily import daily
 
     with ReplayServer(shared_data / "hf_api_daily") as server:
         monkeypatch.setenv("PAPERPULSE_HF_URL", server.url)
@@ -81,8 +81,8 @@ def test_weekend_is_explained_and_succeeds(
 def test_a_failing_source_fails_the_run_and_writes_nothing(
     prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.daily import daily
-    from flows.tasks import SourcesFailed
+    from paperpulse.flows.daily import daily
+    from paperpulse.flows.tasks import SourcesFailed
 
     faults = Faults(fail_dates={"2024-08-01": 404})
     with ReplayServer(shared_data / "hf_api_daily", faults=faults) as server:

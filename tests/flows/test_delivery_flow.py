@@ -73,7 +73,7 @@ def git_log(archive: Path) -> list[str]:
 def test_each_reader_gets_one_email_and_the_archive_one_commit(
     prefect: None, wired: ReplayServer, workspace: Path, smtp: RunningServer
 ) -> None:
-    from flows.daily import daily
+    from paperpulse.flows.daily import daily
 
     first = daily(list_date=DAY)
     second = daily(list_date=DAY)  # same observations: nothing to send, nothing to commit
@@ -102,8 +102,8 @@ def test_each_reader_gets_one_email_and_the_archive_one_commit(
 def test_a_refused_reader_is_retried_by_the_next_run_and_nobody_gets_two(
     prefect: None, wired: ReplayServer, smtp: RunningServer
 ) -> None:
-    from flows.daily import daily
-    from flows.tasks import SourcesFailed
+    from paperpulse.flows.daily import daily
+    from paperpulse.flows.tasks import SourcesFailed
 
     smtp.handler.refuse["alan@example.org"] = "550 5.1.1 mailbox unavailable"
     with pytest.raises(SourcesFailed, match=r"alan@example\.org failed: .*550"):
@@ -119,7 +119,7 @@ def test_a_refused_reader_is_retried_by_the_next_run_and_nobody_gets_two(
 def test_without_smtp_messages_go_to_the_outbox(
     prefect: None, wired: ReplayServer, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.daily import daily
+    from paperpulse.flows.daily import daily
 
     monkeypatch.delenv("PAPERPULSE_SMTP_HOST")
     monkeypatch.setenv("PAPERPULSE_OUTBOX_DIR", str(workspace / "outbox"))

@@ -47,7 +47,7 @@ def backfill_args(start: date = START, end: date = END) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "flows.cli",
+        "paperpulse.flows.cli",
         "backfill",
         "--start",
         start.isoformat(),
@@ -138,7 +138,7 @@ def test_sigkill_at_a_random_moment_then_restart_matches_the_clean_run(
             args = [
                 sys.executable,
                 "-m",
-                "flows.cli",
+                "paperpulse.flows.cli",
                 "run",
                 "--date",
                 END.isoformat(),
@@ -185,8 +185,8 @@ def test_sigkill_at_a_random_moment_then_restart_matches_the_clean_run(
 def test_a_permanent_fault_is_recorded_reported_and_healed(
     prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.daily import daily
-    from flows.tasks import SourcesFailed
+    from paperpulse.flows.daily import daily
+    from paperpulse.flows.tasks import SourcesFailed
 
     monkeypatch.setenv("PAPERPULSE_HF_MIN_INTERVAL", "0")
     db = os.environ["PAPERPULSE_DATABASE_URL"]
@@ -239,7 +239,7 @@ def test_a_read_only_database_is_one_clear_line_and_writes_nothing(
             "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         }
         first = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "run", "--date", "2024-08-05"],
+            [sys.executable, "-m", "paperpulse.flows.cli", "run", "--date", "2024-08-05"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -250,7 +250,7 @@ def test_a_read_only_database_is_one_clear_line_and_writes_nothing(
         before = content(db)
         env["PAPERPULSE_DATABASE_URL"] = f"sqlite:///file:{db_file}?mode=ro&uri=true"
         result = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "run", "--date", "2024-08-06"],
+            [sys.executable, "-m", "paperpulse.flows.cli", "run", "--date", "2024-08-06"],
             cwd=ROOT,
             env=env,
             capture_output=True,

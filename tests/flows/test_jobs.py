@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows.config import AuthorConfig, Config, SourcesConfig, TopicConfig
-from flows.jobs import backfill_plan, daily_plan, hf_daily_jobs
+from paperpulse.flows.config import AuthorConfig, Config, SourcesConfig, TopicConfig
+from paperpulse.flows.jobs import backfill_plan, daily_plan, hf_daily_jobs
 
 DAY = date(2024, 8, 9)
 

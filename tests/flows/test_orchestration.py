@@ -46,7 +46,7 @@ def content(url: str, *, distinct: bool = False) -> dict[str, list[tuple[object,
         ),
         "authors": query(
             url,
-            "SELECT pa.arxiv_id, pa.position, a.name FROM paper_authors pa "
+            "SELECT pa.arxiv_id, pa.position, COALESCE(pa.name, a.name) FROM paper_authors pa "
             "JOIN authors a ON a.id = pa.author_id ORDER BY 1, 2",
         ),
         "sightings": query(
@@ -77,7 +77,7 @@ def api_url() -> str:
 def cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """`paperpulse ...` in a child process, against the test session's Prefect server."""
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "paperpulse.flows.cli", *args],
         cwd=ROOT,
         env={**os.environ, **env, "PREFECT_API_URL": api_url()},
         stdout=subprocess.PIPE,
@@ -89,7 +89,7 @@ def cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 def test_the_next_daily_run_heals_missed_days(
     prefect: None, workspace: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.daily import daily
+    from paperpulse.flows.daily import daily
 
     monkeypatch.setenv("PAPERPULSE_HF_MIN_INTERVAL", "0")
     with ReplayServer(shared_data / "hf_api_daily") as server:
@@ -159,7 +159,7 @@ def test_paperpulse_serve_runs_a_triggered_deployment_to_completion(
     from prefect.deployments import run_deployment
     from prefect.states import StateType
 
-    from flows.serve import deployments
+    from paperpulse.flows.serve import deployments
 
     daily_dep, _ = deployments("0 6 * * *", "Europe/Berlin")
     schedule = daily_dep.schedules[0].schedule

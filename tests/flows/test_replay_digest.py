@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from digest.diff import ChangeKind
-from digest.edition import Edition
-from digest.trending import score_paper
-from flows.collect import collect, repository
-from flows.compose import build, period_for
-from flows.config import Config
-from flows.jobs import hf_daily_jobs
-from flows.settings import Settings
+from paperpulse.digest.diff import ChangeKind
+from paperpulse.digest.edition import Edition
+from paperpulse.digest.trending import score_paper
+from paperpulse.flows.collect import collect, repository
+from paperpulse.flows.compose import build, period_for
+from paperpulse.flows.config import Config
+from paperpulse.flows.jobs import hf_daily_jobs
+from paperpulse.flows.settings import Settings
 from tests.replay import ReplayServer
 
 FIRST = date(2024, 8, 5)  # a Monday: two full weeks with their weekends

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.escaping import md_escape
+from paperpulse.digest.escaping import md_escape
 from tests.conftest import ROOT, SHARED_DATA
 from tests.reliability.conftest import FUZZ_PROFILE_ENV
 from tests.reliability.record import LOG_ENV, Trial, read_trials

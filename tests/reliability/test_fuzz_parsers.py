@@ -24,10 +24,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapers import semantic_scholar as s2
-from scrapers.errors import FetchError, ParseError
-from scrapers.models import Listing, normalize_arxiv_id
-from scrapers.registry import PARSERS
+from paperpulse.core.errors import FetchError, ParseError
+from paperpulse.core.models import Listing, normalize_arxiv_id
+from paperpulse.scrapers import semantic_scholar as s2
+from paperpulse.scrapers.registry import PARSERS
 from tests.conftest import FIXTURES
 from tests.reliability.conftest import fuzz_profile
 from tests.reliability.mutations import mutated

@@ -36,17 +36,17 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from delivery.git_archive import ArchiveRepo
-from digest.archive_paths import ArchiveEntry, build_index, daily_path
-from digest.email_message import build_message
-from digest.escaping import one_line
-from digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
-from digest.models import Digest, DigestItem, RenderedDigest, Section, Sighting, SourceHealth
-from digest.render import render_all
-from scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
-from scrapers import semantic_scholar as s2
-from scrapers.errors import ParseError
-from scrapers.models import Author, Listing, Paper
+from paperpulse.core.errors import ParseError
+from paperpulse.core.models import Author, AuthorProfile, Listing, Paper, Sighting
+from paperpulse.delivery.git_archive import ArchiveRepo
+from paperpulse.digest.archive_paths import ArchiveEntry, build_index, daily_path
+from paperpulse.digest.email_message import build_message
+from paperpulse.digest.escaping import one_line
+from paperpulse.digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
+from paperpulse.digest.models import Digest, DigestItem, RenderedDigest, Section, SourceHealth
+from paperpulse.digest.render import render_all
+from paperpulse.scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
+from paperpulse.scrapers import semantic_scholar as s2
 from tests.delivery.test_email_message import OUR_HEADERS
 from tests.digest_builders import build_daily
 from tests.reliability.hostile import HOSTILE, INVALID_BYTES, ONE_MEGABYTE, SURROGATE_ESCAPES
@@ -510,8 +510,8 @@ def parsed_text(parse: Callable[[], object]) -> str:
         return " ".join(item.paper.title for item in result.items)
     if isinstance(result, hf_papers.PaperDetails):
         return result.item.paper.title
-    assert isinstance(result, (s2.AuthorProfile, arxiv_api.ApiPage))
-    if isinstance(result, s2.AuthorProfile):
+    assert isinstance(result, (AuthorProfile, arxiv_api.ApiPage))
+    if isinstance(result, AuthorProfile):
         return result.name
     return " ".join(item.paper.title for item in result.listing.items)
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from scrapers import hf_daily
-from scrapers.completeness import check_against_previous
-from scrapers.errors import FetchError, LayoutChanged, ParseError, TransientFetchError
-from scrapers.http import HttpClient, default_settings
-from scrapers.models import Listing
+from paperpulse.core.errors import FetchError, LayoutChanged, ParseError, TransientFetchError
+from paperpulse.core.models import Listing
+from paperpulse.scrapers import hf_daily
+from paperpulse.scrapers.completeness import check_against_previous
+from paperpulse.scrapers.http import HttpClient, default_settings
 from tests.reliability.conftest import REPLAY_DAYS, FakeClock
 from tests.reliability.record import record
 from tests.replay import FaultRule, Faults, ReplayServer

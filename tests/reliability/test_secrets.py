@@ -31,18 +31,18 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from delivery.git_archive import ArchiveRepo
-from delivery.outbox import write_to_outbox
-from delivery.smtp import SmtpSettings, send
-from digest.archive_paths import daily_path
-from digest.email_message import build_message
-from digest.models import RenderedDigest, Sighting, SourceHealth
-from digest.render import render_all
-from flows.settings import Settings
-from scrapers import hf_daily
-from scrapers.errors import DeliveryError, PaperpulseError, SourceError
-from scrapers.http import HttpClient, default_settings
-from scrapers.models import Listing
+from paperpulse.core.errors import DeliveryError, PaperpulseError, SourceError
+from paperpulse.core.models import Listing, Sighting
+from paperpulse.delivery.git_archive import ArchiveRepo
+from paperpulse.delivery.outbox import write_to_outbox
+from paperpulse.delivery.smtp import SmtpSettings, send
+from paperpulse.digest.archive_paths import daily_path
+from paperpulse.digest.email_message import build_message
+from paperpulse.digest.models import RenderedDigest, SourceHealth
+from paperpulse.digest.render import render_all
+from paperpulse.flows.settings import Settings
+from paperpulse.scrapers import hf_daily
+from paperpulse.scrapers.http import HttpClient, default_settings
 from tests.delivery.conftest import RecordingHandler, free_port
 from tests.digest_builders import build_daily
 from tests.reliability.conftest import FakeClock

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from scrapers.http import HttpClient, default_settings
-from scrapers.http_cache import MemoryValidatorCache
+from paperpulse.scrapers.http import HttpClient, default_settings
+from paperpulse.scrapers.http_cache import MemoryValidatorCache
 
 NOW = datetime(2026, 7, 28, 6, 0, tzinfo=UTC)
 ARXIV = "https://arxiv.test"

@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapers.arxiv_api import (
+from paperpulse.core.errors import FetchError, LayoutChanged, ParseError
+from paperpulse.core.models import Author, Paper
+from paperpulse.scrapers.arxiv_api import (
     API_URL,
     ApiPage,
     all_of,
@@ -21,8 +23,6 @@ from scrapers.arxiv_api import (
     query_url,
     submitted_between,
 )
-from scrapers.errors import FetchError, LayoutChanged, ParseError
-from scrapers.models import Author, Paper
 from tests.scrapers.payload_mutations import damaged
 
 FETCHED = datetime(2026, 7, 28, 6, 0, tzinfo=UTC)

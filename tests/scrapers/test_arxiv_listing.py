@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scrapers.arxiv_listing import (
+from paperpulse.core.errors import FetchError, LayoutChanged, ParseError
+from paperpulse.core.models import Author, Paper
+from paperpulse.scrapers.arxiv_listing import (
     DeclaredSection,
     ListingPage,
     listing_url,
@@ -16,8 +18,6 @@ from scrapers.arxiv_listing import (
     parse_listing,
     parse_listing_page,
 )
-from scrapers.errors import FetchError, LayoutChanged, ParseError
-from scrapers.models import Author, Paper
 from tests.scrapers.payload_mutations import damaged
 
 FETCHED = datetime(2026, 7, 28, 6, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from selectolax.lexbor import LexborNode
 
-from scrapers.arxiv_listing import _AUTHOR_LINKS, _DESCRIPTOR, _META_PARTS, _meta_parts
-from scrapers.dom import parse_html
+from paperpulse.scrapers.arxiv_listing import _AUTHOR_LINKS, _DESCRIPTOR, _META_PARTS, _meta_parts
+from paperpulse.scrapers.dom import parse_html
 
 # Parts out of the usual order, nested, repeated, with extra classes and a <p> in a comment.
 TRICKY_META = """<div class="meta">

@@ -12,11 +12,16 @@ import httpx
 import pytest
 import respx
 
-from scrapers import arxiv_source
-from scrapers.arxiv_listing import NOTHING_ANNOUNCED
-from scrapers.arxiv_source import enrich, fetch_api, fetch_category_new, fetch_category_recent
-from scrapers.errors import FetchError, LayoutChanged, TransientFetchError
-from scrapers.http import HttpClient
+from paperpulse.core.errors import FetchError, LayoutChanged, TransientFetchError
+from paperpulse.scrapers import arxiv_source
+from paperpulse.scrapers.arxiv_listing import NOTHING_ANNOUNCED
+from paperpulse.scrapers.arxiv_source import (
+    enrich,
+    fetch_api,
+    fetch_category_new,
+    fetch_category_recent,
+)
+from paperpulse.scrapers.http import HttpClient
 from tests.scrapers.fake_http import (
     ARXIV,
     ARXIV_API,

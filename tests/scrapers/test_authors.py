@@ -14,11 +14,15 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scrapers.authors import fetch_author_papers, fetch_author_profile, is_by, profile_changes
-from scrapers.errors import FetchError, TransientFetchError
-from scrapers.http import HttpClient
-from scrapers.models import Author, Paper
-from scrapers.semantic_scholar import AuthorPaper, AuthorProfile
+from paperpulse.core.errors import FetchError, TransientFetchError
+from paperpulse.core.models import Author, AuthorPaper, AuthorProfile, Paper
+from paperpulse.scrapers.authors import (
+    fetch_author_papers,
+    fetch_author_profile,
+    is_by,
+    profile_changes,
+)
+from paperpulse.scrapers.http import HttpClient
 from tests.scrapers.fake_http import (
     ARXIV_API,
     NOW,

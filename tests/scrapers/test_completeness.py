@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from scrapers import hf_daily
-from scrapers.arxiv_listing import parse_listing
-from scrapers.completeness import check_against_previous, declares_empty
-from scrapers.errors import LayoutChanged
-from scrapers.models import Listing
+from paperpulse.core.errors import LayoutChanged
+from paperpulse.core.models import Listing
+from paperpulse.scrapers import hf_daily
+from paperpulse.scrapers.arxiv_listing import parse_listing
+from paperpulse.scrapers.completeness import check_against_previous, declares_empty
 from tests.scrapers.fake_http import NOW
 
 HF_URL = "https://huggingface.co/api/daily_papers?date=2026-07-27"

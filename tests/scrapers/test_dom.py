@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.dom import parse_html
+from paperpulse.scrapers.dom import parse_html
 
 PAGE = '<div id="x" data-props="{&quot;t&quot;:&quot;Café ∑&quot;}"><p>Łukasz  Kaiser</p></div>'
 

@@ -15,12 +15,17 @@ import httpx
 import pytest
 import respx
 
-from scrapers import hf_daily, hf_papers
-from scrapers.arxiv_source import enrich, fetch_api, fetch_category_new, fetch_category_recent
-from scrapers.authors import fetch_author_papers, fetch_author_profile
-from scrapers.errors import FetchError, TransientFetchError
-from scrapers.http import HttpClient
-from scrapers.http_cache import MemoryValidatorCache
+from paperpulse.core.errors import FetchError, TransientFetchError
+from paperpulse.scrapers import hf_daily, hf_papers
+from paperpulse.scrapers.arxiv_source import (
+    enrich,
+    fetch_api,
+    fetch_category_new,
+    fetch_category_recent,
+)
+from paperpulse.scrapers.authors import fetch_author_papers, fetch_author_profile
+from paperpulse.scrapers.http import HttpClient
+from paperpulse.scrapers.http_cache import MemoryValidatorCache
 from tests.scrapers.fake_http import (
     ARXIV,
     ARXIV_API,

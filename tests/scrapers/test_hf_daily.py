@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from scrapers import hf_daily
-from scrapers.errors import LayoutChanged, ParseError, SourceError
-from scrapers.http import HttpClient, default_settings
-from scrapers.models import Author, Listing, Paper
+from paperpulse.core.errors import LayoutChanged, ParseError, SourceError
+from paperpulse.core.models import Author, Listing, Paper
+from paperpulse.scrapers import hf_daily
+from paperpulse.scrapers.http import HttpClient, default_settings
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 DAY = date(2026, 11, 20)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scrapers import hf_papers
-from scrapers.errors import ParseError
+from paperpulse.core.errors import ParseError
+from paperpulse.scrapers import hf_papers
 
 NOW = datetime(2026, 11, 20, 6, tzinfo=UTC)
 

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scrapers.errors import ConfigError, FetchError, ParseError, TransientFetchError
-from scrapers.http import Fetched, HttpClient, HttpSettings, default_settings
-from scrapers.http_cache import CachedResponse, FileValidatorCache, MemoryValidatorCache
-from scrapers.pacing import HostPolicy, parse_ratelimit, parse_retry_after
+from paperpulse.core.errors import ConfigError, FetchError, ParseError, TransientFetchError
+from paperpulse.scrapers.http import Fetched, HttpClient, HttpSettings, default_settings
+from paperpulse.scrapers.http_cache import CachedResponse, FileValidatorCache, MemoryValidatorCache
+from paperpulse.scrapers.pacing import HostPolicy, parse_ratelimit, parse_retry_after
 
 TOKEN = "hf_SECRETsecret1234567890"
 HF = "https://huggingface.co/api/daily_papers"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scrapers.merge import ARXIV, COMBINED, HF, OWNERS, family, merge_papers
-from scrapers.models import Author, Paper
+from paperpulse.core.merge import ARXIV, COMBINED, HF, OWNERS, family, merge_papers
+from paperpulse.core.models import Author, Paper
 
 ID = "2607.22529"
 PUBLISHED = datetime(2026, 7, 27, 17, 59, 37, tzinfo=UTC)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from scrapers.registry import LISTING_KEYS, PAPER_KEYS, PARSERS, listing_as_json, parse_file
+from paperpulse.scrapers.registry import (
+    LISTING_KEYS,
+    PAPER_KEYS,
+    PARSERS,
+    listing_as_json,
+    parse_file,
+)
 
 
 def saved_file(fixtures_dir: Path, source: str, tmp_path: Path) -> Path:

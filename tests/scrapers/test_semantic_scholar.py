@@ -8,19 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapers.errors import FetchError, LayoutChanged, ParseError
-from scrapers.semantic_scholar import (
-    AuthorPaper,
-    AuthorProfile,
+from paperpulse.core.errors import FetchError, LayoutChanged, ParseError
+from paperpulse.core.models import AuthorPaper, AuthorProfile
+from paperpulse.core.names import normalize_author_name, same_author_name
+from paperpulse.scrapers.semantic_scholar import (
     author_papers_url,
     author_search_url,
     author_url,
     match_author,
-    normalize_author_name,
     parse_author,
     parse_author_papers,
     parse_author_search,
-    same_author_name,
     with_recent_papers,
 )
 from tests.scrapers.payload_mutations import damaged

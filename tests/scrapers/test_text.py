@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scrapers.text import clean_text
+from paperpulse.core.text import clean_text
 
 
 def reference_clean_text(value: str | None) -> str:

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from scrapers.models import Author, Listing, ListingItem, Paper
-from storage import Repository, SaveResult
+from paperpulse.core.models import Author, Listing, ListingItem, Paper
+from paperpulse.storage import Repository, SaveResult
 
 T0 = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
 SAVED_AFTER = timedelta(seconds=5)  # save() observes the listing this long after the run starts

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from storage import Repository, create_engine, upgrade
+from paperpulse.storage import Repository, create_engine, upgrade
 from tests.storage.builders import TABLES
 
 POSTGRES_ENV = "PAPERPULSE_TEST_POSTGRES_URL"

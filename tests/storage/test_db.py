@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from scrapers.errors import StorageError
-from storage import (
+from paperpulse.core.errors import StorageError
+from paperpulse.storage import (
     DEFAULT_DATABASE_URL,
     Repository,
     check_connection,
@@ -18,7 +18,7 @@ from storage import (
     database_url_from_env,
     upgrade,
 )
-from storage.db import storage_error
+from paperpulse.storage.db import storage_error
 from tests.storage.builders import T0, make_listing, make_paper, save
 
 running_as_root = pytest.mark.skipif(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import Repository
+from paperpulse.storage import Repository
 from tests.storage.builders import T0
 
 KEY = ("daily/2026-08-03", "email", "ada@example.org")

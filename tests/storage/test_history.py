@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from scrapers.errors import StorageError
-from scrapers.models import Author
-from storage import Repository
+from paperpulse.core.errors import StorageError
+from paperpulse.core.models import Author
+from paperpulse.storage import Repository
 from tests.storage.builders import T0, make_listing, make_paper, save
 
 HOUR = timedelta(hours=1)

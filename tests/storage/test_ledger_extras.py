@@ -11,9 +11,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from scrapers.models import Paper
-from scrapers.semantic_scholar import AuthorPaper, AuthorProfile
-from storage import Repository
+from paperpulse.core.models import AuthorPaper, AuthorProfile, Paper
+from paperpulse.storage import Repository
 from tests.storage.builders import T0, make_listing, make_paper, save
 
 

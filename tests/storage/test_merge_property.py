@@ -10,8 +10,8 @@ from typing import TypeVar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scrapers.models import Author, Paper
-from storage import Repository
+from paperpulse.core.models import Author, Paper
+from paperpulse.storage import Repository
 from tests.storage.builders import T0, make_listing, save
 
 _ids = itertools.count(1)  # a fresh paper per example: examples share one database

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from storage import create_engine, current_revision, downgrade, head_revision, upgrade
-from storage.schema import Base
+from paperpulse.storage import create_engine, current_revision, downgrade, head_revision, upgrade
+from paperpulse.storage.schema import Base
 from tests.storage.builders import TABLES
 
 
@@ -92,3 +93,43 @@ def test_processes_starting_at_once_migrate_once(blank_url: str) -> None:
     if errors:
         raise errors[0]
     assert current_revision(blank_url) == head_revision()
+
+
+def test_0003_merges_author_spellings_and_keeps_each_bylines_name(blank_url: str) -> None:
+    """Before 0003, "Dong, Hanze" and "Hanze Dong" were two authors; after it, one, and each
+    paper still shows the spelling it printed."""
+    engine = create_engine(blank_url)
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as conn:
+            for arxiv_id in ("2401.00001", "2401.00002"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO papers (arxiv_id, title, first_seen_at) VALUES (:id, 't', :t)"
+                    ),
+                    {"id": arxiv_id, "t": datetime(2024, 1, 1, tzinfo=UTC)},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO authors (id, key, name) VALUES "
+                    "(1, 'hanze dong', 'Hanze Dong'), (2, 'dong, hanze', 'Dong, Hanze')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO paper_authors (arxiv_id, position, author_id) VALUES "
+                    "('2401.00001', 0, 1), ('2401.00002', 0, 2)"
+                )
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, key FROM authors")).all() == [(1, "hanze dong")]
+            bylines = conn.execute(
+                sa.text(
+                    "SELECT pa.arxiv_id, pa.author_id, COALESCE(pa.name, a.name) "
+                    "FROM paper_authors pa JOIN authors a ON a.id = pa.author_id ORDER BY 1"
+                )
+            ).all()
+        assert bylines == [("2401.00001", 1, "Hanze Dong"), ("2401.00002", 1, "Dong, Hanze")]
+    finally:
+        engine.dispose()

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from scrapers.models import Author
-from storage import Repository
+from paperpulse.core.models import Author
+from paperpulse.storage import Repository
 from tests.storage.builders import T0, make_listing, make_paper, save
 
 

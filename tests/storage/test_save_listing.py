@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from scrapers.errors import StorageError
-from scrapers.models import Author, Listing, ListingItem
-from storage import Repository, SaveResult
-from storage.schema import PaperRow
+from paperpulse.core.errors import StorageError
+from paperpulse.core.models import Author, Listing, ListingItem
+from paperpulse.storage import Repository, SaveResult
+from paperpulse.storage.schema import PaperRow
 from tests.storage.builders import SAVED_AFTER, T0, make_listing, make_paper, save
 
 DAY = timedelta(days=1)

@@ -1,0 +1,51 @@
+"""One rule for author names: when two spellings name the same person, and the key a name is
+stored under. Every layer (matching followed authors, merging bylines, storage) uses this one."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+# Letters NFKD does not decompose into a base letter plus a combining mark.
+_FOLD = str.maketrans(
+    {**dict(zip("øØłŁđĐı", "oOlLdDi", strict=True)), "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"}
+)
+
+
+@functools.lru_cache(maxsize=65536)  # bylines are compared pairwise: the same names recur
+def normalize_author_name(name: str) -> str:
+    """Lower-case ASCII words: diacritics, punctuation and "Last, First" order removed."""
+    if name.count(",") == 1:
+        last, first = name.split(",")
+        name = f"{first} {last}"
+    decomposed = unicodedata.normalize("NFKD", name.translate(_FOLD))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+
+
+def same_author_name(a: str, b: str) -> bool:
+    """Whether two spellings name the same person, as far as a name can tell.
+
+    Equal after ``normalize_author_name``, or equal without spaces ("Shih-Min" vs "Shihmin"), or
+    same first and last names with compatible middle names ("David W. Hogg" vs "David Hogg" or
+    "David William Hogg"). Initials for a first name never match: "D. Hogg" is too many people.
+    """
+    left, right = normalize_author_name(a).split(), normalize_author_name(b).split()
+    if not left or not right:
+        return False
+    if left == right or "".join(left) == "".join(right):
+        return True
+    if len(left) < 2 or len(right) < 2 or (left[0], left[-1]) != (right[0], right[-1]):
+        return False
+    if len(left[0]) == 1:  # a bare first initial
+        return False
+    middle_left = [m[0] for m in left[1:-1]]
+    middle_right = [m[0] for m in right[1:-1]]
+    return not middle_left or not middle_right or middle_left == middle_right
+
+
+def author_key(name: str) -> str:
+    """The key an author name is stored under: ``normalize_author_name``, so "Dong, Hanze" and
+    "Hanze Dong" are one person in storage too."""
+    return normalize_author_name(name)

@@ -1,0 +1,67 @@
+"""With no SMTP server configured, emails land as .eml files any mail client can open.
+
+One file per digest and recipient, ``<outbox>/<key>__<recipient>.eml``; writing the same digest
+again replaces the file atomically, so a reader never sees a half-written message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from email import policy
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+from paperpulse.core.errors import DeliveryError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
+_NAME_LIMIT = 100  # per part: keeps the file name under common 255-byte limits
+
+
+def outbox_filename(key: str, recipient: str) -> str:
+    """``daily/2024-08-01``, ``alice@example.org`` -> ``daily-2024-08-01__alice@example.org.eml``"""
+    return f"{_safe_part(key)}__{_safe_part(recipient)}.eml"
+
+
+def write_to_outbox(
+    message: EmailMessage, outbox: Path, *, key: str, recipient: str | None = None
+) -> Path:
+    """Write ``message`` (CRLF, exactly the bytes SMTP would send) and return its path.
+
+    ``recipient`` defaults to the message's single To address.
+    """
+    if recipient is None:
+        addresses = [a for _, a in getaddresses([str(v) for v in message.get_all("To", [])]) if a]
+        if len(addresses) != 1:
+            raise DeliveryError(
+                f"outbox: message for {key!r} has {len(addresses)} To addresses; "
+                "pass recipient= to name the file"
+            )
+        recipient = addresses[0]
+    path = outbox / outbox_filename(key, recipient)
+    data = message.as_bytes(policy=policy.SMTP)
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=outbox, prefix=".tmp-", suffix=".eml")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise DeliveryError(
+            f"outbox: cannot write {path}: {exc.strerror or exc}; make {outbox} writable "
+            "or configure another outbox directory"
+        ) from exc
+    return path
+
+
+def _safe_part(value: str) -> str:
+    safe = _UNSAFE.sub("-", value).strip("-.")[:_NAME_LIMIT]
+    return safe or "unnamed"

@@ -1,0 +1,76 @@
+"""Values the pure middle produces: digests, their sections and items, and their renderings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from paperpulse.core.models import Paper
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderedDigest:
+    """One digest in every output format; delivery channels pick the format they need."""
+
+    key: str  # stable identity, e.g. "daily/2024-08-01" or "weekly/2024-W31"
+    subject: str  # one line, header-safe
+    markdown: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DigestItem:
+    """One paper as a digest shows it."""
+
+    paper: Paper
+    upvotes: int | None = None
+    gain: int | None = None  # upvotes gained since the previous run of the same listing
+    comments: int | None = None
+    stars: int | None = None
+    is_new: bool = False  # first seen by paperpulse in this run
+    reason: str | None = None  # one line saying why it is here ("+41 upvotes since yesterday")
+    sparkline: str | None = None
+    labels: tuple[str, ...] = ()  # change kinds besides "new": "rising", "updated", "back", ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Section:
+    title: str
+    items: tuple[DigestItem, ...] = ()
+    note: str | None = None  # why the section is empty or short
+    more: int = 0  # items left out by a cap ("and N more in the archive")
+    details: tuple[str, ...] = ()  # extra lines, e.g. followed authors' profile changes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceHealth:
+    source: str
+    status: str  # run status: "complete" | "empty" | "failed" | "missing"
+    fetched: int = 0
+    declared: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Digest:
+    """A digest as a pure value: everything the templates need, nothing they must compute."""
+
+    edition: str  # "daily" | "weekly"
+    period: str  # "2024-08-01" or "2024-W31"
+    title: str
+    generated_at: datetime
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    sections: tuple[Section, ...] = ()
+    health: tuple[SourceHealth, ...] = ()
+    notes: tuple[str, ...] = ()  # digest-wide explanations (weekend, source failures)
+
+    @property
+    def key(self) -> str:
+        return f"{self.edition}/{self.period}"
+
+    @property
+    def paper_count(self) -> int:
+        return len({item.paper.arxiv_id for section in self.sections for item in section.items})

@@ -1,0 +1,163 @@
+"""``paperpulse.toml``: what to follow and where to deliver, validated on load.
+
+The file is optional: without it HF Daily Papers is followed and digests go to the archive only.
+``PAPERPULSE_CONFIG`` names another path. Errors name the file, the key and the problem.
+Secrets (SMTP password, HF token) never live here: they come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from paperpulse.core.errors import ConfigError
+
+DEFAULT_PATH = Path("paperpulse.toml")
+
+Term = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Model(BaseModel):
+    # Unknown keys are errors: a typo ("exlude") must not silently do nothing.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourcesConfig(_Model):
+    hf_daily: bool = True
+    hf_weekly: bool = False
+    hf_trending: bool = False
+    hf_search: bool = True  # run each topic's hf_queries
+    arxiv_categories: tuple[Term, ...] = ()  # arXiv /list/<cat>/new pages
+    followed_authors: bool = True  # arXiv au: queries for [[authors]]
+    semantic_scholar: bool = False  # author profile snapshots (h-index, citations)
+
+
+class TopicConfig(_Model):
+    name: Term
+    include: tuple[Term, ...] = ()
+    exclude: tuple[Term, ...] = ()
+    categories: tuple[Term, ...] = ()
+    hf_queries: tuple[Term, ...] = ()
+    ai_keywords: tuple[Term, ...] = ()
+    authors: tuple[Term, ...] = ()
+
+
+class AuthorConfig(_Model):
+    name: Term
+    semantic_scholar_id: str | None = None
+
+
+class DigestConfig(_Model):
+    top_trending: Annotated[int, Field(ge=1, le=100)] = 5  # per topic section
+    top_new: Annotated[int, Field(ge=0, le=100)] = 5
+    rising_threshold: Annotated[int, Field(ge=1)] = 10  # upvotes gained in the window
+    new_window_days: Annotated[int, Field(ge=1, le=3650)] = 30  # never "new" twice within this
+    other_notable: Annotated[int, Field(ge=0, le=100)] = 5  # strongly trending papers in no topic
+
+
+class RecipientConfig(_Model):
+    address: Term
+    topics: tuple[Term, ...] = ()  # empty: every topic
+    editions: tuple[Literal["daily", "weekly"], ...] = ("daily",)
+
+
+class EmailConfig(_Model):
+    sender: Annotated[str, Field(min_length=1, max_length=200, alias="from")] = (
+        "paperpulse@localhost"
+    )
+    list_id: Term = "paperpulse.localhost"
+    unsubscribe: Term = "mailto:unsubscribe@localhost?subject=unsubscribe"
+    recipients: tuple[RecipientConfig, ...] = ()
+    max_bytes: Annotated[int, Field(ge=20_000)] = 100_000
+
+
+class ArchiveConfig(_Model):
+    git: bool = True
+    author_name: Term = "paperpulse"
+    author_email: Term = "paperpulse@localhost"
+    remote: str | None = None
+    branch: Term = "main"
+
+
+class ScheduleConfig(_Model):
+    # HF lists a day's papers through the (US) morning; arXiv announces at 20:00 US Eastern.
+    cron: Term = "0 6 * * *"
+    timezone: Term = "UTC"
+    heal_days: Annotated[int, Field(ge=0, le=365)] = 14
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {value!r}")
+        return value
+
+
+class Config(_Model):
+    contact: str | None = None  # URL or e-mail for the User-Agent
+    sources: SourcesConfig = SourcesConfig()
+    topics: tuple[TopicConfig, ...] = ()
+    authors: tuple[AuthorConfig, ...] = ()
+    digest: DigestConfig = DigestConfig()
+    email: EmailConfig = EmailConfig()
+    archive: ArchiveConfig = ArchiveConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_topics(cls, topics: tuple[TopicConfig, ...]) -> tuple[TopicConfig, ...]:
+        names = [t.name.casefold() for t in topics]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"topic names must be unique; repeated: {', '.join(dupes)}")
+        return topics
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("PAPERPULSE_CONFIG") or DEFAULT_PATH)
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the config; a missing default file means the defaults."""
+    env = os.environ if environ is None else environ
+    explicit = path is not None or bool(env.get("PAPERPULSE_CONFIG"))
+    path = path or config_path(env)
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: config file not found (check PAPERPULSE_CONFIG)")
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+
+
+def _describe(error: Mapping[str, object]) -> str:
+    loc = error.get("loc", ())
+    key = ".".join(str(part) for part in loc) if isinstance(loc, tuple) else str(loc)
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown key (check its spelling against paperpulse.example.toml)"
+    return f"{key or '(top level)'}: {message}"

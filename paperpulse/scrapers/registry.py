@@ -1,0 +1,151 @@
+"""Offline parsing by source name: what `paperpulse parse SOURCE FILE` runs.
+
+Each parser takes the saved bytes and the URL (or path) they came from and returns a Listing,
+exactly as the live fetch would, so a parser can be fixed against a saved page.
+
+    hf-daily, hf-week, hf-month, hf-trending   a saved HF page (HTML) or API response (JSON)
+    hf-search, hf-paper                        HF search / one-paper API responses
+    arxiv-listing                              a saved /list/<cat>/new, /recent or /pastweek page
+    arxiv-api                                  a saved Atom response of export.arxiv.org/api/query
+
+Semantic Scholar author answers have no parser here: a profile is numbers about a person
+(h-index, counts), not a listing of papers, and its papers often lack the arXiv id a ``Paper``
+needs. ``arxiv-author`` is the API format filtered by a name the file does not carry: parse such
+a file as ``arxiv-api``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from paperpulse.core.models import Listing
+from paperpulse.scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
+
+Parser = Callable[[bytes, str], Listing]
+
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+def date_in_name(name: str) -> date | None:
+    """2024 HF records lack their list date; a saved file's name often carries it."""
+    match = _DATE.search(name)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def _hf_listing(source: str) -> Parser:
+    def parse(content: bytes, url: str) -> Listing:
+        day = date_in_name(url)
+        now = datetime.now(UTC)
+        if content.lstrip()[:1] == b"<":
+            return hf_daily.parse_page(
+                content, url=url, requested_date=day, fetched_at=now, source=source
+            )
+        return hf_daily.parse_api(
+            content, url=url, requested_date=day, fetched_at=now, source=source
+        )
+
+    return parse
+
+
+def _hf_search(content: bytes, url: str) -> Listing:
+    return hf_papers.parse_search(content, url=url, query="", fetched_at=datetime.now(UTC))
+
+
+def _hf_paper(content: bytes, url: str) -> Listing:
+    details = hf_papers.parse_paper(content, url=url)
+    return Listing(
+        source="hf-paper",
+        period=details.item.paper.arxiv_id,
+        url=url,
+        fetched_at=datetime.now(UTC),
+        items=(details.item,),
+    )
+
+
+def _arxiv_listing(content: bytes, url: str) -> Listing:
+    return arxiv_listing.parse_listing(content, url, fetched_at=datetime.now(UTC))
+
+
+def _arxiv_api(content: bytes, url: str) -> Listing:
+    return arxiv_api.parse_api_response(content, url, fetched_at=datetime.now(UTC)).listing
+
+
+PARSERS: dict[str, Parser] = {
+    "hf-daily": _hf_listing("hf-daily"),
+    "hf-week": _hf_listing("hf-week"),
+    "hf-month": _hf_listing("hf-month"),
+    "hf-trending": _hf_listing("hf-trending"),
+    "hf-search": _hf_search,
+    "hf-paper": _hf_paper,
+    "arxiv-listing": _arxiv_listing,
+    "arxiv-api": _arxiv_api,
+}
+
+# The `--json` shape (documented in docs/sources.md): scripts and bug reports rely on these keys.
+LISTING_KEYS = ("source", "period", "declared_count", "notes", "papers")
+PAPER_KEYS = (
+    "id",
+    "version",
+    "title",
+    "authors",
+    "list_date",
+    "published_at",
+    "primary_category",
+    "categories",
+    "organization",
+    "github_repo",
+    "rank",
+    "upvotes",
+    "comments",
+    "stars",
+    "section",
+)
+
+
+def parse_file(source: str, content: bytes, url: str) -> Listing:
+    try:
+        parser = PARSERS[source]
+    except KeyError:
+        raise ValueError(
+            f"unknown source {source!r}; choose one of: {', '.join(sorted(PARSERS))}"
+        ) from None
+    return parser(content, url)
+
+
+def listing_as_json(listing: Listing) -> dict[str, object]:
+    """The `--json` shape: ``LISTING_KEYS``, each paper with ``PAPER_KEYS``; times ISO 8601."""
+    return {
+        "source": listing.source,
+        "period": listing.period,
+        "declared_count": listing.declared_count,
+        "notes": list(listing.notes),
+        "papers": [
+            {
+                "id": item.paper.arxiv_id,
+                "version": item.paper.version,
+                "title": item.paper.title,
+                "authors": [a.name for a in item.paper.authors],
+                "list_date": item.paper.list_date.isoformat() if item.paper.list_date else None,
+                "published_at": item.paper.published_at.isoformat()
+                if item.paper.published_at
+                else None,
+                "primary_category": item.paper.primary_category,
+                "categories": list(item.paper.categories),
+                "organization": item.paper.organization,
+                "github_repo": item.paper.github_repo,
+                "rank": item.rank,
+                "upvotes": item.upvotes,
+                "comments": item.comments,
+                "stars": item.stars,
+                "section": item.section,
+            }
+            for item in listing.items
+        ],
+    }

@@ -1,0 +1,32 @@
+"""Where papers, runs, sightings and deliveries are kept (SQLite by default, or PostgreSQL).
+
+engine = create_engine()        # $PAPERPULSE_DATABASE_URL or sqlite:///./data/paperpulse.db
+upgrade(engine)                 # create / migrate the schema; cheap when already current
+repo = Repository(engine)       # values in, values out; SQLAlchemy stays in this package
+"""
+
+from paperpulse.storage.db import (
+    DATABASE_URL_ENV,
+    DEFAULT_DATABASE_URL,
+    check_connection,
+    create_engine,
+    database_url_from_env,
+)
+from paperpulse.storage.migrate import current_revision, downgrade, head_revision, upgrade
+from paperpulse.storage.records import DeliveryRecord, SaveResult
+from paperpulse.storage.repository import Repository
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATABASE_URL",
+    "DeliveryRecord",
+    "Repository",
+    "SaveResult",
+    "check_connection",
+    "create_engine",
+    "current_revision",
+    "database_url_from_env",
+    "downgrade",
+    "head_revision",
+    "upgrade",
+]

@@ -1,0 +1,257 @@
+"""Typed ORM rows: the database's shape. Rows never leave ``storage/``; the repository converts.
+
+Every index here serves a query the daily run makes, so its cost follows the size of one
+listing, not of the whole history:
+
+- ``papers`` by primary key (the merge), ``paper_authors`` by ``arxiv_id`` (its PK prefix);
+- ``sightings`` by ``(run_id, ...)`` (unique key prefix: one run's items), by
+  ``(arxiv_id, observed_at)`` (one paper's history) and by ``(source, period)``;
+- ``runs`` by ``(source, period, status)`` (latest complete run, gap healing);
+- ``sent_ledger`` by ``(recipient, edition, sent_at)`` (the "already sent" window).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+RUN_STATUSES = ("running", "complete", "empty", "failed")
+DELIVERY_STATUSES = ("sending", "sent", "failed")
+
+# Named constraints let later Alembic migrations (SQLite batch mode especially) address them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every backend.
+
+    PostgreSQL keeps ``timestamptz``; SQLite has no time zone type, so values are stored as
+    naive UTC text (fixed width, so string comparison is chronological) and re-tagged on read.
+    Naive datetimes are refused: guessing their zone is how digests end up a day off.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; pass an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL so values compare (``IS DISTINCT FROM``); JSON text on SQLite. Python
+# None must be SQL NULL (not JSON 'null'), or COALESCE-based merging would never see a gap.
+JSONList = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+# SQLite only auto-increments an ``INTEGER PRIMARY KEY``; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class PaperRow(Base):
+    __tablename__ = "papers"
+
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    list_date: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int | None] = mapped_column(Integer)
+    primary_category: Mapped[str | None] = mapped_column(String(64))
+    categories: Mapped[list[str] | None] = mapped_column(JSONList)
+    organization: Mapped[str | None] = mapped_column(Text)
+    github_repo: Mapped[str | None] = mapped_column(Text)
+    project_page: Mapped[str | None] = mapped_column(Text)
+    ai_summary: Mapped[str | None] = mapped_column(Text)
+    ai_keywords: Mapped[list[str] | None] = mapped_column(JSONList)
+    comment: Mapped[str | None] = mapped_column(Text)
+    journal_ref: Mapped[str | None] = mapped_column(Text)
+    doi: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When a tracked field (title, abstract, github_repo, version) last changed; NULL = never.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Source families that reported this paper ("arxiv,hf"): decides field precedence.
+    families: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_papers_list_date", "list_date"),)
+
+
+class AuthorRow(Base):
+    __tablename__ = "authors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(512), unique=True)  # normalized name: the identity
+    name: Mapped[str] = mapped_column(Text)  # as first seen
+    hf_user: Mapped[str | None] = mapped_column(String(128))
+
+
+class PaperAuthorRow(Base):
+    __tablename__ = "paper_authors"
+
+    arxiv_id: Mapped[str] = mapped_column(
+        ForeignKey("papers.arxiv_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0-based byline order
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    affiliation: Mapped[str | None] = mapped_column(Text)  # per paper: people move
+    name: Mapped[str | None] = mapped_column(Text)  # as this paper prints it
+
+    __table_args__ = (Index("ix_paper_authors_author_id", "author_id"),)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    declared: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    # "host:pid" of the process running it: a run whose process is gone is not in flight.
+    owner: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        Index("ix_runs_source_period_status", "source", "period", "status"),
+        Index("ix_runs_started_at", "started_at"),
+        CheckConstraint("status IN ('running', 'complete', 'empty', 'failed')", name="status"),
+    )
+
+
+class SightingRow(Base):
+    """Append-only: one row per paper per run; history that diffs and trending read."""
+
+    __tablename__ = "sightings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    arxiv_id: Mapped[str] = mapped_column(ForeignKey("papers.arxiv_id"))
+    source: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(128))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    upvotes: Mapped[int | None] = mapped_column(Integer)
+    comments: Mapped[int | None] = mapped_column(Integer)
+    stars: Mapped[int | None] = mapped_column(Integer)
+    section: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "arxiv_id"),
+        Index("ix_sightings_arxiv_id_observed_at", "arxiv_id", "observed_at"),
+        Index("ix_sightings_source_period", "source", "period"),
+    )
+
+
+class DeliveryRow(Base):
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_key: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # latest attempt began
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("digest_key", "channel", "recipient"),
+        CheckConstraint("status IN ('sending', 'sent', 'failed')", name="status"),
+    )
+
+
+class SentLedgerRow(Base):
+    """Papers announced as *new* to a recipient in an edition; no FK: it is a ledger of ids."""
+
+    __tablename__ = "sent_ledger"
+
+    recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_sent_ledger_recipient_edition_sent_at", "recipient", "edition", "sent_at"),
+    )
+
+
+class PaperRevisionRow(Base):
+    """Append-only: a paper's tracked fields as they were *before* a change at ``changed_at``.
+
+    Lets a digest compare a paper with how it looked when the reader last saw it ("title
+    revised", "code released") without keeping a full copy per sighting.
+    """
+
+    __tablename__ = "paper_revisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(ForeignKey("papers.arxiv_id", ondelete="CASCADE"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    github_repo: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_paper_revisions_arxiv_id_changed_at", "arxiv_id", "changed_at"),)
+
+
+class AuthorProfileRow(Base):
+    """A followed author's profile (h-index, counts, recent papers) as one run saw it."""
+
+    __tablename__ = "author_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    name: Mapped[str] = mapped_column(String(512))  # the followed name, as configured
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author_id: Mapped[str] = mapped_column(String(64))  # Semantic Scholar's id
+    h_index: Mapped[int | None] = mapped_column(Integer)
+    paper_count: Mapped[int | None] = mapped_column(Integer)
+    citation_count: Mapped[int | None] = mapped_column(Integer)
+    profile: Mapped[dict[str, object]] = mapped_column(JSON)  # the whole snapshot
+
+    __table_args__ = (Index("ix_author_profiles_name_observed_at", "name", "observed_at"),)
