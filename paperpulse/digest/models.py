@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from paperpulse.core.models import Paper
 
@@ -25,13 +25,19 @@ class DigestItem:
 
     paper: Paper
     upvotes: int | None = None
-    gain: int | None = None  # upvotes gained since the previous run of the same listing
+    gain: int | None = None  # upvotes gained since this reader last saw it (rising papers)
     comments: int | None = None
     stars: int | None = None
-    is_new: bool = False  # first seen by paperpulse in this run
+    is_new: bool = False  # never shown to this reader as new before
     reason: str | None = None  # one line saying why it is here ("+41 upvotes since yesterday")
     sparkline: str | None = None
-    labels: tuple[str, ...] = ()  # change kinds besides "new": "rising", "updated", "back", ...
+    labels: tuple[str, ...] = ()  # "rising", "code released", "title revised", "v2", ...
+    listed: date | None = None  # the list date it is a paper of
+    on_hf: bool = True  # listed by Hugging Face (else it links to arXiv)
+
+    @property
+    def link(self) -> str:
+        return self.paper.hf_url if self.on_hf else self.paper.arxiv_url
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,10 +65,8 @@ class Digest:
     edition: str  # "daily" | "weekly"
     period: str  # "2024-08-01" or "2024-W31"
     title: str
-    generated_at: datetime
-    fetched: int = 0
-    new: int = 0
-    updated: int = 0
+    generated_at: datetime  # the edition's moment ("as of")
+    days: tuple[date, ...] = ()  # the list dates it covers (several for a catch-up)
     sections: tuple[Section, ...] = ()
     health: tuple[SourceHealth, ...] = ()
     notes: tuple[str, ...] = ()  # digest-wide explanations (weekend, source failures)
@@ -71,6 +75,22 @@ class Digest:
     def key(self) -> str:
         return f"{self.edition}/{self.period}"
 
+    # Header counts are counts of what the digest shows, so a capped email stays truthful.
     @property
     def paper_count(self) -> int:
-        return len({item.paper.arxiv_id for section in self.sections for item in section.items})
+        return len(self._shown())
+
+    @property
+    def new_count(self) -> int:
+        return sum(1 for item in self._shown().values() if item.is_new)
+
+    @property
+    def rising_count(self) -> int:
+        return sum(1 for item in self._shown().values() if "rising" in item.labels)
+
+    @property
+    def updated_count(self) -> int:
+        return sum(1 for item in self._shown().values() if set(item.labels) - {"rising"})
+
+    def _shown(self) -> dict[str, DigestItem]:
+        return {item.paper.arxiv_id: item for section in self.sections for item in section.items}

@@ -72,11 +72,14 @@ def score_paper(
     topic: str,
     window_start: datetime,
     now: datetime,
+    age_at: datetime | None = None,
     params: TrendingParams = DEFAULT_PARAMS,
 ) -> TrendingItem:
     """Score one paper for one topic from its sightings (any order, any sources).
 
-    Sightings after ``now`` are ignored, so a past digest can be recomputed exactly.
+    Sightings after ``now`` are ignored, so a past digest can be recomputed exactly. Ages are
+    measured at ``age_at`` (default ``now``): a digest of a past date rebuilt today still says
+    "new today" of that date's papers.
     """
     for moment, what in ((window_start, "window_start"), (now, "now")):
         if moment.tzinfo is None or moment.utcoffset() is None:
@@ -87,7 +90,7 @@ def score_paper(
         (s for s in sightings if s.observed_at <= now), key=lambda s: (s.observed_at, s.run_id)
     )
     listed_at = _listed_at(paper, seen, now)
-    age = max(0.0, (now - listed_at).total_seconds() / _DAY)
+    age = max(0.0, ((age_at or now) - listed_at).total_seconds() / _DAY)
     counted = [s for s in seen if s.upvotes is not None]
     inside = [s for s in counted if s.observed_at >= window_start]
     starred = [s.stars for s in seen if s.stars is not None]

@@ -51,8 +51,10 @@ def backfill(
     outcomes = run_jobs(settings, config, jobs)
     deliveries: list[DeliveryOutcome] = []
     if deliver:
-        for day in _days(start, end):
-            deliveries += deliver_task(settings, config, period_for("daily", day), True)
+        days = _days(start, end)
+        for day in days:
+            # Every day to the archive; readers get one catch-up email, not one per day.
+            deliveries += deliver_task(settings, config, period_for("daily", day), day == days[-1])
     summary = RunSummary(list_date=None, outcomes=tuple(outcomes), deliveries=tuple(deliveries))
     publish(summary, None, f"backfill-{start.isoformat()}-{end.isoformat()}")
     if summary.failures:

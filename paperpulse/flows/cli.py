@@ -192,7 +192,10 @@ def _quiet_prefect(verbose: bool) -> None:
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    """Today (UTC) on the product's clock (``PAPERPULSE_NOW`` moves it for demos and tests)."""
+    from paperpulse.flows.settings import Settings
+
+    return Settings.from_env().clock.now().astimezone(UTC).date()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -269,8 +272,8 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse.flows.settings import Settings
 
     period = period_for(args.edition, args.date or _today())
-    edition = build(Settings.from_env(), load_config(), period)
-    text = render(edition.digest, args.fmt)
+    digest = build(Settings.from_env(), load_config(), period)
+    text = render(digest, args.fmt)
     if args.out is None:
         sys.stdout.write(text)
         return 0
@@ -279,7 +282,7 @@ def _cmd_digest(args: argparse.Namespace) -> int:
         args.out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-    print(f"{edition.digest.key}: {edition.digest.paper_count} papers written to {args.out}")
+    print(f"{digest.key}: {digest.paper_count} papers written to {args.out}")
     return 0
 
 

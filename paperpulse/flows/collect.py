@@ -8,7 +8,7 @@ the run as "failed" with the reason, then propagates (Prefect retries transient 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from paperpulse.core.errors import PaperpulseError
@@ -37,10 +37,6 @@ class SourceOutcome:
     updated: int = 0
     declared: int | None = None
     error: str | None = None
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @cache
@@ -144,11 +140,11 @@ def collect(
     instead of fetching it twice.
     """
     repo = repository(settings.database_url)
-    started = now or now_utc()
+    started = now or settings.clock.now()
 
     def finished() -> datetime:
         # A caller that fixes the time (tests, replays) gets a ledger on that clock too.
-        return started if now is not None else now_utc()
+        return started if now is not None else settings.clock.now()
 
     run_id = repo.start_exclusive_run(job.source, job.period, job_url(settings, job), started)
     if run_id is None:

@@ -1,57 +1,59 @@
-"""Read what an edition needs from the database and build it (I/O here, logic in digest/).
+"""Read what an edition needs from the database and build it (I/O here, rules in digest/).
 
-A digest is a function of the ledger: the edition's moment (``as_of``) is when its own listing
-was last observed, so re-rendering a past digest from the database gives the same digest.
+docs/digest-semantics.md is the contract: an edition covers list dates and is built *as of* a
+moment; papers of a day are that day's listings; "new" and "rising" are per reader, from the
+reader's ledger (``shown``); a reader's email covers the days not yet delivered to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from paperpulse.core.models import RunRecord, Sighting
-from paperpulse.digest.diff import DiffParams, DiffWindow, PaperHistory, PaperState
+from paperpulse.core.models import Paper, RunRecord
 from paperpulse.digest.edition import (
     AuthorNews,
     Caps,
-    Edition,
+    DayListing,
     EditionInputs,
+    Seen,
     build_edition,
-    weekend_note,
 )
-from paperpulse.digest.models import SourceHealth
+from paperpulse.digest.models import Digest, SourceHealth
 from paperpulse.digest.topics import Topic
 from paperpulse.flows.collect import SourceOutcome, repository
 from paperpulse.flows.config import Config, TopicConfig
 from paperpulse.flows.jobs import Job, iso_week
 from paperpulse.flows.settings import Settings
 from paperpulse.scrapers.authors import profile_changes
-from paperpulse.storage.merge import TrackedFields
+from paperpulse.storage.records import ShownRecord
 from paperpulse.storage.repository import Repository
 
-ARCHIVE = "archive"  # the sent-ledger "recipient" of the public archive and feeds
+ARCHIVE = "archive"  # the reader's-ledger "recipient" of the public archive and feeds
 EDITIONS = ("daily", "weekly")
+ANSWERED = ("complete", "empty")
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Period:
     edition: str  # "daily" | "weekly"
-    key: str  # "2024-08-01" | "2024-W31"
+    key: str  # "2024-08-01" (a catch-up: its last day) | "2024-W31"
     days: tuple[date, ...]  # the list dates it covers
 
     @property
-    def window(self) -> timedelta:
-        return timedelta(days=len(self.days))
-
-    def previous(self) -> Period:
-        return period_for(self.edition, self.days[0] - timedelta(days=1))
+    def digest_key(self) -> str:
+        return f"{self.edition}/{self.key}"
 
     @property
     def title(self) -> str:
-        if self.edition == "daily":
-            return f"Daily Papers · {self.days[0]:%A %d %B %Y}"
-        return f"Week {self.key} · {self.days[0]:%d %b} – {self.days[-1]:%d %b %Y}"
+        first, last = self.days[0], self.days[-1]
+        if self.edition == "weekly":
+            return f"Week {self.key} · {first:%d %b} – {last:%d %b %Y}"
+        if len(self.days) == 1:
+            return f"Daily Papers · {first:%A %d %B %Y}"
+        return f"Daily Papers · {first:%a %d %b} – {last:%a %d %b %Y} (catch-up)"
 
 
 def period_for(edition: str, day: date) -> Period:
@@ -65,6 +67,12 @@ def period_for(edition: str, day: date) -> Period:
             days=tuple(monday + timedelta(days=n) for n in range(7)),
         )
     raise ValueError(f"unknown edition {edition!r}; choose one of {', '.join(EDITIONS)}")
+
+
+def catch_up(days: Sequence[date]) -> Period:
+    """One daily digest covering several list dates (a reader who missed some)."""
+    ordered = tuple(sorted(set(days)))
+    return Period(edition="daily", key=ordered[-1].isoformat(), days=ordered)
 
 
 def topics_of(config: Config, names: Sequence[str] = ()) -> tuple[Topic, ...]:
@@ -88,18 +96,18 @@ def _topic(t: TopicConfig) -> Topic:
 def digest_periods(
     day: date, jobs: Sequence[Job], outcomes: Sequence[SourceOutcome]
 ) -> list[Period]:
-    """The digests a daily run for ``day`` delivers: one per HF list date it fetched as
-    scheduled or healed (not a refresh) and got an answer for; on Sundays, the week's too."""
-    days = sorted(
-        {
-            date.fromisoformat(j.period)
-            for j, o in zip(jobs, outcomes, strict=True)
-            if j.source == "hf-daily"
-            and j.reason in ("scheduled", "heal")
-            and o.status in ("complete", "empty")
-        }
-    )
-    periods = [period_for("daily", d) for d in days]
+    """The archive's digests after a daily run for ``day``: one per HF list date it fetched as
+    scheduled or healed and got an answer for (or ``day`` itself when HF Daily is not followed
+    and another source answered); on Sundays, the week's too."""
+    answered = [(j, o) for j, o in zip(jobs, outcomes, strict=True) if o.status in ANSWERED]
+    days = {
+        date.fromisoformat(j.period)
+        for j, _ in answered
+        if j.source == "hf-daily" and j.reason in ("scheduled", "heal")
+    }
+    if not any(j.source == "hf-daily" for j in jobs) and answered:
+        days.add(day)
+    periods = [period_for("daily", d) for d in sorted(days)]
     if day.weekday() == 6 and day in days:
         periods.append(period_for("weekly", day))
     return periods
@@ -110,113 +118,170 @@ def build(
     config: Config,
     period: Period,
     *,
-    recipient: str = ARCHIVE,
+    reader: str = ARCHIVE,
     topic_names: Sequence[str] = (),
     caps: Caps | None = None,
-    now: datetime | None = None,
-) -> Edition:
-    """The edition for one recipient: their topics, their sent ledger."""
+) -> Digest:
+    """The edition of ``period`` for one reader: their topics, their ledger."""
     repo = repository(settings.database_url)
-    primary_runs = [
-        r
-        for day in period.days
-        if (r := _latest_run(repo, "hf-daily", day.isoformat())) is not None
-    ]
-    as_of = _moment(primary_runs) or now or datetime.now(UTC)
-    # Since the previous digest of this edition: its listing's moment, else one period back.
-    previous = _moment(
-        [
-            r
-            for day in period.previous().days
-            if (r := _latest_run(repo, "hf-daily", day.isoformat())) is not None
-        ]
-    )
-    start = previous if previous is not None and previous < as_of else as_of - period.window
-    window = DiffWindow(start=start, end=as_of)
-
-    in_window = repo.runs_between(start, as_of)
-    ids = repo.ids_in_runs([r.id for r in in_window if r.status == "complete"])
-    primary: list[Sighting] = []
-    for run in primary_runs:
-        if run.status == "complete":
-            primary += [s for _, s in repo.listing_items(run.id)]
-    ids |= {s.arxiv_id for s in primary}
+    as_of = edition_moment(repo, period, settings.clock.now())
+    listings = tuple(_day_listing(repo, config, day, as_of) for day in period.days)
+    pool = _rising_pool(repo, period.days[0], as_of, config.digest.rising_days)
+    authors_found = _author_papers(repo, config, as_of)
+    ids = {i for listing in listings for i in listing.ids} | set(pool) | set(authors_found)
     papers = repo.papers(ids)
-    history = repo.sightings(ids, until=as_of + timedelta(microseconds=1))
-    before = repo.tracked_before(ids, start)
-    first_seen = repo.first_seen(ids)
-    histories = tuple(
-        PaperHistory(
-            paper=papers[i],
-            before=_state(before.get(i)),
-            sightings=tuple(history.get(i, ())),
-            first_seen_at=first_seen.get(i),
-        )
-        for i in sorted(ids)
-        if i in papers
-    )
-    listings = {(s.source, s.period) for h in histories for s in h.sightings}
-    runs = tuple(r for source, p in sorted(listings) for r in repo.runs(source, p))
+    history = repo.sightings(ids, until=as_of + _TICK)
+    shown = repo.shown(reader, ids, before=period.digest_key)
+    previous = repo.last_digest_moment(reader, before=period.digest_key)
+    if previous is not None and previous >= as_of:
+        previous = None  # a digest rebuilt for an earlier date than the reader's latest
     topics = topics_of(config, topic_names)
     digest_cfg = config.digest
     inputs = EditionInputs(
         edition=period.edition,
-        period=period.key,
+        key=period.key,
         title=period.title,
-        window=window,
-        histories=histories,
-        runs=runs,
-        primary=tuple(primary),
+        as_of=as_of,
+        listings=listings,
+        papers=papers,
+        sightings=history,
+        rising_pool=tuple(pool),
+        seen={
+            # A showing after this edition's moment (a rebuilt past day) is no baseline.
+            i: Seen(announced_new=r.announced_new, at=r.seen_at, upvotes=r.seen_upvotes)
+            if r.seen_at is not None and r.seen_at < as_of
+            else Seen(announced_new=r.announced_new, at=as_of)
+            for i, r in shown.items()
+        },
+        previous_digest=previous,
         topics=topics,
         hf_query_hits=query_hits(repo, topics, as_of),
-        # Announcements at or after the window start are this digest's own (a re-run of the
-        # same period): they must not stop it from saying "new" again.
-        sent_as_new={
-            arxiv_id: at
-            for arxiv_id, at in repo.sent_new(
-                recipient, period.edition, since=as_of - timedelta(days=digest_cfg.new_window_days)
-            ).items()
-            if at <= start
-        },
-        sent_window=timedelta(days=digest_cfg.new_window_days),
-        health=_health(in_window, primary_runs),
-        notes=_notes(period, primary_runs),
-        authors=_authors(repo, config, start, as_of),
+        updated=_updates(repo, papers, shown, previous),
+        health=_health(repo.runs_between(previous or as_of - timedelta(days=1), as_of)),
+        authors=_authors(repo, config, authors_found, papers, previous, as_of),
         caps=caps
         or Caps(
             top_trending=digest_cfg.top_trending,
-            top_new=digest_cfg.top_new,
-            other_notable=digest_cfg.other_notable,
+            top_rising=digest_cfg.top_rising,
         ),
-        diff_params=DiffParams(rising_threshold=digest_cfg.rising_threshold),
+        rising_threshold=digest_cfg.rising_threshold,
     )
     return build_edition(inputs)
 
 
-def _moment(runs: Sequence[RunRecord]) -> datetime | None:
-    """When a period's listing was last observed (a failed run observed nothing): the
-    digest's "as of"."""
-    ended = [r.finished_at or r.started_at for r in runs if r.status in ("complete", "empty")]
-    return max(ended) if ended else None
-
-
-def _latest_run(repo: Repository, source: str, period: str) -> RunRecord | None:
-    """The last run of a listing that got an answer (complete or empty), else the last one."""
-    runs = repo.runs(source, period)
-    answered = [r for r in runs if r.status in ("complete", "empty")]
-    pool = answered or runs
-    return max(pool, key=lambda r: r.id) if pool else None
-
-
-def _state(fields: TrackedFields | None) -> PaperState | None:
-    if fields is None:
+def reader_period(settings: Settings, config: Config, reader: str, day: date) -> Period | None:
+    """The daily digest ``reader`` should get now: every day up to ``day`` not yet delivered
+    to them (within ``catch_up_days``, after their first digest), or None when those days list
+    nothing: empty days are folded into the next digest's note, never mailed alone. A day
+    whose listing was not fetched stays pending until it is."""
+    repo = repository(settings.database_url)
+    delivered = {
+        date.fromisoformat(r.digest_key.removeprefix("daily/"))
+        for r in repo.delivered(reader, prefix="daily/")
+    }
+    span = config.digest.catch_up_days
+    if not delivered or span == 0:
+        candidates = [day]
+    else:
+        first = min(delivered)
+        candidates = [d for back in range(span) if (d := day - timedelta(days=back)) > first]
+    now = settings.clock.now()
+    listings = [
+        _day_listing(repo, config, d, now) for d in sorted(candidates) if d not in delivered
+    ]
+    answered = [x for x in listings if x.status != "missing"]
+    if not any(x.status == "complete" for x in answered):
         return None
-    return PaperState(
-        title=fields.title,
-        abstract=fields.abstract or "",
-        github_repo=fields.github_repo,
-        version=fields.version,
-    )
+    return catch_up([x.day for x in answered])
+
+
+def edition_moment(repo: Repository, period: Period, now: datetime) -> datetime:
+    """The edition's "as of": now for the latest list date; for an earlier one, the end of its
+    observation (just before the first run of a later list date began, though never before
+    its own listing was first answered), so a rebuilt past edition uses no later observation."""
+    later = repo.first_run_after("hf-daily", period.days[-1].isoformat())
+    if later is None or later > now:
+        return now
+    own = [
+        r.finished_at or r.started_at
+        for day in period.days
+        for r in repo.runs("hf-daily", day.isoformat())
+        if r.status in ANSWERED
+    ]
+    return max(later - _TICK, min(own)) if own else later - _TICK
+
+
+def _latest_answered(
+    repo: Repository, source: str, period: str, as_of: datetime
+) -> RunRecord | None:
+    runs = [
+        r
+        for r in repo.runs(source, period)
+        if r.status in ANSWERED and (r.finished_at or r.started_at) <= as_of
+    ]
+    return max(runs, key=lambda r: r.id) if runs else None
+
+
+def _day_listing(repo: Repository, config: Config, day: date, as_of: datetime) -> DayListing:
+    """A list date's papers as of ``as_of``: HF's list of that date (its latest answer), then
+    arXiv's announcements of that date from the followed categories."""
+    ids: list[str] = []
+    status = "empty"
+    if config.sources.hf_daily:
+        run = _latest_answered(repo, "hf-daily", day.isoformat(), as_of)
+        if run is None:
+            status = "missing"
+        elif run.status == "complete":
+            ids += [s.arxiv_id for _, s in repo.listing_items(run.id)]
+    if config.sources.arxiv_categories:
+        announced = repo.listed_on(day)
+        seen = repo.sightings(announced, until=as_of + _TICK)
+        ids += [
+            i
+            for i in announced
+            if i not in ids and any(s.source == "arxiv-listing" for s in seen.get(i, ()))
+        ]
+    if ids:
+        status = "complete"
+    return DayListing(day=day, ids=tuple(dict.fromkeys(ids)), status=status)
+
+
+def _rising_pool(repo: Repository, first_day: date, as_of: datetime, horizon: int) -> list[str]:
+    """Papers of the ``horizon`` HF list dates before ``first_day``: who may be rising."""
+    ids: list[str] = []
+    for back in range(1, horizon + 1):
+        run = _latest_answered(
+            repo, "hf-daily", (first_day - timedelta(days=back)).isoformat(), as_of
+        )
+        if run is not None and run.status == "complete":
+            ids += [s.arxiv_id for _, s in repo.listing_items(run.id) if s.arxiv_id not in ids]
+    return ids
+
+
+def _updates(
+    repo: Repository,
+    papers: dict[str, Paper],
+    shown: dict[str, ShownRecord],
+    previous: datetime | None,
+) -> dict[str, tuple[str, ...]]:
+    """What changed in papers this reader saw before, since their previous digest."""
+    if previous is None:
+        return {}
+    known = [i for i in shown if i in papers]
+    labels: dict[str, tuple[str, ...]] = {}
+    for arxiv_id, before in repo.tracked_before(known, previous).items():
+        paper = papers[arxiv_id]
+        found = []
+        version = paper.version
+        if before.version is not None and version is not None and version > before.version:
+            found.append(f"v{before.version} → v{version}")
+        if not before.github_repo and paper.github_repo:
+            found.append("code released")
+        if " ".join(before.title.split()) != " ".join(paper.title.split()):
+            found.append("title revised")
+        if found:
+            labels[arxiv_id] = tuple(found)
+    return labels
 
 
 def query_hits(
@@ -224,22 +289,18 @@ def query_hits(
 ) -> dict[str, frozenset[str]]:
     hits: dict[str, frozenset[str]] = {}
     for query in {q for t in topics for q in t.hf_queries}:
-        runs = [
-            r
-            for r in repo.runs("hf-search", query)
-            if r.status == "complete" and r.started_at <= as_of
-        ]
-        if runs:
-            latest = max(runs, key=lambda r: r.id)
+        latest = _latest_answered(repo, "hf-search", query, as_of)
+        if latest is not None:
             hits[query] = frozenset(p.arxiv_id for p, _ in repo.listing_items(latest.id))
     return hits
 
 
-def _health(runs: Sequence[RunRecord], primary: Sequence[RunRecord]) -> tuple[SourceHealth, ...]:
-    """Per source: the state of its listings' latest runs in the window."""
+def _health(runs: Sequence[RunRecord]) -> tuple[SourceHealth, ...]:
+    """Per source: the state of its listings' latest runs since the reader's last digest."""
     latest: dict[tuple[str, str], RunRecord] = {}
-    for run in sorted((*runs, *primary), key=lambda r: r.id):
-        latest[(run.source, run.period)] = run
+    for run in sorted(runs, key=lambda r: r.id):
+        if run.status != "running":
+            latest[(run.source, run.period)] = run
     by_source: dict[str, list[RunRecord]] = {}
     for (source, _), run in sorted(latest.items()):
         by_source.setdefault(source, []).append(run)
@@ -263,54 +324,51 @@ def _health(runs: Sequence[RunRecord], primary: Sequence[RunRecord]) -> tuple[So
     return tuple(health)
 
 
-def _notes(period: Period, primary_runs: Sequence[RunRecord]) -> tuple[str, ...]:
-    notes = []
-    fetched = {
-        date.fromisoformat(r.period) for r in primary_runs if r.status in ("complete", "empty")
-    }
-    empty = [date.fromisoformat(r.period) for r in primary_runs if r.status == "empty"]
-    if period.edition == "daily":
-        day = period.days[0]
-        if day in empty:
-            notes.append(weekend_note(day))
-        elif day not in fetched:
-            notes.append(
-                f"Hugging Face Daily Papers for {day:%A %d %B %Y} have not been "
-                "fetched yet (run `paperpulse run --date "
-                f"{day.isoformat()}`)."
-            )
-    else:
-        missing = [d for d in period.days if d not in fetched and d.weekday() < 5]
-        if missing:
-            notes.append("Not fetched yet: " + ", ".join(f"{d:%a %d %b}" for d in missing) + ".")
-    return tuple(notes)
+def _author_papers(repo: Repository, config: Config, as_of: datetime) -> dict[str, str]:
+    """Followed authors' papers observed by ``as_of``: ``{arxiv_id: author name}``."""
+    found: dict[str, str] = {}
+    for author in config.authors:
+        runs = [
+            r.id
+            for r in repo.runs("arxiv-author", author.name)
+            if r.status == "complete" and (r.finished_at or r.started_at) <= as_of
+        ]
+        for arxiv_id in sorted(repo.ids_in_runs(runs)):
+            found.setdefault(arxiv_id, author.name)
+    return found
 
 
 def _authors(
-    repo: Repository, config: Config, start: datetime, as_of: datetime
+    repo: Repository,
+    config: Config,
+    found: dict[str, str],
+    papers: dict[str, Paper],
+    previous: datetime | None,
+    as_of: datetime,
 ) -> tuple[AuthorNews, ...]:
-    """Followed authors' papers first seen in the window, and how their profiles changed."""
+    """Each followed author's profile as of the edition, what changed since the reader's last
+    digest, and their papers first seen since then (the last week on a first digest)."""
+    since = previous or as_of - timedelta(days=7)
+    first_seen = repo.first_seen(found)
     news = []
     for author in config.authors:
-        runs = [
-            r
-            for r in repo.runs("arxiv-author", author.name)
-            if r.status == "complete" and r.started_at <= as_of
-        ]
-        ids = repo.ids_in_runs([r.id for r in runs])
-        first_seen = repo.first_seen(ids)
-        fresh = [i for i in sorted(ids) if start <= first_seen.get(i, start) <= as_of]
-        found = repo.papers(fresh)
-        profiles = repo.author_profiles(author.name, until=as_of, limit=2)
+        latest = repo.author_profiles(author.name, until=as_of, limit=1)
+        before = repo.author_profiles(author.name, until=previous, limit=1) if previous else []
+        profile = latest[0][1] if latest else None
         changes: tuple[str, ...] = ()
-        if profiles and start <= profiles[0][0] <= as_of:
-            before = profiles[1][1] if len(profiles) > 1 else None
-            changes = profile_changes(before, profiles[0][1])
+        if profile is not None and before and before[0][0] < latest[0][0]:
+            changes = profile_changes(before[0][1], profile)
+        fresh = [
+            papers[i]
+            for i, name in found.items()
+            if name == author.name and i in papers and since < first_seen.get(i, since) <= as_of
+        ]
         news.append(
             AuthorNews(
                 name=author.name,
-                papers=tuple(found[i] for i in fresh if i in found),
+                profile=profile,
                 profile_changes=changes,
+                papers=tuple(fresh),
             )
         )
     return tuple(news)

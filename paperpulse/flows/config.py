@@ -55,10 +55,11 @@ class AuthorConfig(_Model):
 
 class DigestConfig(_Model):
     top_trending: Annotated[int, Field(ge=1, le=100)] = 5  # per topic section
-    top_new: Annotated[int, Field(ge=0, le=100)] = 5
-    rising_threshold: Annotated[int, Field(ge=1)] = 10  # upvotes gained in the window
-    new_window_days: Annotated[int, Field(ge=1, le=3650)] = 30  # never "new" twice within this
-    other_notable: Annotated[int, Field(ge=0, le=100)] = 5  # strongly trending papers in no topic
+    top_rising: Annotated[int, Field(ge=0, le=100)] = 10  # the "Rising" section
+    rising_threshold: Annotated[int, Field(ge=1)] = 10  # upvotes gained since the reader saw it
+    rising_days: Annotated[int, Field(ge=0, le=60)] = 7  # list dates back that may still rise
+    # A reader who missed days gets one email for up to this many of them (0: one per day).
+    catch_up_days: Annotated[int, Field(ge=0, le=60)] = 7
 
 
 class RecipientConfig(_Model):

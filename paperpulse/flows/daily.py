@@ -30,7 +30,7 @@ def logical_date(list_date: date | None) -> date:
     from prefect.runtime import flow_run
 
     start = flow_run.scheduled_start_time
-    moment = start if isinstance(start, datetime) else datetime.now(UTC)
+    moment = start if isinstance(start, datetime) else Settings.from_env().clock.now()
     return (moment.astimezone(UTC) - timedelta(days=1)).date()
 
 
@@ -44,8 +44,13 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     outcomes = run_jobs(settings, config, jobs)
     periods = digest_periods(day, jobs, outcomes)
     deliveries: list[DeliveryOutcome] = []
+    last_daily = max(
+        (p for p in periods if p.edition == "daily"), key=lambda p: p.days, default=None
+    )
     for period in periods:
-        deliveries += deliver_task(settings, config, period, email)
+        # Healed days go to the archive; each reader gets one email covering what they missed.
+        mail = email and (period is last_daily or period.edition == "weekly")
+        deliveries += deliver_task(settings, config, period, mail)
     main = period_for("daily", day)
     archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
     summary = RunSummary(

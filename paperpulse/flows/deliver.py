@@ -31,13 +31,13 @@ from paperpulse.digest.archive_paths import (
     week_start,
     weekly_path,
 )
-from paperpulse.digest.edition import Edition, cap_sections
+from paperpulse.digest.edition import cap_sections, shown_items
 from paperpulse.digest.email_message import build_message, fit_to_size
 from paperpulse.digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
 from paperpulse.digest.models import Digest, RenderedDigest
 from paperpulse.digest.render import render_all
-from paperpulse.flows.collect import now_utc, repository
-from paperpulse.flows.compose import ARCHIVE, Period, build
+from paperpulse.flows.collect import repository
+from paperpulse.flows.compose import ARCHIVE, Period, build, reader_period
 from paperpulse.flows.config import Config, RecipientConfig
 from paperpulse.flows.settings import Settings
 
@@ -60,14 +60,21 @@ def deliver(
     period: Period,
     *,
     email: bool = True,
-    now: datetime | None = None,
 ) -> list[DeliveryOutcome]:
-    """The archive first (it is the record), then each recipient's email."""
-    outcomes = [deliver_archive(settings, config, period, now=now)]
+    """The archive first (it is the record), then each recipient's email: for a daily period,
+    one email covering every day not yet delivered to that reader (a catch-up after a gap)."""
+    outcomes = [deliver_archive(settings, config, period)]
     if email:
         for recipient in recipients(config):
-            if period.edition in recipient.editions:
-                outcomes.append(deliver_email(settings, config, period, recipient, now=now))
+            if period.edition not in recipient.editions:
+                continue
+            wanted = (
+                reader_period(settings, config, recipient.address, period.days[-1])
+                if period.edition == "daily"
+                else period
+            )
+            if wanted is not None:
+                outcomes.append(deliver_email(settings, config, wanted, recipient))
     return outcomes
 
 
@@ -78,31 +85,29 @@ def archive_relpath(period: Period) -> str:
     return daily_path(period.days[0]) if period.edition == "daily" else weekly_path(period.key)
 
 
-def deliver_archive(
-    settings: Settings, config: Config, period: Period, now: datetime | None = None
-) -> DeliveryOutcome:
-    edition = build(settings, config, period, recipient=ARCHIVE, now=now)
-    rendered = render_all(edition.digest)
+def deliver_archive(settings: Settings, config: Config, period: Period) -> DeliveryOutcome:
+    digest = build(settings, config, period, reader=ARCHIVE)
+    rendered = render_all(digest)
     root = settings.archive_dir
     relpath = archive_relpath(period)
     files = {relpath: rendered.markdown}
-    files[INDEX_PATH] = build_index(_index_entries(root, extra={relpath: edition.digest}))
-    files.update(_feeds(root, edition.digest, config))
-    topics = sum(1 for s in edition.digest.sections if s.title in {t.name for t in config.topics})
-    message = f"digest: {period.key} ({edition.digest.paper_count} papers, {topics} topics)"
+    files[INDEX_PATH] = build_index(_index_entries(root, extra={relpath: digest}))
+    files.update(_feeds(root, digest, config))
+    topics = sum(1 for s in digest.sections if s.title in {t.name for t in config.topics})
+    message = f"digest: {period.key} ({digest.paper_count} papers, {topics} topics)"
     repo = repository(settings.database_url)
     with archive_lock(root):
         status, detail = _publish_files(root, files, message, config)
     repo.record_delivery(
-        edition.digest.key,
+        digest.key,
         "archive",
         ARCHIVE,
         status="sent",
-        at=now or now_utc(),
+        at=settings.clock.now(),
         message_id=detail[:200] or None,
     )
-    # Stamped with the digest's moment, so a re-run of the same period recognises its own.
-    repo.mark_sent_new(ARCHIVE, period.edition, edition.announced_new, edition.digest.generated_at)
+    # Stamped with the digest's moment, so a re-run of the same period reads the same ledger.
+    repo.record_shown(ARCHIVE, digest.key, shown_items(digest), digest.generated_at)
     return DeliveryOutcome(
         channel="archive", recipient=str(root / relpath), status=status, detail=detail
     )
@@ -167,7 +172,7 @@ def _index_entries(root: Path, *, extra: Mapping[str, Digest]) -> list[ArchiveEn
     for rel, digest in extra.items():
         period = digest.period if digest.edition == "weekly" else date.fromisoformat(digest.period)
         entries.append(
-            ArchiveEntry(period=period, title=digest.title, path=rel, n_papers=digest.fetched)
+            ArchiveEntry(period=period, title=digest.title, path=rel, n_papers=digest.paper_count)
         )
     return entries
 
@@ -325,11 +330,10 @@ def deliver_email(
     config: Config,
     period: Period,
     recipient: RecipientConfig,
-    now: datetime | None = None,
 ) -> DeliveryOutcome:
     repo = repository(settings.database_url)
-    moment = now or now_utc()
-    key = f"{period.edition}/{period.key}"
+    moment = settings.clock.now()
+    key = period.digest_key
     smtp = smtp_settings()
     channel = "email" if smtp else "outbox"
     # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
@@ -343,15 +347,10 @@ def deliver_email(
             detail="already sent (or being sent by another run)",
         )
     try:
-        edition = build(
-            settings,
-            config,
-            period,
-            recipient=recipient.address,
-            topic_names=recipient.topics,
-            now=now,
+        digest = build(
+            settings, config, period, reader=recipient.address, topic_names=recipient.topics
         )
-        message = _fit(edition, config, recipient.address, moment)
+        message, shown = _fit(digest, config, recipient.address, moment)
         if smtp is None:
             outbox = Path(os.environ.get("PAPERPULSE_OUTBOX_DIR") or "outbox")
             detail = str(write_to_outbox(message, outbox, key=key, recipient=recipient.address))
@@ -359,29 +358,38 @@ def deliver_email(
             detail = send(message, smtp)
     except PaperpulseError as exc:
         repo.record_delivery(
-            key, channel, recipient.address, status="failed", at=now_utc(), error=str(exc)
+            key,
+            channel,
+            recipient.address,
+            status="failed",
+            at=settings.clock.now(),
+            error=str(exc),
         )
         return DeliveryOutcome(
             channel=channel, recipient=recipient.address, status="failed", detail=str(exc)
         )
-    repo.record_delivery(
-        key,
-        channel,
-        recipient.address,
-        status="sent",
-        at=now_utc(),
-        message_id=str(message["Message-ID"]),
-    )
-    repo.mark_sent_new(
-        recipient.address, period.edition, edition.announced_new, edition.digest.generated_at
-    )
+    sent_at = settings.clock.now()
+    # The days a catch-up covered count as delivered too: none of them is mailed again.
+    for day_key in [key, *(f"daily/{d}" for d in period.days[:-1] if period.edition == "daily")]:
+        repo.record_delivery(
+            day_key,
+            channel,
+            recipient.address,
+            status="sent",
+            at=sent_at,
+            message_id=str(message["Message-ID"]),
+        )
+    repo.record_shown(recipient.address, key, shown, digest.generated_at)
     return DeliveryOutcome(
         channel=channel, recipient=recipient.address, status="sent", detail=detail
     )
 
 
-def _fit(edition: Edition, config: Config, address: str, moment: datetime) -> EmailMessage:
-    """The message, its sections capped until it fits the size limit (Gmail clips ~102 KB)."""
+def _fit(
+    digest: Digest, config: Config, address: str, moment: datetime
+) -> tuple[EmailMessage, list[tuple[str, int | None, bool]]]:
+    """The message, its sections capped until it fits the size limit (Gmail clips ~102 KB),
+    and what it shows (for the reader's ledger: only what the reader really got)."""
     email = config.email
 
     def build_for(rendered: RenderedDigest) -> EmailMessage:
@@ -395,7 +403,7 @@ def _fit(edition: Edition, config: Config, address: str, moment: datetime) -> Em
             date=moment,
         )
 
-    rendered, _ = fit_to_size(
-        lambda cap: render_all(cap_sections(edition.digest, cap)), email.max_bytes, build=build_for
+    rendered, cap = fit_to_size(
+        lambda cap: render_all(cap_sections(digest, cap)), email.max_bytes, build=build_for
     )
-    return build_for(rendered)
+    return build_for(rendered), shown_items(cap_sections(digest, cap))

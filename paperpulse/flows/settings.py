@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from paperpulse.core.clock import SYSTEM_CLOCK, ShiftedClock, WallClock
 from paperpulse.core.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
@@ -30,6 +32,8 @@ class Settings:
     hf_token: str | None = field(default=None, repr=False)  # never printed
     s2_api_key: str | None = field(default=None, repr=False)  # never printed
     hf_min_interval: float = 0.5  # seconds between HF requests at least
+    # What time it is for runs, windows and the reader's ledger (tests live through a month).
+    clock: WallClock = field(default=SYSTEM_CLOCK, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +64,7 @@ class Settings:
             hf_token=env.get("HF_TOKEN") or None,
             s2_api_key=env.get("PAPERPULSE_S2_API_KEY") or None,
             hf_min_interval=hf_min_interval,
+            clock=_clock(env.get("PAPERPULSE_NOW", "").strip()),
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),
@@ -70,3 +75,16 @@ class Settings:
             if not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{name} must be an http(s) URL, not {url!r}")
         return settings
+
+
+def _clock(now: str) -> WallClock:
+    """``PAPERPULSE_NOW`` (an ISO time) starts the clock there: demos and tests of past days."""
+    if not now:
+        return SYSTEM_CLOCK
+    try:
+        start = datetime.fromisoformat(now)
+    except ValueError:
+        raise ConfigError(
+            f"PAPERPULSE_NOW must be an ISO date-time like 2024-08-02T09:00+00:00, not {now!r}"
+        ) from None
+    return ShiftedClock(start if start.tzinfo else start.replace(tzinfo=UTC))

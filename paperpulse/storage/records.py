@@ -30,3 +30,14 @@ class DeliveryRecord:
     sent_at: datetime | None = None
     message_id: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShownRecord:
+    """What one reader was shown of one paper *before* a given digest (see ``ShownRow``):
+    a re-run of a digest reads the ledger as it was before that digest's first delivery."""
+
+    arxiv_id: str
+    announced_new: bool
+    seen_at: datetime | None = None
+    seen_upvotes: int | None = None

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,7 +45,7 @@ from paperpulse.storage.merge import (
     sighting_params,
     upsert_papers,
 )
-from paperpulse.storage.records import DeliveryRecord, SaveResult
+from paperpulse.storage.records import DeliveryRecord, SaveResult, ShownRecord
 from paperpulse.storage.schema import (
     RUN_STATUSES,
     AuthorProfileRow,
@@ -53,8 +53,9 @@ from paperpulse.storage.schema import (
     DeliveryRow,
     PaperRow,
     RunRow,
-    SentLedgerRow,
+    ShownRow,
     SightingRow,
+    UTCDateTime,
 )
 
 FINISHED_RUN_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
@@ -68,7 +69,7 @@ _papers = Base.metadata.tables["papers"]
 _runs = Base.metadata.tables["runs"]
 _sightings = Base.metadata.tables["sightings"]
 _deliveries = Base.metadata.tables["deliveries"]
-_sent_ledger = Base.metadata.tables["sent_ledger"]
+_shown = Base.metadata.tables["shown"]
 _revisions = Base.metadata.tables["paper_revisions"]
 _profiles = Base.metadata.tables["author_profiles"]
 
@@ -208,6 +209,24 @@ class Repository:
             query = query.where(RunRow.period == period)
         with self._read("reading the run ledger") as session:
             return [to_run_record(row) for row in session.scalars(query)]
+
+    def first_run_after(self, source: str, period: str) -> datetime | None:
+        """When the first run of a later period of ``source`` started (periods that sort after
+        ``period``, e.g. later list dates): where an earlier date's observation ends."""
+        query = select(sa.type_coerce(func.min(RunRow.started_at), UTCDateTime)).where(
+            RunRow.source == source, RunRow.period > period
+        )
+        with self._read("reading the run ledger") as session:
+            found: datetime | None = session.scalar(query)
+            return found
+
+    def listed_on(self, day: date) -> list[str]:
+        """Papers whose list date (HF list or arXiv announcement) is ``day``."""
+        query = (
+            select(PaperRow.arxiv_id).where(PaperRow.list_date == day).order_by(PaperRow.arxiv_id)
+        )
+        with self._read(f"reading the papers listed on {day}") as session:
+            return list(session.scalars(query))
 
     def latest_complete_run(self, source: str, period: str) -> RunRecord | None:
         """The most recent run of this listing that finished "complete"."""
@@ -610,34 +629,113 @@ class Repository:
                 row = session.scalars(select(DeliveryRow).where(_delivery_match(key))).one()
                 return to_delivery(row)
 
-    # ----------------------------------------------------------- sent ledger
+    # ------------------------------------------------------- reader's ledger
 
-    def mark_sent_new(
-        self, recipient: str, edition: str, ids: Iterable[str], sent_at: datetime
+    def record_shown(
+        self,
+        recipient: str,
+        digest_key: str,
+        shown: Iterable[tuple[str, int | None, bool]],
+        at: datetime,
     ) -> None:
-        """Remember that ``ids`` were announced as new to ``recipient`` in ``edition``.
-
-        The first announcement wins: marking again keeps the original time.
+        """Remember what a delivered digest showed ``recipient``: ``(arxiv_id, upvotes shown,
+        shown as new)`` per paper, ``at`` the digest's moment. The first "new" wins; a new
+        showing moves ``seen_*`` to ``prev_*``; recording the same digest again replaces only
+        ``seen_*`` (so a re-run measures from the same earlier digest).
         """
-        sent_at = _aware(sent_at, "sent_at")
+        at = _aware(at, "at")
         rows = [
-            {"recipient": recipient, "edition": edition, "arxiv_id": i, "sent_at": sent_at}
-            for i in sorted(set(ids))
+            {
+                "recipient": recipient,
+                "arxiv_id": arxiv_id,
+                "new_at": at if is_new else None,
+                "new_digest": digest_key if is_new else None,
+                "seen_at": at,
+                "seen_digest": digest_key,
+                "seen_upvotes": upvotes,
+            }
+            for arxiv_id, upvotes, is_new in sorted(set(shown))
         ]
         if not rows:
             return
-        with self._write(f"updating the sent ledger of {recipient}") as conn:
-            conn.execute(bulk.insert(conn.dialect, _sent_ledger).on_conflict_do_nothing(), rows)
+        with self._write(f"updating what {recipient} was shown") as conn:
+            insert = bulk.insert(conn.dialect, _shown)
+            new, old = insert.excluded, _shown.c
+            again = old.seen_digest == new.seen_digest
+            # A rebuilt older digest never moves the reader's "last seen" backwards.
+            later = new.seen_at > old.seen_at
 
-    def sent_new(self, recipient: str, edition: str, since: datetime) -> dict[str, datetime]:
-        """Papers announced as new to ``recipient`` in ``edition`` at or after ``since``."""
-        query = select(SentLedgerRow.arxiv_id, SentLedgerRow.sent_at).where(
-            SentLedgerRow.recipient == recipient,
-            SentLedgerRow.edition == edition,
-            SentLedgerRow.sent_at >= _aware(since, "since"),
+            def advance(field: str) -> Any:
+                return sa.case(
+                    (again, getattr(old, f"prev_{field}")),
+                    (later, getattr(old, f"seen_{field}")),
+                    else_=getattr(old, f"prev_{field}"),
+                )
+
+            def latest(field: str) -> Any:
+                return sa.case(
+                    (again | later, getattr(new, f"seen_{field}")),
+                    else_=getattr(old, f"seen_{field}"),
+                )
+
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["recipient", "arxiv_id"],
+                    set_={
+                        "new_at": func.coalesce(old.new_at, new.new_at),
+                        "new_digest": func.coalesce(old.new_digest, new.new_digest),
+                        **{f"prev_{f}": advance(f) for f in ("at", "digest", "upvotes")},
+                        **{f"seen_{f}": latest(f) for f in ("at", "digest", "upvotes")},
+                    },
+                ),
+                rows,
+            )
+
+    def shown(self, recipient: str, ids: Iterable[str], before: str) -> dict[str, ShownRecord]:
+        """What ``recipient`` was shown of each of ``ids`` before digest ``before`` (absent:
+        never shown)."""
+        found: dict[str, ShownRecord] = {}
+        with self._read(f"reading what {recipient} was shown") as session:
+            for chunk in bulk.chunks(sorted(set(ids))):
+                query = select(ShownRow).where(
+                    ShownRow.recipient == recipient,
+                    bulk.among(session.get_bind().dialect, ShownRow.arxiv_id, chunk),
+                )
+                for row in session.scalars(query):
+                    again = row.seen_digest == before
+                    record = ShownRecord(
+                        arxiv_id=row.arxiv_id,
+                        announced_new=row.new_at is not None and row.new_digest != before,
+                        seen_at=row.prev_at if again else row.seen_at,
+                        seen_upvotes=row.prev_upvotes if again else row.seen_upvotes,
+                    )
+                    if record.announced_new or record.seen_at is not None:
+                        found[row.arxiv_id] = record
+        return found
+
+    def last_digest_moment(self, recipient: str, before: str) -> datetime | None:
+        """The moment of the latest digest ``recipient`` was shown before digest ``before``."""
+        moment = func.max(
+            sa.case((ShownRow.seen_digest == before, ShownRow.prev_at), else_=ShownRow.seen_at)
         )
-        with self._read(f"reading the sent ledger of {recipient}") as session:
-            return {arxiv_id: sent_at for arxiv_id, sent_at in session.execute(query)}
+        query = select(sa.type_coerce(moment, UTCDateTime)).where(ShownRow.recipient == recipient)
+        with self._read(f"reading when {recipient} last read a digest") as session:
+            found: datetime | None = session.scalar(query)
+            return found
+
+    def delivered(self, recipient: str, prefix: str = "") -> list[DeliveryRecord]:
+        """``recipient``'s sent deliveries (digest keys starting with ``prefix``), oldest first."""
+        query = (
+            select(DeliveryRow)
+            .where(
+                DeliveryRow.recipient == recipient,
+                DeliveryRow.status == "sent",
+                DeliveryRow.digest_key.startswith(prefix),
+            )
+            .order_by(DeliveryRow.sent_at, DeliveryRow.id)
+        )
+        with self._read(f"reading what was delivered to {recipient}") as session:
+            return [to_delivery(row) for row in session.scalars(query)]
 
     # ------------------------------------------------------------- internals
 

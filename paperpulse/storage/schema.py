@@ -7,7 +7,7 @@ listing, not of the whole history:
 - ``sightings`` by ``(run_id, ...)`` (unique key prefix: one run's items), by
   ``(arxiv_id, observed_at)`` (one paper's history) and by ``(source, period)``;
 - ``runs`` by ``(source, period, status)`` (latest complete run, gap healing);
-- ``sent_ledger`` by ``(recipient, edition, sent_at)`` (the "already sent" window).
+- ``shown`` by ``(recipient, arxiv_id)``, its primary key (what a reader was shown).
 """
 
 from __future__ import annotations
@@ -204,19 +204,27 @@ class DeliveryRow(Base):
     )
 
 
-class SentLedgerRow(Base):
-    """Papers announced as *new* to a recipient in an edition; no FK: it is a ledger of ids."""
+class ShownRow(Base):
+    """What each reader was shown of each paper: the reader's side of every digest.
 
-    __tablename__ = "sent_ledger"
+    ``new_*``: when and in which digest the paper was announced to them as new (once, ever).
+    ``seen_*``: the latest delivered digest that showed it, and the upvotes it showed: what
+    "rising since your digest of 3 Mar: 18 → 60" is measured from. No FK: a ledger of ids.
+    """
+
+    __tablename__ = "shown"
 
     recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
-    edition: Mapped[str] = mapped_column(String(64), primary_key=True)
     arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    __table_args__ = (
-        Index("ix_sent_ledger_recipient_edition_sent_at", "recipient", "edition", "sent_at"),
-    )
+    new_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    new_digest: Mapped[str | None] = mapped_column(String(255))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_digest: Mapped[str | None] = mapped_column(String(255))
+    seen_upvotes: Mapped[int | None] = mapped_column(Integer)
+    # The showing before ``seen_*``: what a re-run of the latest digest measures from.
+    prev_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    prev_digest: Mapped[str | None] = mapped_column(String(255))
+    prev_upvotes: Mapped[int | None] = mapped_column(Integer)
 
 
 class PaperRevisionRow(Base):
