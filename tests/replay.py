@@ -22,6 +22,12 @@ changed API shapes (``API_FAULTS``) or changed page layouts (``PAGE_FAULTS``). W
 is counted in ``ReplayServer.injected``; answers by status in ``served``. ``generation`` lets a
 test grow upvotes between two observations of the same day.
 
+Time travel (``TimeTravel``): each day is served as it looked at the test's simulated moment.
+A listing appears on its date (an empty list before); its upvotes and comments grow from zero
+towards the captured values along a saturating curve; a few papers ``surge`` days after their
+listing. ``TimeTravel.upvotes`` is the same function, so a test knows every number it should
+see.
+
 Run it by hand to point ``paperpulse run`` at it::
 
     python -m tests.replay --data ../shared/data/hf_api_daily --port 8765
@@ -44,7 +50,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -127,6 +133,32 @@ class Faults:
             raise ValueError(f"unknown fault kinds {unknown}; see tests/replay.py")
 
 
+@dataclass(slots=True, kw_only=True)
+class TimeTravel:
+    """The world as of ``now`` (tests move it): what a listing showed at that moment."""
+
+    now: datetime
+    tau_hours: float = 30.0  # upvotes reach 63% of their captured value 30 h after listing
+    surges: dict[str, tuple[int, int]] = field(default_factory=dict)  # id -> (days after, +N)
+
+    def visible(self, day: date) -> bool:
+        return _midnight(day) <= self.now
+
+    def grown(self, day: date, final: int) -> int:
+        """A count listed on ``day`` that ends at ``final``, as of ``now``."""
+        hours = (self.now - _midnight(day)).total_seconds() / 3600
+        return round(final * (1 - math.exp(-hours / self.tau_hours))) if hours > 0 else 0
+
+    def upvotes(self, arxiv_id: str, day: date, final: int) -> int:
+        after, extra = self.surges.get(arxiv_id, (0, 0))
+        surged = extra if extra and self.now >= _midnight(day) + timedelta(days=after) else 0
+        return self.grown(day, final) + surged
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC)
+
+
 @dataclass(frozen=True)
 class _Answer:
     status: int
@@ -155,12 +187,16 @@ class ReplayServer:
         *,
         faults: Faults | None = None,
         upvote_growth: Callable[[str, int], int] | None = None,
+        timeline: TimeTravel | None = None,
         port: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.data_dir = data_dir
         self.faults = faults or Faults()
         self.upvote_growth = upvote_growth or (lambda arxiv_id, generation: 0)
+        self.timeline = timeline
+        self.grow_per_fetch = False  # the CLI's --grow: each fetch of a day shows more upvotes
+        self.fetches: Counter[str] = Counter()  # day -> listings served (first pages)
         self.generation = 0
         self.requests: list[str] = []
         self.request_times: list[float] = []  # time.monotonic() at each arrival (benchmarks)
@@ -199,6 +235,10 @@ class ReplayServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def observed(self, day: str) -> None:
+        with self._lock:
+            self.fetches[day] += 1
+
     def day_items(self, day: str) -> list[dict[str, Any]]:
         """The day's items as HF's API returns them (captures normalised to plain objects)."""
         if day not in self._cache:
@@ -211,7 +251,22 @@ class ReplayServer:
                     dict(as_mapping(item, source="replay", url=str(path), where="item"))
                     for item in raw
                 ]
+        travel = self.timeline
+        if travel is not None and not travel.visible(date.fromisoformat(day)):
+            return []
         items: list[dict[str, Any]] = json.loads(json.dumps(self._cache[day]))  # a deep copy
+        if travel is not None:
+            listed = date.fromisoformat(day)
+            for item in items:
+                paper = item["paper"]
+                paper["upvotes"] = travel.upvotes(paper["id"], listed, paper.get("upvotes", 0))
+                item["numComments"] = travel.grown(listed, item.get("numComments", 0))
+            return items
+        if self.grow_per_fetch:  # 50% of the captured upvotes at the first fetch, then +25% each
+            share = min(1.0, 0.25 + 0.25 * max(1, self.fetches[day]))
+            for item in items:
+                item["paper"]["upvotes"] = round(item["paper"].get("upvotes", 0) * share)
+            return items
         for item in items:
             paper = item["paper"]
             paper["upvotes"] = paper.get("upvotes", 0) + self.upvote_growth(
@@ -369,19 +424,25 @@ class ReplayServer:
                         return _Answer(server.faults.fail_dates[day], b"{}", "application/json")
                     limit = int(query.get("limit", ["50"])[0])
                     page = int(query.get("p", ["0"])[0])
+                    if page == 0:
+                        server.observed(day)
                     items = server.day_items(day)[page * limit : (page + 1) * limit]
                     return _Answer(200, json.dumps(items).encode(), "application/json", items=items)
                 if path.startswith("/papers/date/"):
                     day = path.rsplit("/", 1)[1]
                     if day in server.faults.fail_dates:
                         return _Answer(server.faults.fail_dates[day], b"", "text/html")
+                    server.observed(day)
                     items = server.day_items(day)
                     if not items:
                         return _Answer(302, b"", "text/plain", {"Location": "/papers"})
                     page_html = render_page(day, items).encode()
                     return _Answer(200, page_html, "text/html; charset=utf-8", items=items)
-                if path == "/papers":
-                    return _Answer(200, b"<html><body>Daily Papers</body></html>", "text/html")
+                if path == "/papers":  # like HF: on to the latest list the folder holds
+                    latest = max((f.stem for f in server.data_dir.glob("*.json")), default=None)
+                    if latest is None:
+                        return _Answer(200, b"<html><body>Daily Papers</body></html>", "text/html")
+                    return _Answer(302, b"", "text/plain", {"Location": f"/papers/date/{latest}"})
                 return _Answer(404, b"not found", "text/plain")
 
             def _send(
@@ -481,6 +542,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rate-limit", type=int, default=None, help="requests per window")
     parser.add_argument("--window", type=float, default=300.0, help="rate-limit window, seconds")
+    parser.add_argument(
+        "--grow",
+        action="store_true",
+        help="upvotes grow as a day is fetched again (half the captured count, +25%% per fetch)",
+    )
     args = parser.parse_args()
     faults = Faults(
         latency=args.latency,
@@ -491,6 +557,7 @@ def main() -> None:
         window=args.window,
     )
     with ReplayServer(args.data, port=args.port, faults=faults) as server:
+        server.grow_per_fetch = args.grow
         print(f"replaying {args.data} at {server.url} (Ctrl-C to stop)")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -62,6 +62,7 @@ class Seen:
     announced_new: bool
     at: datetime  # the moment of the digest that last showed it
     upvotes: int | None = None  # the upvotes it showed
+    digest: str = ""  # that digest, as a reader names it ("Mon 03 Mar")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,8 +128,9 @@ class _Builder:
     def __init__(self, inputs: EditionInputs) -> None:
         self.inputs = inputs
         last_day = max((listing.day for listing in inputs.listings), default=inputs.as_of.date())
-        # Ages are told relative to the edition's last list date, not to when it was built.
-        self.age_at = min(inputs.as_of, datetime.combine(last_day + timedelta(days=1), time(), UTC))
+        # Ages are told relative to the edition's last list date, not to when it was built:
+        # that day's papers are "new today" however late the digest is rebuilt.
+        self.age_at = min(inputs.as_of, datetime.combine(last_day, time(), UTC))
 
     def sections(self) -> tuple[Section, ...]:
         inputs = self.inputs
@@ -239,7 +241,10 @@ class _Builder:
             now = counted[-1].upvotes or 0
             seen = inputs.seen.get(arxiv_id)
             if seen is not None and seen.upvotes is not None:
-                base, since = seen.upvotes, f"since your digest of {seen.at:%a %d %b}"
+                base, since = (
+                    seen.upvotes,
+                    f"since your digest of {seen.digest or f'{seen.at:%a %d %b}'}",
+                )
             else:
                 first = counted[0]
                 base, since = (

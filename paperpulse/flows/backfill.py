@@ -51,7 +51,7 @@ def backfill(
     outcomes = run_jobs(settings, config, jobs)
     deliveries: list[DeliveryOutcome] = []
     if deliver:
-        days = _days(start, end)
+        days = list(_days(start, end))
         for day in days:
             # Every day to the archive; readers get one catch-up email, not one per day.
             deliveries += deliver_task(settings, config, period_for("daily", day), day == days[-1])

@@ -56,6 +56,19 @@ class Period:
         return f"Daily Papers · {first:%a %d %b} – {last:%a %d %b %Y} (catch-up)"
 
 
+def digest_name(key: str | None) -> str:
+    """How a reader names a digest: "Mon 03 Mar" (daily, by its list date), "week 2024-W31"."""
+    if not key:
+        return ""
+    edition, _, period = key.partition("/")
+    if edition == "daily":
+        try:
+            return f"{date.fromisoformat(period):%a %d %b}"
+        except ValueError:
+            return period
+    return f"{edition.removesuffix('ly')} {period}"
+
+
 def period_for(edition: str, day: date) -> Period:
     if edition == "daily":
         return Period(edition="daily", key=day.isoformat(), days=(day,))
@@ -148,7 +161,12 @@ def build(
         rising_pool=tuple(pool),
         seen={
             # A showing after this edition's moment (a rebuilt past day) is no baseline.
-            i: Seen(announced_new=r.announced_new, at=r.seen_at, upvotes=r.seen_upvotes)
+            i: Seen(
+                announced_new=r.announced_new,
+                at=r.seen_at,
+                upvotes=r.seen_upvotes,
+                digest=digest_name(r.seen_digest),
+            )
             if r.seen_at is not None and r.seen_at < as_of
             else Seen(announced_new=r.announced_new, at=as_of)
             for i, r in shown.items()

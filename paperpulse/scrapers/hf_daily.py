@@ -238,8 +238,9 @@ def fetch_api_listing(
 def _fetch_page(client: Client, *, base_url: str, list_date: date, fetched_at: datetime) -> Listing:
     url = page_url(base_url, list_date)
     response = client.get(url, source=SOURCE)
-    if response.redirected and urlsplit(response.url).path.rstrip("/") == "/papers":
-        # HF sends a date it has no list for back to /papers.
+    if response.redirected and urlsplit(response.url).path.rstrip("/") != urlsplit(url).path:
+        # HF sends a date it has no list for back to /papers, which redirects on to the latest
+        # list: whatever page we land on, it is not this date's.
         return Listing(
             source=SOURCE,
             period=list_date.isoformat(),

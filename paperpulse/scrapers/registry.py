@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, date, datetime
 
-from paperpulse.core.models import Listing
+from paperpulse.core.models import Author, Listing, ListingItem, Paper
 from paperpulse.scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
 
 Parser = Callable[[bytes, str], Listing]
@@ -90,22 +91,11 @@ PARSERS: dict[str, Parser] = {
 
 # The `--json` shape (documented in docs/sources.md): scripts and bug reports rely on these keys.
 LISTING_KEYS = ("source", "period", "declared_count", "notes", "papers")
+# Every field the parsers give (derived, so a new field can never be left out of --json).
 PAPER_KEYS = (
     "id",
-    "version",
-    "title",
-    "authors",
-    "list_date",
-    "published_at",
-    "primary_category",
-    "categories",
-    "organization",
-    "github_repo",
-    "rank",
-    "upvotes",
-    "comments",
-    "stars",
-    "section",
+    *(f.name for f in fields(Paper) if f.name != "arxiv_id"),
+    *(f.name for f in fields(ListingItem) if f.name != "paper"),
 )
 
 
@@ -126,26 +116,23 @@ def listing_as_json(listing: Listing) -> dict[str, object]:
         "period": listing.period,
         "declared_count": listing.declared_count,
         "notes": list(listing.notes),
-        "papers": [
-            {
-                "id": item.paper.arxiv_id,
-                "version": item.paper.version,
-                "title": item.paper.title,
-                "authors": [a.name for a in item.paper.authors],
-                "list_date": item.paper.list_date.isoformat() if item.paper.list_date else None,
-                "published_at": item.paper.published_at.isoformat()
-                if item.paper.published_at
-                else None,
-                "primary_category": item.paper.primary_category,
-                "categories": list(item.paper.categories),
-                "organization": item.paper.organization,
-                "github_repo": item.paper.github_repo,
-                "rank": item.rank,
-                "upvotes": item.upvotes,
-                "comments": item.comments,
-                "stars": item.stars,
-                "section": item.section,
-            }
-            for item in listing.items
-        ],
+        "papers": [_paper_json(item) for item in listing.items],
     }
+
+
+def _paper_json(item: ListingItem) -> dict[str, object]:
+    values = {"id": item.paper.arxiv_id}
+    values.update((f.name, getattr(item.paper, f.name)) for f in fields(Paper))
+    values.update((f.name, getattr(item, f.name)) for f in fields(ListingItem))
+    return {key: _plain(values[key]) for key in PAPER_KEYS}
+
+
+def _plain(value: object) -> object:
+    """JSON's own types: dates as ISO 8601, tuples as lists, authors as objects."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Author):
+        return {"name": value.name, "hf_user": value.hf_user, "affiliation": value.affiliation}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -40,4 +40,5 @@ class ShownRecord:
     arxiv_id: str
     announced_new: bool
     seen_at: datetime | None = None
+    seen_digest: str | None = None
     seen_upvotes: int | None = None

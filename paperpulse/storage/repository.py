@@ -707,6 +707,7 @@ class Repository:
                         arxiv_id=row.arxiv_id,
                         announced_new=row.new_at is not None and row.new_digest != before,
                         seen_at=row.prev_at if again else row.seen_at,
+                        seen_digest=row.prev_digest if again else row.seen_digest,
                         seen_upvotes=row.prev_upvotes if again else row.seen_upvotes,
                     )
                     if record.announced_new or record.seen_at is not None:

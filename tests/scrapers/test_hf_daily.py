@@ -203,6 +203,27 @@ def test_fetch_html_redirect_to_papers_means_no_papers() -> None:
 
 
 @respx.mock
+def test_fetch_html_redirect_on_to_the_latest_day_still_means_no_papers(
+    fixtures_dir: Path,
+) -> None:
+    """Real HF sends an empty date to /papers, which redirects on to the latest list: that
+    page's papers are another day's and must not be stored as this day's."""
+    respx.get(f"{BASE}/papers/date/2026-11-21").mock(
+        return_value=httpx.Response(302, headers={"Location": "/papers"})
+    )
+    respx.get(f"{BASE}/papers").mock(
+        return_value=httpx.Response(302, headers={"Location": "/papers/date/2026-11-20"})
+    )
+    page = next((fixtures_dir / "hf").glob("*.html")).read_text(encoding="utf-8")
+    respx.get(f"{BASE}/papers/date/2026-11-20").mock(return_value=httpx.Response(200, text=page))
+    with client() as c:
+        listing = hf_daily.fetch_daily(
+            c, base_url=BASE, list_date=date(2026, 11, 21), via="html", now=NOW
+        )
+    assert listing.items == () and listing.notes == (hf_daily.NO_PAPERS,)
+
+
+@respx.mock
 def test_fetch_bad_date_is_a_clear_error() -> None:
     respx.get(f"{BASE}/api/daily_papers").mock(return_value=httpx.Response(400))
     with client() as c, pytest.raises(SourceError) as info:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from paperpulse.core.models import ListingItem, Paper
 from paperpulse.scrapers.registry import (
     LISTING_KEYS,
     PAPER_KEYS,
@@ -63,29 +65,27 @@ def test_json_has_the_documented_keys_and_values(fixtures_dir: Path) -> None:
     feed = (fixtures_dir / "arxiv" / "api_query_small.xml").read_bytes()
     data = listing_as_json(parse_file("arxiv-api", feed, "query.xml"))
     assert LISTING_KEYS == ("source", "period", "declared_count", "notes", "papers")
-    assert PAPER_KEYS == ("id", "version", "title", "authors", "list_date", "published_at",
-                          "primary_category", "categories", "organization", "github_repo",
-                          "rank", "upvotes", "comments", "stars", "section")  # fmt: skip
+    # Every field of a paper and of its listing item: the text fields too.
+    assert set(PAPER_KEYS) == {"id"} | {
+        f.name
+        for f in (*fields(Paper), *fields(ListingItem))
+        if f.name not in ("arxiv_id", "paper")
+    }
+    for key in ("abstract", "ai_summary", "ai_keywords", "doi", "journal_ref", "comment"):
+        assert key in PAPER_KEYS
     assert tuple(data) == LISTING_KEYS
     papers = data["papers"]
     assert isinstance(papers, list) and all(tuple(p) == PAPER_KEYS for p in papers)
-    assert papers[1] == {
+    second = papers[1]
+    assert {k: second[k] for k in ("id", "version", "title", "authors", "published_at")} == {
         "id": "hep-th/9901001",
         "version": 3,
         "title": "Strings on the Lattice",
-        "authors": ["Jane Doe"],
-        "list_date": None,
+        "authors": [{"name": "Jane Doe", "hf_user": None, "affiliation": None}],
         "published_at": "1999-01-01T17:00:00+00:00",
-        "primary_category": "hep-th",
-        "categories": ["hep-th", "gr-qc"],
-        "organization": None,
-        "github_repo": None,
-        "rank": 2,
-        "upvotes": None,
-        "comments": None,
-        "stars": None,
-        "section": None,
     }
+    assert second["categories"] == ["hep-th", "gr-qc"] and second["rank"] == 2
+    assert second["abstract"] and second["upvotes"] is None
     json.dumps(data)  # serialisable as is
 
 
