@@ -6,8 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
 from paperpulse.core.models import Paper, Sighting
-from paperpulse.digest.diff import DiffWindow, PaperHistory
-from paperpulse.digest.edition import EditionInputs, build_edition
+from paperpulse.digest.edition import DayListing, EditionInputs, build_edition
 from paperpulse.digest.models import Digest, SourceHealth
 
 
@@ -23,25 +22,26 @@ def build_daily(
     notes: Sequence[str] = (),
 ) -> Digest:
     """The day's edition as the pipeline would build it from these observations."""
-    del new_ids, updated  # derived by the builder from the histories, as in production
+    del new_ids, updated  # derived by the builder from the reader's ledger, as in production
     earlier = previous or {}
-    histories = tuple(
-        PaperHistory(
-            paper=paper,
-            first_seen_at=(earlier.get(paper.arxiv_id) or sighting).observed_at,
-            sightings=tuple(s for s in (earlier.get(paper.arxiv_id), sighting) if s),
-        )
-        for paper, sighting in items
-    )
     inputs = EditionInputs(
         edition="daily",
-        period=list_date.isoformat(),
+        key=list_date.isoformat(),
         title=f"Daily Papers · {list_date:%A %d %B %Y}",
-        window=DiffWindow(start=None, end=generated_at),
-        histories=histories,
-        runs=(),
-        primary=tuple(sighting for _, sighting in items),
+        as_of=generated_at,
+        listings=(
+            DayListing(
+                day=list_date,
+                ids=tuple(paper.arxiv_id for paper, _ in items),
+                status="complete" if items else "empty",
+            ),
+        ),
+        papers={paper.arxiv_id: paper for paper, _ in items},
+        sightings={
+            paper.arxiv_id: tuple(s for s in (earlier.get(paper.arxiv_id), sighting) if s)
+            for paper, sighting in items
+        },
         health=tuple(health),
         notes=tuple(notes),
     )
-    return build_edition(inputs).digest
+    return build_edition(inputs)
