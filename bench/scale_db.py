@@ -313,10 +313,12 @@ def _derived_statements(first_seen: str) -> list[tuple[str, str]]:
             """,
         ),
         (
-            "sent ledger",
+            "reader's ledger",
             """
-            INSERT INTO sent_ledger (recipient, edition, arxiv_id, sent_at)
-            SELECT 'archive', 'daily', arxiv_id, first_seen_at FROM papers
+            INSERT INTO shown (recipient, arxiv_id, new_at, new_digest, seen_at, seen_digest)
+            SELECT 'archive', arxiv_id, first_seen_at, 'daily/' || list_date, first_seen_at,
+                   'daily/' || list_date
+            FROM papers
             """,
         ),
         (

@@ -60,9 +60,6 @@ def synthetic_digest(
         period="2024-W31",
         title="Weekly digest · 29 July – 4 August 2024",
         generated_at=generated_at or datetime(2024, 8, 5, 6, 0, tzinfo=UTC),
-        fetched=count,
-        new=count // 3,
-        updated=count // 5,
         sections=tuple(sections),
         health=(
             SourceHealth(source="hf-daily", status="complete", fetched=count),

@@ -52,7 +52,9 @@ class DayListing:
 
     day: date
     ids: tuple[str, ...] = ()
-    status: str = "complete"  # "complete" | "empty" (nothing listed) | "missing" (not fetched)
+    # "complete" | "empty" (nothing listed) | "missing" (not fetched) | "unlisted" (no day
+    # listing is followed: a followed-authors-only digest)
+    status: str = "complete"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

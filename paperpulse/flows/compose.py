@@ -208,7 +208,7 @@ def reader_period(settings: Settings, config: Config, reader: str, day: date) ->
         _day_listing(repo, config, d, now) for d in sorted(candidates) if d not in delivered
     ]
     answered = [x for x in listings if x.status != "missing"]
-    if not any(x.status == "complete" for x in answered):
+    if not any(x.status in ("complete", "unlisted") for x in answered):
         return None
     return catch_up([x.day for x in answered])
 
@@ -244,7 +244,8 @@ def _day_listing(repo: Repository, config: Config, day: date, as_of: datetime) -
     """A list date's papers as of ``as_of``: HF's list of that date (its latest answer), then
     arXiv's announcements of that date from the followed categories."""
     ids: list[str] = []
-    status = "empty"
+    # "unlisted": no day listing is followed (followed authors only): nothing to say about it.
+    status = "empty" if config.sources.hf_daily or config.sources.arxiv_categories else "unlisted"
     if config.sources.hf_daily:
         run = _latest_answered(repo, "hf-daily", day.isoformat(), as_of)
         if run is None:
@@ -370,8 +371,11 @@ def _authors(
     first_seen = repo.first_seen(found)
     news = []
     for author in config.authors:
-        latest = repo.author_profiles(author.name, until=as_of, limit=1)
-        before = repo.author_profiles(author.name, until=previous, limit=1) if previous else []
+        latest = repo.author_profiles(author.name, until=as_of, limit=2)
+        # Since the reader's last digest; on their first, since the snapshot before the latest.
+        before = (
+            repo.author_profiles(author.name, until=previous, limit=1) if previous else latest[1:]
+        )
         profile = latest[0][1] if latest else None
         changes: tuple[str, ...] = ()
         if profile is not None and before and before[0][0] < latest[0][0]:

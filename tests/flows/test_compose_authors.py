@@ -11,6 +11,7 @@ from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import build, period_for
 from paperpulse.flows.config import AuthorConfig, Config
 from paperpulse.flows.settings import Settings
+from tests.flows.month import SimClock
 
 DAY = date(2026, 11, 20)
 T = datetime(2026, 11, 20, 18, tzinfo=UTC)
@@ -31,7 +32,9 @@ def save(settings: Settings, source: str, period: str, papers: list[Paper], at: 
 
 def test_followed_author_news_reaches_the_digest(tmp_path: Path) -> None:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", archive_dir=tmp_path / "archive"
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        archive_dir=tmp_path / "archive",
+        clock=SimClock(T + timedelta(hours=1)),
     )
     config = Config(authors=(AuthorConfig(name="Hanze Dong"),))
     old = Paper(arxiv_id="2601.00001", title="Older work", authors=(Author(name="Hanze Dong"),))
@@ -57,9 +60,10 @@ def test_followed_author_news_reaches_the_digest(tmp_path: Path) -> None:
         T - timedelta(hours=1),
     )
 
-    digest = build(settings, config, period_for("daily", DAY)).digest
+    digest = build(settings, config, period_for("daily", DAY))
     section = next(s for s in digest.sections if s.title == "Followed authors")
     assert [i.paper.arxiv_id for i in section.items] == ["2611.00009"]  # not the old one
     assert section.items[0].reason == "new paper by Hanze Dong"
     assert any("35" in line and "36" in line for line in section.details), section.details
     assert any("citations" in line for line in section.details), section.details
+    assert "Hanze Dong: h-index 36 · 3,061 citations · 40 papers" in section.details

@@ -53,9 +53,14 @@ def test_daily_twice_stores_history_and_rewrites_the_digest(
     assert second.archive == str(archive)
     text = archive.read_text(encoding="utf-8")
     assert text.count("# paperpulse") == 1  # rewritten, not appended
-    assert "(+5 since last run)" in text
+    llama = next(
+        i["paper"]["upvotes"]
+        for i in json.loads((shared_data / "hf_api_daily" / "2024-08-01.json").read_bytes())
+        if i["paper"]["id"] == "2407.21783"
+    )
+    assert f"▲ {llama + 5}" in text  # the latest observation, with its growth
     assert "[The Llama 3 Herd of Models](https://huggingface.co/papers/2407.21783)" in text
-    assert f"{expected} papers · {expected} new" in text  # still this digest's own news
+    assert f"{expected} papers · {expected} new" in text  # a re-run keeps its own news
 
     from prefect.artifacts import Artifact
 

@@ -155,9 +155,6 @@ def digest_of(value: str, repo: str) -> Digest:
         period=DAY.isoformat(),
         title=value,
         generated_at=NOW,
-        fetched=2,
-        new=2,
-        updated=0,
         sections=(
             Section(title=value, items=items, note=value, more=3, details=(value, value)),
             Section(title=value, note=value, details=(value,)),

@@ -14,7 +14,7 @@ SAVED_AFTER = timedelta(seconds=5)  # save() observes the listing this long afte
 TABLES = (
     "author_profiles",
     "paper_revisions",
-    "sent_ledger",
+    "shown",
     "deliveries",
     "sightings",
     "runs",

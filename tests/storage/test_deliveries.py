@@ -1,4 +1,4 @@
-"""Deliveries are never sent twice; the sent ledger remembers what was announced as new."""
+"""Deliveries are never sent twice; the reader's ledger remembers what each reader was shown."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from tests.storage.builders import T0
 
 KEY = ("daily/2026-08-03", "email", "ada@example.org")
 MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
 
 
 def test_first_claim_wins_until_the_delivery_fails(repo: Repository) -> None:
@@ -100,16 +101,31 @@ def test_concurrent_claims_have_exactly_one_winner(repo: Repository, contenders:
         assert sorted(wins) == [False] * (contenders - 1) + [True], f"round {round_}"
 
 
-def test_sent_ledger_keeps_the_first_announcement(repo: Repository) -> None:
-    repo.mark_sent_new("ada@example.org", "daily", ["2608.00001", "2608.00002"], T0)
-    repo.mark_sent_new("ada@example.org", "daily", ["2608.00002", "2608.00003"], T0 + MINUTE)
-    repo.mark_sent_new("ada@example.org", "weekly", ["2608.00004"], T0)
-    repo.mark_sent_new("alan@example.org", "daily", ["2608.00005"], T0)
-    repo.mark_sent_new("ada@example.org", "daily", [], T0)
+def test_the_readers_ledger_keeps_the_first_new_and_the_latest_showing(repo: Repository) -> None:
+    ada, ids = "ada@example.org", ["2608.00001", "2608.00002"]
+    repo.record_shown(ada, "daily/2026-08-03", [(ids[0], 10, True), (ids[1], 4, True)], T0)
+    repo.record_shown(ada, "daily/2026-08-04", [(ids[0], 25, False)], T0 + DAY)
+    repo.record_shown("alan@example.org", "daily/2026-08-04", [(ids[1], 4, True)], T0 + DAY)
 
-    assert repo.sent_new("ada@example.org", "daily", T0) == {
-        "2608.00001": T0,
-        "2608.00002": T0,
-        "2608.00003": T0 + MINUTE,
-    }
-    assert repo.sent_new("ada@example.org", "daily", T0 + MINUTE) == {"2608.00003": T0 + MINUTE}
+    later = repo.shown(ada, [*ids, "2608.00003"], before="daily/2026-08-05")
+    assert set(later) == set(ids)  # never shown: absent
+    assert later[ids[0]].announced_new and later[ids[0]].seen_upvotes == 25
+    assert later[ids[0]].seen_digest == "daily/2026-08-04"
+    # Read for the digest that announced them, they are not "announced before" (a re-run).
+    again = repo.shown(ada, ids, before="daily/2026-08-03")
+    assert ids[1] not in again  # as if never shown
+    # Read for the latest digest, the baseline is the showing before it.
+    rerun = repo.shown(ada, ids, before="daily/2026-08-04")
+    assert rerun[ids[0]].seen_upvotes == 10 and rerun[ids[0]].announced_new
+    assert repo.last_digest_moment(ada, before="daily/2026-08-05") == T0 + DAY
+    assert repo.last_digest_moment(ada, before="daily/2026-08-04") == T0
+
+
+def test_a_rebuilt_older_digest_does_not_move_the_readers_last_showing_back(
+    repo: Repository,
+) -> None:
+    ada = "ada@example.org"
+    repo.record_shown(ada, "daily/2026-08-04", [("2608.00001", 25, True)], T0 + DAY)
+    repo.record_shown(ada, "daily/2026-08-03", [("2608.00001", 10, True)], T0)
+    record = repo.shown(ada, ["2608.00001"], before="daily/2026-08-05")["2608.00001"]
+    assert (record.seen_upvotes, record.seen_digest) == (25, "daily/2026-08-04")

@@ -54,7 +54,9 @@ def test_every_daily_query_uses_an_index(
     repo.claim_delivery("daily/2026-08-03", "email", "a@x", claimed_at=T0)
     repo.claim_delivery("daily/2026-08-03", "email", "a@x", claimed_at=T0)
     repo.record_delivery("daily/2026-08-03", "email", "a@x", status="sent", at=T0)
-    repo.sent_new("a@x", "daily", T0)
+    repo.record_shown("a@x", "daily/2026-08-03", [(ids[0], 3, True)], T0)
+    repo.shown("a@x", ids, before="daily/2026-08-04")
+    repo.last_digest_moment("a@x", before="daily/2026-08-04")
 
     assert len(statements) > 15
     raw = engine.raw_connection()
