@@ -3,7 +3,7 @@
     python -m bench.parse_revisions --rev 3b3e91f [--rounds N] [--quick] [--json PATH]
 
 ``git archive`` exports ``paperpulse/`` at ``--rev`` into a temporary folder as the package
-``scrapers_at_rev``, so both versions load in one process and are timed interleaved on the same
+``paperpulse_at_rev``, so both versions load in one process and are timed interleaved on the same
 real pages, with BeautifulSoup (html.parser) as the common baseline. Both versions must extract
 the same values, or the comparison is refused.
 """
