@@ -150,10 +150,13 @@ def build(
         previous = None  # a digest rebuilt for an earlier date than the reader's latest
     topics = topics_of(config, topic_names)
     digest_cfg = config.digest
+    listed = [x.day for x in listings if x.status == "complete"]
+    # A Monday digest that also covers the empty weekend is Monday's digest, with a note.
+    title = period_for("daily", listed[0]).title if len(listed) == 1 else period.title
     inputs = EditionInputs(
         edition=period.edition,
         key=period.key,
-        title=period.title,
+        title=title if period.edition == "daily" else period.title,
         as_of=as_of,
         listings=listings,
         papers=papers,

@@ -67,3 +67,60 @@ def test_followed_author_news_reaches_the_digest(tmp_path: Path) -> None:
     assert any("35" in line and "36" in line for line in section.details), section.details
     assert any("citations" in line for line in section.details), section.details
     assert "Hanze Dong: h-index 36 · 3,061 citations · 40 papers" in section.details
+
+
+def test_an_arxiv_only_reader_gets_the_days_announcements_linked_to_arxiv(
+    tmp_path: Path,
+) -> None:
+    """No HF source followed: the day's arXiv announcements are the papers of the day, they
+    link to arXiv and carry no upvote marker, and the reader's email is due."""
+    from paperpulse.core.models import ListingItem
+    from paperpulse.digest.render import render
+    from paperpulse.flows.compose import digest_periods, reader_period
+    from paperpulse.flows.config import SourcesConfig
+    from paperpulse.flows.jobs import Job
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        archive_dir=tmp_path / "archive",
+        clock=SimClock(T + timedelta(hours=1)),
+    )
+    config = Config(
+        sources=SourcesConfig(hf_daily=False, hf_search=False, arxiv_categories=("cs.CL",))
+    )
+    announced = [
+        Paper(
+            arxiv_id=f"2611.0002{n}",
+            title=f"Announced {n}",
+            list_date=DAY,
+            primary_category="cs.CL",
+        )
+        for n in range(3)
+    ]
+    older = Paper(
+        arxiv_id="2611.00030", title="Announced the day before", list_date=DAY - timedelta(days=1)
+    )
+    repo = repository(settings.database_url)
+    run_id = repo.start_run("arxiv-listing", "cs.CL", "u", T)
+    listing = Listing(
+        source="arxiv-listing",
+        period="cs.CL",
+        url="u",
+        fetched_at=T,
+        items=tuple(ListingItem(paper=p, rank=i + 1) for i, p in enumerate([*announced, older])),
+    )
+    repo.save_listing(run_id, listing, T, finished_at=T)
+
+    job = Job(source="arxiv-listing", period="cs.CL", target="cs.CL")
+    from paperpulse.flows.collect import SourceOutcome
+
+    outcome = SourceOutcome(source="arxiv-listing", period="cs.CL", status="complete", fetched=4)
+    assert [p.key for p in digest_periods(DAY, [job], [outcome])] == [DAY.isoformat()]
+    assert reader_period(settings, config, "ada@example.org", DAY) is not None
+
+    digest = build(settings, config, period_for("daily", DAY))
+    day = next(s for s in digest.sections if s.title == "Papers of the day")
+    assert {i.paper.arxiv_id for i in day.items} == {p.arxiv_id for p in announced}
+    md = render(digest, "md")
+    assert "https://arxiv.org/abs/2611.00020" in md and "huggingface.co/papers" not in md
+    assert "▲" not in md and "No Daily Papers" not in md
