@@ -258,6 +258,7 @@ def _health(runs: Sequence[RunRecord], primary: Sequence[RunRecord]) -> tuple[So
                 status=status,
                 fetched=sum(r.fetched for r in source_runs),
                 error=errors or None,
+                periods=tuple(r.period for r in failed),
             )
         )
     return tuple(health)

@@ -83,6 +83,18 @@ class ArchiveConfig(_Model):
     author_email: Term = "paperpulse@localhost"
     remote: str | None = None
     branch: Term = "main"
+    # Where readers view the archive's files, e.g. https://github.com/me/papers/blob/main: the
+    # email links a digest as web_url/2024/08/2024-08-01.md and the index as web_url/README.md.
+    web_url: str | None = None
+    # Where feed.xml and feeds/ are served as files (their rel="self"), e.g. a raw or Pages URL.
+    feed_url: str | None = None
+
+    @field_validator("web_url", "feed_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/") if value else None
 
 
 class ScheduleConfig(_Model):

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -32,9 +32,10 @@ from paperpulse.digest.archive_paths import (
     weekly_path,
 )
 from paperpulse.digest.edition import Edition, cap_sections
-from paperpulse.digest.email_message import build_message, fit_to_size
+from paperpulse.digest.email_message import build_message, fit_to_size, footer_unsubscribe
 from paperpulse.digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
 from paperpulse.digest.models import Digest, RenderedDigest
+from paperpulse.digest.presentation import ReaderLinks, archive_links
 from paperpulse.digest.render import render_all
 from paperpulse.flows.collect import now_utc, repository
 from paperpulse.flows.compose import ARCHIVE, Period, build
@@ -351,7 +352,9 @@ def deliver_email(
             topic_names=recipient.topics,
             now=now,
         )
-        message = _fit(edition, config, recipient.address, moment)
+        message = _fit(
+            edition, config, recipient.address, moment, links=email_links(config, period, recipient)
+        )
         if smtp is None:
             outbox = Path(os.environ.get("PAPERPULSE_OUTBOX_DIR") or "outbox")
             detail = str(write_to_outbox(message, outbox, key=key, recipient=recipient.address))
@@ -380,7 +383,23 @@ def deliver_email(
     )
 
 
-def _fit(edition: Edition, config: Config, address: str, moment: datetime) -> EmailMessage:
+def email_links(config: Config, period: Period, recipient: RecipientConfig) -> ReaderLinks:
+    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public."""
+    links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
+    return replace(
+        links,
+        unsubscribe=footer_unsubscribe(config.email.unsubscribe),
+        topics=tuple(recipient.topics) or tuple(t.name for t in config.topics),
+    )
+
+
+def _fit(
+    edition: Edition,
+    config: Config,
+    address: str,
+    moment: datetime,
+    links: ReaderLinks | None = None,
+) -> EmailMessage:
     """The message, its sections capped until it fits the size limit (Gmail clips ~102 KB)."""
     email = config.email
 
@@ -396,6 +415,8 @@ def _fit(edition: Edition, config: Config, address: str, moment: datetime) -> Em
         )
 
     rendered, _ = fit_to_size(
-        lambda cap: render_all(cap_sections(edition.digest, cap)), email.max_bytes, build=build_for
+        lambda cap: render_all(cap_sections(edition.digest, cap), links),
+        email.max_bytes,
+        build=build_for,
     )
     return build_for(rendered)
