@@ -1,4 +1,4 @@
-"""The HTML email as delivered (CSS inlined), looked at in headless Chromium on a phone and a desktop.
+"""The HTML email as delivered (CSS inlined), seen in headless Chromium on a phone and a desktop.
 
 Skips when Debian's ``chromium`` is absent (``.ci/run`` installs it). Screenshots go to
 ``PAPERPULSE_SCREENSHOT_DIR`` (CI keeps them as artefacts) or a temporary directory;
@@ -106,7 +106,7 @@ def test_no_sideways_scrolling_and_a_visible_footer_link(
     assert seen["scrollWidth"] <= seen["innerWidth"] == width, seen["overflowing"]
     link = seen["link"]
     assert link["width"] > 20 and link["height"] > 8, link
-    assert 0 <= link["left"] and link["right"] <= width, link
+    assert link["left"] >= 0 and link["right"] <= width, link
     assert link["visibility"] == "visible" and link["display"] != "none" and link["onTop"], link
     assert link["href"] == UNSUBSCRIBE  # the same target as the List-Unsubscribe header
     # Readable: body text and footer against the card, in light and in dark mode.
