@@ -20,6 +20,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from paperpulse.core.errors import ConfigError, PaperpulseError
+from paperpulse.delivery.chat import send_chat
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import SmtpSettings, send
@@ -31,6 +32,7 @@ from paperpulse.digest.archive_paths import (
     week_start,
     weekly_path,
 )
+from paperpulse.digest.chat_message import chat_message
 from paperpulse.digest.edition import Edition, cap_sections
 from paperpulse.digest.email_message import build_message, fit_to_size, footer_unsubscribe
 from paperpulse.digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
@@ -39,7 +41,7 @@ from paperpulse.digest.presentation import ReaderLinks, archive_links
 from paperpulse.digest.render import render_all
 from paperpulse.flows.collect import now_utc, repository
 from paperpulse.flows.compose import ARCHIVE, Period, build
-from paperpulse.flows.config import Config, RecipientConfig
+from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
 from paperpulse.flows.settings import Settings
 
 FEED_SIZE = 50  # entries kept per feed
@@ -49,7 +51,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryOutcome:
-    channel: str  # "archive" | "email" | "outbox"
+    channel: str  # "archive" | "email" | "outbox" | "chat"
     recipient: str
     status: str  # "sent" | "unchanged" | "skipped" | "failed"
     detail: str = ""  # commit sha, message id, outbox path, or the error
@@ -69,6 +71,7 @@ def deliver(
         for recipient in recipients(config):
             if period.edition in recipient.editions:
                 outcomes.append(deliver_email(settings, config, period, recipient, now=now))
+        outcomes += deliver_chats(settings, config, period, now=now)
     return outcomes
 
 
@@ -420,3 +423,71 @@ def _fit(
         build=build_for,
     )
     return build_for(rendered)
+
+
+# --- chat and push channels (Apprise) ---------------------------------------------------
+
+
+def deliver_chats(
+    settings: Settings, config: Config, period: Period, now: datetime | None = None
+) -> list[DeliveryOutcome]:
+    return [
+        deliver_chat(settings, config, period, channel, now=now)
+        for channel in config.channels
+        if period.edition in channel.editions
+    ]
+
+
+def deliver_chat(
+    settings: Settings,
+    config: Config,
+    period: Period,
+    channel: ChannelConfig,
+    now: datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DeliveryOutcome:
+    """The top papers to one channel, at most once per digest: claimed in the same ledger as
+    email, under ("chat", the channel's name); its sent ledger is "chat:<name>"."""
+    repo = repository(settings.database_url)
+    moment = now or now_utc()
+    key = f"{period.edition}/{period.key}"
+    if not repo.claim_delivery(
+        key, "chat", channel.name, claimed_at=moment, reclaim_after=RECLAIM_AFTER
+    ):
+        return DeliveryOutcome(
+            channel="chat",
+            recipient=channel.name,
+            status="skipped",
+            detail="already sent (or being sent by another run)",
+        )
+    reader = f"chat:{channel.name}"
+    try:
+        url = _channel_url(channel, os.environ if environ is None else environ)
+        edition = build(
+            settings, config, period, recipient=reader, topic_names=channel.topics, now=now
+        )
+        links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
+        message = chat_message(edition.digest, top=channel.top, links=links)
+        send_chat(url, title=message.title, body=message.body, name=channel.name)
+    except PaperpulseError as exc:
+        repo.record_delivery(
+            key, "chat", channel.name, status="failed", at=now_utc(), error=str(exc)
+        )
+        return DeliveryOutcome(
+            channel="chat", recipient=channel.name, status="failed", detail=str(exc)
+        )
+    repo.record_delivery(key, "chat", channel.name, status="sent", at=now_utc())
+    repo.mark_sent_new(reader, period.edition, edition.announced_new, edition.digest.generated_at)
+    return DeliveryOutcome(channel="chat", recipient=channel.name, status="sent")
+
+
+def _channel_url(channel: ChannelConfig, env: Mapping[str, str]) -> str:
+    if channel.url is not None:
+        return channel.url
+    value = env.get(channel.url_env or "", "").strip()
+    if not value:
+        raise ConfigError(
+            f"channel {channel.name}: environment variable {channel.url_env} is not set; "
+            "set it to the channel's Apprise URL (e.g. slack://...)"
+        )
+    return value
