@@ -512,6 +512,21 @@ class Repository:
             row = session.scalars(select(DeliveryRow).where(_delivery_match(key))).first()
             return None if row is None else to_delivery(row)
 
+    def sent_digests(self, channel: str, recipient: str) -> list[str]:
+        """Keys of the digests delivered on ``channel`` to ``recipient`` ("daily/2024-08-01"),
+        sorted: the archive's index and navigation are built from this, not from its files."""
+        query = (
+            select(DeliveryRow.digest_key)
+            .where(
+                DeliveryRow.channel == channel,
+                DeliveryRow.recipient == recipient,
+                DeliveryRow.status == "sent",
+            )
+            .order_by(DeliveryRow.digest_key)
+        )
+        with self._read(f"reading the {channel} deliveries") as session:
+            return list(session.scalars(query))
+
     def claim_delivery(
         self,
         digest_key: str,
