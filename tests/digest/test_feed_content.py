@@ -26,7 +26,8 @@ def test_content_is_paragraphs_and_checked_links_only() -> None:
         "https://huggingface.co/papers/2611.00001",
         "https://arxiv.org/abs/2611.00001",
         "https://arxiv.org/pdf/2611.00001",
-        "https://example.org/p?a=1&amp;b=2",  # the javascript: repository is dropped
+        "https://github.com/javascript:alert%281%29",  # read as owner/name: inert
+        "https://example.org/p?a=1&amp;b=2",
     ]
 
 
