@@ -69,8 +69,14 @@ SOURCE_NAMES = {
 def source_label(source: str, period: str | None = None) -> str:
     """A source as a reader names it: "arXiv cs.CL", "Hugging Face Daily Papers"."""
     name = SOURCE_NAMES.get(source, source)
-    if period is None or source in ("hf-daily", "hf-week", "hf-month", "hf-trending"):
+    if period is None:
+        return {"arxiv-author": "arXiv author pages", "s2-profile": "Semantic Scholar"}.get(
+            source, name
+        )
+    if source == "hf-trending":
         return name
+    if source in ("hf-daily", "hf-week", "hf-month"):
+        return f"{name} for {period}"
     if source == "hf-search":
         return f"{name} for “{period}”"
     return f"{name} {period}"
