@@ -64,3 +64,18 @@ def test_anchors_follow_the_git_hosts_heading_rule() -> None:
 
 def test_an_empty_archive_says_so() -> None:
     assert archive_index([]) == "# paperpulse archive\n\nNo digests yet.\n"
+
+
+def test_hostile_titles_and_topics_stay_text() -> None:
+    evil = "[x](javascript:alert(1)) <img src=x onerror=alert(1)> | ## h"
+    day = Archived(title=evil, n_papers=1, day=DAYS[0])
+    index = archive_index([day], topics=[evil])
+    html = (
+        MarkdownIt("commonmark")
+        .enable("table")
+        .render(index + digest_nav(day, [day], topics=[evil]))
+    )
+    assert "<img" not in html and "javascript:" not in " ".join(hrefs(index))
+    assert all(
+        h.endswith((".md", ".xml")) or ".md#" in h or h.startswith("#") for h in hrefs(index)
+    )
