@@ -169,6 +169,12 @@ def _list_id(value: str) -> str:
     return list_id
 
 
+def footer_unsubscribe(unsubscribe: str | Sequence[str]) -> str:
+    """The target the footer shows, one of the header's: https (opens in a browser), else mailto."""
+    targets = _unsubscribe_targets(unsubscribe)
+    return next((t for t in targets if t.startswith("https://")), targets[0])
+
+
 def _unsubscribe_targets(unsubscribe: str | Sequence[str]) -> list[str]:
     values = [unsubscribe] if isinstance(unsubscribe, str) else list(unsubscribe)
     targets: list[str] = []

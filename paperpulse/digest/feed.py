@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup
 
 from paperpulse.core.errors import DeliveryError
+from paperpulse.core.models import Paper
 from paperpulse.digest.escaping import one_line, safe_url
 
 TAG_AUTHORITY = "paperpulse"
@@ -48,6 +50,7 @@ class FeedEntry:
     summary_html: str | None = None
     summary_text: str | None = None
     authors: tuple[str, ...] = ()
+    content_html: str | None = None  # the entry's body: built by paper_content, never a page
 
     def __post_init__(self) -> None:
         if self.summary_html is not None and self.summary_text is not None:
@@ -109,6 +112,8 @@ def build_feed(
             item.summary(_XML_INVALID.sub("", entry.summary_html), type="html")
         elif entry.summary_text is not None:
             item.summary(_XML_INVALID.sub("", entry.summary_text), type="text")
+        if entry.content_html is not None:
+            item.content(_XML_INVALID.sub("", entry.content_html), type="html")
         for name in entry.authors:
             if _text(name):
                 item.author({"name": _text(name)})
@@ -137,3 +142,39 @@ def _utc(what: str, value: datetime) -> datetime:
     if value.tzinfo is None:
         raise DeliveryError(f"{what} time {value} must be timezone-aware (UTC)")
     return value.astimezone(UTC)
+
+
+def paper_content(paper: Paper, *, page: str | None = None) -> str:
+    """An entry's HTML body: the paper's summary and abstract, then its links. Built only from
+    escaped text and checked URLs (paragraphs and links, no style, no script, no page)."""
+    parts = []
+    if paper.ai_summary:
+        parts.append(Markup("<p><strong>{}</strong></p>").format(one_line(paper.ai_summary)))
+    if paper.abstract:
+        parts.append(Markup("<p>{}</p>").format(one_line(paper.abstract)))
+    authors = [a.name for a in paper.authors]
+    if authors:
+        shown = ", ".join(authors[:10]) + (
+            f" and {len(authors) - 10} more" if len(authors) > 10 else ""
+        )
+        parts.append(Markup("<p>{}</p>").format(one_line(shown)))
+    links = [
+        ("Hugging Face", page or paper.hf_url),
+        ("arXiv", paper.arxiv_url),
+        ("PDF", f"https://arxiv.org/pdf/{paper.arxiv_id}"),
+        ("code", _repo_url(paper.github_repo)),
+        ("project page", paper.project_page),
+    ]
+    anchors = [
+        Markup('<a href="{}">{}</a>').format(url, label)
+        for label, raw in links
+        if raw and (url := safe_url(raw))
+    ]
+    parts.append(Markup("<p>{}</p>").format(Markup(" · ").join(anchors)))
+    return str(Markup("").join(parts))
+
+
+def _repo_url(repo: str | None) -> str | None:
+    if not repo:
+        return None
+    return repo if "://" in repo else f"https://github.com/{repo.strip('/')}"

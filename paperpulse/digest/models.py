@@ -55,7 +55,8 @@ class SourceHealth:
     status: str  # run status: "complete" | "empty" | "failed" | "missing"
     fetched: int = 0
     declared: int | None = None
-    error: str | None = None
+    error: str | None = None  # technical detail, for the run log (readers get failure_lines)
+    periods: tuple[str, ...] = ()  # the failed listings' periods ("cs.CL", "2024-08-01")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

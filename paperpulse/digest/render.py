@@ -13,6 +13,13 @@ from paperpulse.core.models import Author
 from paperpulse.core.text import first_sentence
 from paperpulse.digest.escaping import TEMPLATE_FILTERS, header_safe, md_escape, printable, safe_url
 from paperpulse.digest.models import Digest, RenderedDigest
+from paperpulse.digest.presentation import (
+    ReaderLinks,
+    author_count,
+    failure_lines,
+    paper_url,
+    pdf_url,
+)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FORMATS = ("md", "html", "txt")
@@ -82,14 +89,20 @@ def environment() -> jinja2.Environment:
         signed=signed,
         plural=plural,
         github_url=github_url,
+        paper_url=paper_url,
+        pdf_url=pdf_url,
+        author_count=author_count,
+        failure_lines=failure_lines,
     )
     return env
 
 
-def render(digest: Digest, fmt: str = "md") -> str:
+def render(digest: Digest, fmt: str = "md", links: ReaderLinks | None = None) -> str:
+    """``links`` says where this reader's copy points (archive, unsubscribe); None: nowhere."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return environment().get_template(f"digest.{fmt}.j2").render(digest=digest)
+    template = environment().get_template(f"digest.{fmt}.j2")
+    return template.render(digest=digest, links=links or ReaderLinks())
 
 
 def subject(digest: Digest) -> str:
@@ -101,11 +114,11 @@ def subject(digest: Digest) -> str:
     return header_safe(f"{headline}: {top.paper.title}")[:200]
 
 
-def render_all(digest: Digest) -> RenderedDigest:
+def render_all(digest: Digest, links: ReaderLinks | None = None) -> RenderedDigest:
     return RenderedDigest(
         key=digest.key,
         subject=subject(digest),
-        markdown=render(digest, "md"),
-        html=render(digest, "html"),
-        text=render(digest, "txt"),
+        markdown=render(digest, "md", links),
+        html=render(digest, "html", links),
+        text=render(digest, "txt", links),
     )

@@ -341,6 +341,7 @@ def _health(runs: Sequence[RunRecord]) -> tuple[SourceHealth, ...]:
                 status=status,
                 fetched=sum(r.fetched for r in source_runs),
                 error=errors or None,
+                periods=tuple(r.period for r in failed),
             )
         )
     return tuple(health)

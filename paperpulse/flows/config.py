@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from paperpulse.core.errors import ConfigError
 
@@ -78,12 +85,48 @@ class EmailConfig(_Model):
     max_bytes: Annotated[int, Field(ge=20_000)] = 100_000
 
 
+class ChannelConfig(_Model):
+    """A chat or push channel (Slack, Discord, Telegram, Matrix, ntfy...) as an Apprise URL.
+
+    Its URL usually holds a token, so it comes from the environment variable ``url_env``;
+    ``url`` is for URLs without a secret. ``name`` identifies it in logs and the ledger.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+    url_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    url: Term | None = None
+    topics: tuple[Term, ...] = ()  # empty: every topic
+    editions: tuple[Literal["daily", "weekly"], ...] = ("daily",)
+    top: Annotated[int, Field(ge=1, le=25)] = 5  # papers in the message
+
+    @model_validator(mode="after")
+    def _one_url(self) -> ChannelConfig:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError(
+                f"channel {self.name!r}: give url_env (the environment variable holding the "
+                "Apprise URL) or url, exactly one"
+            )
+        return self
+
+
 class ArchiveConfig(_Model):
     git: bool = True
     author_name: Term = "paperpulse"
     author_email: Term = "paperpulse@localhost"
     remote: str | None = None
     branch: Term = "main"
+    # Where readers view the archive's files, e.g. https://github.com/me/papers/blob/main: the
+    # email links a digest as web_url/2024/08/2024-08-01.md and the index as web_url/README.md.
+    web_url: str | None = None
+    # Where feed.xml and feeds/ are served as files (their rel="self"), e.g. a raw or Pages URL.
+    feed_url: str | None = None
+
+    @field_validator("web_url", "feed_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/") if value else None
 
 
 class ScheduleConfig(_Model):
@@ -118,6 +161,7 @@ class Config(_Model):
     email: EmailConfig = EmailConfig()
     archive: ArchiveConfig = ArchiveConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    channels: tuple[ChannelConfig, ...] = ()
 
     @field_validator("topics")
     @classmethod
@@ -127,6 +171,15 @@ class Config(_Model):
         if dupes:
             raise ValueError(f"topic names must be unique; repeated: {', '.join(dupes)}")
         return topics
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, channels: tuple[ChannelConfig, ...]) -> tuple[ChannelConfig, ...]:
+        names = [c.name.casefold() for c in channels]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"channel names must be unique; repeated: {', '.join(dupes)}")
+        return channels
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:

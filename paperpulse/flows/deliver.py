@@ -10,45 +10,37 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from xml.etree import ElementTree
 
 from paperpulse.core.errors import ConfigError, PaperpulseError
+from paperpulse.delivery.chat import send_chat
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import SmtpSettings, send
-from paperpulse.digest.archive_paths import (
-    INDEX_PATH,
-    ArchiveEntry,
-    build_index,
-    daily_path,
-    week_start,
-    weekly_path,
-)
+from paperpulse.digest.archive_paths import INDEX_PATH, daily_path, weekly_path
+from paperpulse.digest.chat_message import chat_message
 from paperpulse.digest.edition import cap_sections, shown_items
-from paperpulse.digest.email_message import build_message, fit_to_size
-from paperpulse.digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
+from paperpulse.digest.email_message import build_message, fit_to_size, footer_unsubscribe
 from paperpulse.digest.models import Digest, RenderedDigest
+from paperpulse.digest.presentation import ReaderLinks, archive_links
 from paperpulse.digest.render import render_all
 from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import ARCHIVE, Period, build, reader_period
-from paperpulse.flows.config import Config, RecipientConfig
+from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
+from paperpulse.flows.publish import feeds, index_and_nav
 from paperpulse.flows.settings import Settings
 
-FEED_SIZE = 50  # entries kept per feed
 RECLAIM_AFTER = timedelta(minutes=30)
-ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryOutcome:
-    channel: str  # "archive" | "email" | "outbox"
+    channel: str  # "archive" | "email" | "outbox" | "chat"
     recipient: str
     status: str  # "sent" | "unchanged" | "skipped" | "failed"
     detail: str = ""  # commit sha, message id, outbox path, or the error
@@ -75,6 +67,7 @@ def deliver(
             )
             if wanted is not None:
                 outcomes.append(deliver_email(settings, config, wanted, recipient))
+        outcomes += deliver_chats(settings, config, period)
     return outcomes
 
 
@@ -90,9 +83,10 @@ def deliver_archive(settings: Settings, config: Config, period: Period) -> Deliv
     rendered = render_all(digest)
     root = settings.archive_dir
     relpath = archive_relpath(period)
-    files = {relpath: rendered.markdown}
-    files[INDEX_PATH] = build_index(_index_entries(root, extra={relpath: digest}))
-    files.update(_feeds(root, digest, config))
+    index, nav = index_and_nav(settings, config, digest)
+    files = {relpath: nav + rendered.markdown, INDEX_PATH: index}
+    shown = shown_items(digest)
+    files.update(feeds(settings, config, digest, frozenset(i for i, _, new in shown if new)))
     topics = sum(1 for s in digest.sections if s.title in {t.name for t in config.topics})
     message = f"digest: {period.key} ({digest.paper_count} papers, {topics} topics)"
     repo = repository(settings.database_url)
@@ -107,7 +101,7 @@ def deliver_archive(settings: Settings, config: Config, period: Period) -> Deliv
         message_id=detail[:200] or None,
     )
     # Stamped with the digest's moment, so a re-run of the same period reads the same ledger.
-    repo.record_shown(ARCHIVE, digest.key, shown_items(digest), digest.generated_at)
+    repo.record_shown(ARCHIVE, digest.key, shown, digest.generated_at)
     return DeliveryOutcome(
         channel="archive", recipient=str(root / relpath), status=status, detail=detail
     )
@@ -148,127 +142,6 @@ def archive_lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _index_entries(root: Path, *, extra: Mapping[str, Digest]) -> list[ArchiveEntry]:
-    """Every digest in the archive (read back from the files' first lines) plus this one."""
-    entries = []
-    for path in sorted(root.glob("[0-9][0-9][0-9][0-9]/*/*.md")):
-        rel = path.relative_to(root).as_posix()
-        if rel in extra:
-            continue
-        head = path.read_text(encoding="utf-8").splitlines()[:3]
-        title = head[0].removeprefix("# paperpulse · ") if head else path.stem
-        count = re.match(r"(\d+) papers", head[2]) if len(head) > 2 else None
-        period: date | str = path.stem if "W" in path.stem else date.fromisoformat(path.stem)
-        entries.append(
-            ArchiveEntry(
-                period=period,
-                title=title.replace("\\", ""),
-                path=rel,
-                n_papers=int(count.group(1)) if count else 0,
-            )
-        )
-    for rel, digest in extra.items():
-        period = digest.period if digest.edition == "weekly" else date.fromisoformat(digest.period)
-        entries.append(
-            ArchiveEntry(period=period, title=digest.title, path=rel, n_papers=digest.paper_count)
-        )
-    return entries
-
-
-def _feeds(root: Path, digest: Digest, config: Config) -> dict[str, str]:
-    """``feed.xml`` (one entry per digest) and ``feeds/<topic>.xml`` (one entry per paper)."""
-    updated = feed_time(digest)
-    rendered = render_all(digest)
-    digest_entry = FeedEntry(
-        id=digest_entry_id(digest.key),
-        title=digest.title,
-        link=f"https://huggingface.co/papers/date/{digest.period}"
-        if digest.edition == "daily"
-        else "https://huggingface.co/papers",
-        updated=updated,
-        summary_html=rendered.html,
-    )
-    feeds = {"feed.xml": _merge_feed(root / "feed.xml", "paperpulse", [digest_entry], updated)}
-    topic_names = {t.name for t in config.topics}
-    for section in digest.sections:
-        if section.title not in topic_names:
-            continue
-        entries = [
-            FeedEntry(
-                id=paper_entry_id(item.paper.arxiv_id),
-                title=item.paper.title,
-                link=item.paper.hf_url,
-                updated=updated,
-                summary_text=item.reason or item.paper.ai_summary or item.paper.abstract,
-                authors=tuple(a.name for a in item.paper.authors[:10]),
-            )
-            for item in section.items
-        ]
-        name = f"feeds/{_slug(section.title)}.xml"
-        feeds[name] = _merge_feed(root / name, f"paperpulse · {section.title}", entries, updated)
-    return feeds
-
-
-def feed_time(digest: Digest) -> datetime:
-    """When a digest's feed entries say they were updated: the end of its period (UTC), so
-    re-running a day with nothing new rewrites the feeds byte for byte (and commits nothing)."""
-    last = (
-        week_start(digest.period) + timedelta(days=6)
-        if digest.edition == "weekly"
-        else (date.fromisoformat(digest.period))
-    )
-    return datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
-
-
-def _merge_feed(path: Path, title: str, entries: Sequence[FeedEntry], updated: datetime) -> str:
-    """New entries first, then those already in the file (by id, newest kept), capped."""
-    merged = {e.id: e for e in entries}
-    if path.exists():
-        try:
-            for old in ElementTree.parse(path).getroot().iter(f"{ATOM}entry"):
-                entry = _entry_from_xml(old)
-                if entry is not None and entry.id not in merged:
-                    merged[entry.id] = entry
-        except ElementTree.ParseError:
-            pass  # a damaged feed is rebuilt from this digest on
-    ordered = sorted(merged.values(), key=lambda e: e.updated, reverse=True)[:FEED_SIZE]
-    data = build_feed(
-        feed_id=feed_id(_slug(title)),
-        title=title,
-        link="https://huggingface.co/papers",
-        updated=updated,
-        entries=ordered,
-    )
-    return data.decode("utf-8")
-
-
-def _entry_from_xml(node: ElementTree.Element) -> FeedEntry | None:
-    def text(tag: str) -> str:
-        return (node.findtext(f"{ATOM}{tag}") or "").strip()
-
-    link = node.find(f"{ATOM}link")
-    try:
-        updated = datetime.fromisoformat(text("updated")).astimezone(UTC)
-    except ValueError:
-        return None
-    content = node.find(f"{ATOM}content")
-    summary = node.find(f"{ATOM}summary")
-    html = content.text if content is not None and content.get("type") == "html" else None
-    return FeedEntry(
-        id=text("id"),
-        title=text("title"),
-        link=link.get("href", "") if link is not None else "",
-        updated=updated,
-        summary_html=html,
-        summary_text=None if html else (summary.text if summary is not None else None),
-        authors=tuple(a.findtext(f"{ATOM}name") or "" for a in node.iter(f"{ATOM}author")),
-    )
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "topic"
 
 
 def _write(path: Path, text: str) -> None:
@@ -350,7 +223,9 @@ def deliver_email(
         digest = build(
             settings, config, period, reader=recipient.address, topic_names=recipient.topics
         )
-        message, shown = _fit(digest, config, recipient.address, moment)
+        message, shown = _fit(
+            digest, config, recipient.address, moment, links=email_links(config, period, recipient)
+        )
         if smtp is None:
             outbox = Path(os.environ.get("PAPERPULSE_OUTBOX_DIR") or "outbox")
             detail = str(write_to_outbox(message, outbox, key=key, recipient=recipient.address))
@@ -385,8 +260,22 @@ def deliver_email(
     )
 
 
+def email_links(config: Config, period: Period, recipient: RecipientConfig) -> ReaderLinks:
+    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public."""
+    links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
+    return replace(
+        links,
+        unsubscribe=footer_unsubscribe(config.email.unsubscribe),
+        topics=tuple(recipient.topics) or tuple(t.name for t in config.topics),
+    )
+
+
 def _fit(
-    digest: Digest, config: Config, address: str, moment: datetime
+    digest: Digest,
+    config: Config,
+    address: str,
+    moment: datetime,
+    links: ReaderLinks | None = None,
 ) -> tuple[EmailMessage, list[tuple[str, int | None, bool]]]:
     """The message, its sections capped until it fits the size limit (Gmail clips ~102 KB),
     and what it shows (for the reader's ledger: only what the reader really got)."""
@@ -404,6 +293,68 @@ def _fit(
         )
 
     rendered, cap = fit_to_size(
-        lambda cap: render_all(cap_sections(digest, cap)), email.max_bytes, build=build_for
+        lambda cap: render_all(cap_sections(digest, cap), links), email.max_bytes, build=build_for
     )
     return build_for(rendered), shown_items(cap_sections(digest, cap))
+
+
+# --- chat and push channels (Apprise) ---------------------------------------------------
+
+
+def deliver_chats(settings: Settings, config: Config, period: Period) -> list[DeliveryOutcome]:
+    return [
+        deliver_chat(settings, config, period, channel)
+        for channel in config.channels
+        if period.edition in channel.editions
+    ]
+
+
+def deliver_chat(
+    settings: Settings,
+    config: Config,
+    period: Period,
+    channel: ChannelConfig,
+    environ: Mapping[str, str] | None = None,
+) -> DeliveryOutcome:
+    """The top papers to one channel, at most once per digest: claimed in the same ledger as
+    email, under ("chat", the channel's name); its reader's ledger is "chat:<name>"."""
+    repo = repository(settings.database_url)
+    key = period.digest_key
+    if not repo.claim_delivery(
+        key, "chat", channel.name, claimed_at=settings.clock.now(), reclaim_after=RECLAIM_AFTER
+    ):
+        return DeliveryOutcome(
+            channel="chat",
+            recipient=channel.name,
+            status="skipped",
+            detail="already sent (or being sent by another run)",
+        )
+    reader = f"chat:{channel.name}"
+    try:
+        url = _channel_url(channel, os.environ if environ is None else environ)
+        digest = build(settings, config, period, reader=reader, topic_names=channel.topics)
+        links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
+        message = chat_message(digest, top=channel.top, links=links)
+        send_chat(url, title=message.title, body=message.body, name=channel.name)
+    except PaperpulseError as exc:
+        repo.record_delivery(
+            key, "chat", channel.name, status="failed", at=settings.clock.now(), error=str(exc)
+        )
+        return DeliveryOutcome(
+            channel="chat", recipient=channel.name, status="failed", detail=str(exc)
+        )
+    repo.record_delivery(key, "chat", channel.name, status="sent", at=settings.clock.now())
+    repo.record_shown(reader, key, message.shown, digest.generated_at)
+    return DeliveryOutcome(channel="chat", recipient=channel.name, status="sent")
+
+
+def _channel_url(channel: ChannelConfig, env: Mapping[str, str]) -> str:
+    if channel.url is not None:
+        return channel.url
+    value = env.get(channel.url_env or "", "").strip()
+    if not value:
+        raise ConfigError(
+            f"channel {channel.name}: environment variable {channel.url_env} is not set; "
+            "set it to the channel's Apprise URL (e.g. slack://...)"
+        )
+    return value

@@ -531,6 +531,21 @@ class Repository:
             row = session.scalars(select(DeliveryRow).where(_delivery_match(key))).first()
             return None if row is None else to_delivery(row)
 
+    def sent_digests(self, channel: str, recipient: str) -> list[str]:
+        """Keys of the digests delivered on ``channel`` to ``recipient`` ("daily/2024-08-01"),
+        sorted: the archive's index and navigation are built from this, not from its files."""
+        query = (
+            select(DeliveryRow.digest_key)
+            .where(
+                DeliveryRow.channel == channel,
+                DeliveryRow.recipient == recipient,
+                DeliveryRow.status == "sent",
+            )
+            .order_by(DeliveryRow.digest_key)
+        )
+        with self._read(f"reading the {channel} deliveries") as session:
+            return list(session.scalars(query))
+
     def claim_delivery(
         self,
         digest_key: str,
@@ -713,6 +728,14 @@ class Repository:
                     if record.announced_new or record.seen_at is not None:
                         found[row.arxiv_id] = record
         return found
+
+    def announced_since(self, recipient: str, since: datetime) -> dict[str, datetime]:
+        """Papers announced as new to ``recipient`` at or after ``since``, with when."""
+        query = select(ShownRow.arxiv_id, ShownRow.new_at).where(
+            ShownRow.recipient == recipient, ShownRow.new_at >= _aware(since, "since")
+        )
+        with self._read(f"reading what {recipient} was told is new") as session:
+            return {arxiv_id: at for arxiv_id, at in session.execute(query) if at is not None}
 
     def last_digest_moment(self, recipient: str, before: str) -> datetime | None:
         """The moment of the latest digest ``recipient`` was shown before digest ``before``."""

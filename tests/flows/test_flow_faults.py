@@ -205,7 +205,8 @@ def test_a_permanent_fault_is_recorded_reported_and_healed(
     assert [p for p, _ in failed].count("2024-08-06") == 1
     assert all("HTTP 404" in str(e) or "HTTP 500" in str(e) for _, e in failed)
     header = (archive / "2024-08-07.md").read_text(encoding="utf-8")
-    assert "**hf-daily failed:**" in header and "2024-08-06" in header
+    # One line for the reader; the HTTP detail stays in the run ledger (asserted above).
+    assert "Hugging Face Daily Papers for 2024-08-06 could not be fetched today" in header
     assert not (archive / "2024-08-06.md").exists()
 
     with ReplayServer(shared_data / "hf_api_daily") as healed:

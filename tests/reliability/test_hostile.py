@@ -87,7 +87,11 @@ OUTPUTS = (
     "Atom feed",
     "archive index",
 )
-ALLOWED_ATTRIBUTES = frozenset({"class", "href", "lang", "charset", "name", "content", "style"})
+ALLOWED_ATTRIBUTES = frozenset(
+    {"class", "href", "lang", "charset", "name", "content", "style"}
+    # the email's table layout
+    | {"role", "width", "cellpadding", "cellspacing", "border", "align"}
+)
 ATOM = "{http://www.w3.org/2005/Atom}"
 ATOM_ELEMENTS = frozenset(
     {"feed", "id", "title", "link", "updated", "generator", "author", "name", "entry", "summary"}
