@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +51,7 @@ from paperpulse.storage.schema import (
     AuthorProfileRow,
     Base,
     DeliveryRow,
+    FeedbackRow,
     PaperRow,
     RunRow,
     SentLedgerRow,
@@ -71,6 +72,7 @@ _deliveries = Base.metadata.tables["deliveries"]
 _sent_ledger = Base.metadata.tables["sent_ledger"]
 _revisions = Base.metadata.tables["paper_revisions"]
 _profiles = Base.metadata.tables["author_profiles"]
+_feedback = Base.metadata.tables["feedback"]
 
 
 class Repository:
@@ -638,6 +640,50 @@ class Repository:
         )
         with self._read(f"reading the sent ledger of {recipient}") as session:
             return {arxiv_id: sent_at for arxiv_id, sent_at in session.execute(query)}
+
+    # ------------------------------------------------------------- feedback
+
+    def record_feedback(
+        self,
+        reader: str,
+        signals: Mapping[str, str],
+        *,
+        origin: str,
+        at: datetime,
+        renew: bool = False,
+    ) -> int:
+        """Record ``{arxiv_id: "like" | "hide"}`` from one origin; returns how many changed.
+
+        A signal equal to the one already recorded from the same origin keeps its time (unless
+        ``renew``: a command typed again is a new signal), so a feedback file read again every
+        run does not outrank a later ``paperpulse hide``.
+        """
+        at = _aware(at, "at")
+        rows = [
+            {"reader": reader, "arxiv_id": i, "origin": origin, "signal": s, "at": at}
+            for i, s in sorted(signals.items())
+        ]
+        if not rows:
+            return 0
+        with self._write(f"recording feedback of {reader}") as conn:
+            stmt = bulk.insert(conn.dialect, _feedback)
+            upsert = stmt.on_conflict_do_update(
+                index_elements=["reader", "arxiv_id", "origin"],
+                set_={"signal": stmt.excluded.signal, "at": stmt.excluded.at},
+                where=None if renew else _feedback.c.signal != stmt.excluded.signal,
+            ).returning(_feedback.c.arxiv_id)
+            # RETURNING counts the rows written on both backends (rowcount does not on psycopg).
+            return sum(len(conn.execute(upsert, row).all()) for row in rows)
+
+    def feedback(self, reader: str) -> dict[str, str]:
+        """A reader's ``{arxiv_id: "like" | "hide"}``: the newest signal of any origin."""
+        query = (
+            select(FeedbackRow.arxiv_id, FeedbackRow.signal)
+            .where(FeedbackRow.reader == reader)
+            .order_by(FeedbackRow.at, FeedbackRow.origin)
+        )
+        with self._read(f"reading feedback of {reader}") as session:
+            return {arxiv_id: signal for arxiv_id, signal in session.execute(query)}
 
     # ------------------------------------------------------------- internals
 
