@@ -257,12 +257,13 @@ def _short(title: str, width: int = 60) -> str:
 
 
 def for_you_section(
-    items: Sequence[DigestItem], model: ReaderModel | None, cap: int
+    items: Sequence[DigestItem], model: ReaderModel | None, cap: int, *, hint: str | None = None
 ) -> Section | None:
     """The digest hook: the edition's papers (its ``DigestItem``s, any section) ranked by one
     reader's model; only those among the reader's best ``TOP_SHARE`` of the recent pool, at
     most ``cap``.
-    None without a model: a reader with no library sees no such section."""
+    None without a model: a reader with no library sees no such section. ``hint`` (how to
+    like or hide) is shown under a section that has items."""
     if model is None or cap <= 0:
         return None
     unique: dict[str, DigestItem] = {}
@@ -271,7 +272,13 @@ def for_you_section(
     ranked = [r for r in model.rank([i.paper for i in unique.values()]) if r.score >= model.cutoff]
     chosen = tuple(replace(unique[r.paper.arxiv_id], reason=r.reason) for r in ranked[:cap])
     note = None if chosen else "Nothing in this edition is close to your library."
-    return Section(title=TITLE, items=chosen, note=note, more=max(0, len(ranked) - cap))
+    return Section(
+        title=TITLE,
+        items=chosen,
+        note=note,
+        more=max(0, len(ranked) - cap),
+        details=(hint,) if hint and chosen else (),
+    )
 
 
 def with_for_you(sections: Sequence[Section], section: Section | None) -> tuple[Section, ...]:

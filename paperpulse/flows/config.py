@@ -59,12 +59,14 @@ class DigestConfig(_Model):
     rising_threshold: Annotated[int, Field(ge=1)] = 10  # upvotes gained in the window
     new_window_days: Annotated[int, Field(ge=1, le=3650)] = 30  # never "new" twice within this
     other_notable: Annotated[int, Field(ge=0, le=100)] = 5  # strongly trending papers in no topic
+    for_you: Annotated[int, Field(ge=0, le=50)] = 5  # "For you" cap, for readers with a library
 
 
 class RecipientConfig(_Model):
     address: Term
     topics: tuple[Term, ...] = ()  # empty: every topic
     editions: tuple[Literal["daily", "weekly"], ...] = ("daily",)
+    library: Term | None = None  # "For you": a .bib/.ris/.json/.txt file or zotero:users/<id>
 
 
 class EmailConfig(_Model):
@@ -83,6 +85,7 @@ class ArchiveConfig(_Model):
     author_email: Term = "paperpulse@localhost"
     remote: str | None = None
     branch: Term = "main"
+    library: Term | None = None  # "For you" in the archive's digest (as on a recipient)
 
 
 class ScheduleConfig(_Model):

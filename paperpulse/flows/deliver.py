@@ -39,6 +39,7 @@ from paperpulse.digest.render import render_all
 from paperpulse.flows.collect import now_utc, repository
 from paperpulse.flows.compose import ARCHIVE, Period, build
 from paperpulse.flows.config import Config, RecipientConfig
+from paperpulse.flows.foryou import add_for_you
 from paperpulse.flows.settings import Settings
 
 FEED_SIZE = 50  # entries kept per feed
@@ -82,6 +83,14 @@ def deliver_archive(
     settings: Settings, config: Config, period: Period, now: datetime | None = None
 ) -> DeliveryOutcome:
     edition = build(settings, config, period, recipient=ARCHIVE, now=now)
+    edition = add_for_you(
+        edition,
+        settings,
+        reader=ARCHIVE,
+        library=config.archive.library,
+        cap=config.digest.for_you,
+        end=period.days[-1],
+    )
     rendered = render_all(edition.digest)
     root = settings.archive_dir
     relpath = archive_relpath(period)
@@ -350,6 +359,14 @@ def deliver_email(
             recipient=recipient.address,
             topic_names=recipient.topics,
             now=now,
+        )
+        edition = add_for_you(
+            edition,
+            settings,
+            reader=recipient.address,
+            library=recipient.library,
+            cap=config.digest.for_you,
+            end=period.days[-1],
         )
         message = _fit(edition, config, recipient.address, moment)
         if smtp is None:

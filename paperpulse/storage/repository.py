@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -347,6 +347,19 @@ class Repository:
         with self._read("reading papers") as session:
             found = _load_papers(session, wanted)
         return {i: found[i] for i in wanted if i in found}
+
+    def papers_listed(self, start: date, end: date) -> list[Paper]:
+        """Papers whose list date is in ``[start, end]``, by list date then id (a pool of
+        recent papers to rank; ``ix_papers_list_date`` serves it)."""
+        query = (
+            select(PaperRow.arxiv_id)
+            .where(PaperRow.list_date >= start, PaperRow.list_date <= end)
+            .order_by(PaperRow.list_date, PaperRow.arxiv_id)
+        )
+        with self._read("reading papers by list date") as session:
+            ids = list(session.scalars(query))
+            found = _load_papers(session, ids)
+        return [found[i] for i in ids if i in found]
 
     def sightings(
         self,
