@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from paperpulse.digest.library import LibraryError, LibraryEntry, find_arxiv_id, parse_library
+from paperpulse.digest.library import LibraryEntry, LibraryError, find_arxiv_id, parse_library
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "library"
 
@@ -93,11 +94,12 @@ def test_broken_json_names_the_line() -> None:
 
 
 def test_zotero_api_items_skip_attachments_and_read_archive_ids() -> None:
-    text = """[
-      {"key": "A", "data": {"itemType": "preprint", "title": "Paper", "archiveID": "arXiv:2401.00001"}},
-      {"key": "B", "data": {"itemType": "attachment", "title": "Full Text PDF"}},
-      {"key": "C", "data": {"itemType": "journalArticle", "title": "Other", "extra": "arXiv: 2312.12345"}}
-    ]"""
+    items = [
+        {"data": {"itemType": "preprint", "title": "Paper", "archiveID": "arXiv:2401.00001"}},
+        {"data": {"itemType": "attachment", "title": "Full Text PDF"}},
+        {"data": {"itemType": "journalArticle", "title": "Other", "extra": "arXiv: 2312.12345"}},
+    ]
+    text = json.dumps(items)
     entries = parse_library(text, "api.json").entries
     assert [(e.title, e.arxiv_id) for e in entries] == [
         ("Paper", "2401.00001"),
