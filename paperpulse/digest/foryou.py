@@ -98,10 +98,13 @@ def tokens(text: str) -> list[str]:
 class Corpus:
     """A run's pool of recent papers, vectorised once (TF-IDF) and shared by every reader."""
 
-    def __init__(self, pool: Sequence[Paper]) -> None:
+    def __init__(self, pool: Sequence[Paper], *, vocabulary_from: Sequence[str] = ()) -> None:
+        """``vocabulary_from``: more texts to learn terms from (a library, when the pool is
+        empty)."""
         self.papers = list({p.arxiv_id: p for p in pool}.values())
         self.rows = {p.arxiv_id: i for i, p in enumerate(self.papers)}
-        size = len(self.papers)
+        texts = [paper_text(p) for p in self.papers] + list(vocabulary_from)
+        size = len(texts)
         self.vectorizer = TfidfVectorizer(
             analyzer=tokens,
             # A term in one paper only says nothing about a reader; one in most is noise.
@@ -110,9 +113,9 @@ class Corpus:
             sublinear_tf=True,
             dtype=np.float32,
         )
-        self.matrix: sparse.csr_matrix = self.vectorizer.fit_transform(
-            [paper_text(p) for p in self.papers] or [""]
-        )[:size]
+        if not any(tokens(t) for t in texts):
+            texts.append("paper")  # no words at all: one placeholder term keeps shapes valid
+        self.matrix: sparse.csr_matrix = self.vectorizer.fit_transform(texts)[: len(self.papers)]
         self.terms = self.vectorizer.get_feature_names_out()
 
     def vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:
@@ -139,7 +142,6 @@ class ReaderModel:
     ) -> None:
         """``known``: more stored papers the library's entries may be (ids and titles are
         matched against them and the pool); entries that match nothing still count as text."""
-        self.corpus = corpus
         self.hides = frozenset(hides)
         likes = frozenset(likes) - self.hides
         candidates = {p.arxiv_id: p for p in (*known, *corpus.papers)}
@@ -161,6 +163,9 @@ class ReaderModel:
         self.matched = len(matched)
         self.titles = [title or "(untitled)" for title, _ in positives]
         self.texts = [text for _, text in positives]
+        if not corpus.papers:  # nothing to contrast with: the library's own terms
+            corpus = Corpus([], vocabulary_from=self.texts)
+        self.corpus = corpus
         self.library_matrix = corpus.vectors(self.texts)
         negatives = [i for i, p in enumerate(corpus.papers) if p.arxiv_id not in owned]
         self.classifier: LinearSVC | None = None
@@ -182,6 +187,8 @@ class ReaderModel:
         if self.classifier is not None:
             return np.asarray(self.classifier.decision_function(vectors), dtype=float)
         # No pool to contrast with: closeness to the nearest library paper alone.
+        if not self.texts:
+            return np.zeros(vectors.shape[0])
         return np.asarray((vectors @ self.library_matrix.T).max(axis=1).toarray()).ravel()
 
     def rank(self, papers: Sequence[Paper], top: int | None = None) -> list[Recommendation]:
