@@ -173,7 +173,9 @@ class ReaderModel:
             weights = [1.0] * len(positives) + [
                 HIDE_WEIGHT if corpus.papers[i].arxiv_id in self.hides else 1.0 for i in negatives
             ]
-            self.classifier = LinearSVC(C=0.1, class_weight="balanced", max_iter=5000)
+            self.classifier = LinearSVC(
+                C=0.1, class_weight="balanced", max_iter=5000, random_state=0
+            )
             self.classifier.fit(
                 sparse.vstack([self.library_matrix, corpus.matrix[negatives]]),
                 np.array([1] * len(positives) + [0] * len(negatives)),
@@ -204,7 +206,7 @@ class ReaderModel:
         return [
             Recommendation(
                 paper=shown[i],
-                score=round(float(scores[i]), 4),
+                score=float(scores[i]),
                 reason=self.reason(shown[i], vectors[i]),
             )
             for i in order

@@ -473,7 +473,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
             {
                 "arxiv_id": r.paper.arxiv_id,
                 "title": r.paper.title,
-                "score": r.score,
+                "score": round(r.score, 4),
                 "reason": r.reason,
                 "url": r.paper.hf_url,
                 "list_date": r.paper.list_date.isoformat() if r.paper.list_date else None,
@@ -506,7 +506,8 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
         args.reader, {arxiv_id: args.signal}, origin="cli", at=now_utc(), renew=True
     )
     stored = "" if repo.papers([arxiv_id]) else " (not stored yet: it counts once fetched)"
-    print(f"{args.signal}d {arxiv_id} for {args.reader}{stored}")
+    done = {"like": "liked", "hide": "hid"}[args.signal]
+    print(f"{done} {arxiv_id} for {args.reader}{stored}")
     return 0
 
 

@@ -27,7 +27,14 @@ from paperpulse.digest.foryou import (
     likes_and_hides,
     with_for_you,
 )
-from paperpulse.digest.library import Library, LibraryError, checked, parse_library, zotero_items
+from paperpulse.digest.library import (
+    Library,
+    LibraryError,
+    checked,
+    format_of,
+    parse_library,
+    zotero_items,
+)
 from paperpulse.flows.collect import now_utc, repository
 from paperpulse.flows.compose import ARCHIVE
 from paperpulse.flows.settings import Settings
@@ -53,6 +60,7 @@ def load_library(
     if spec.startswith("zotero:"):
         return fetch_zotero(spec.removeprefix("zotero:").strip("/"), environ, client)
     path = Path(spec).expanduser()
+    fmt = format_of(str(path))  # an unknown format is said before a missing file
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -61,7 +69,7 @@ def load_library(
         raise LibraryError(f"{path}: not a UTF-8 text file; export the library as text") from None
     except OSError as exc:
         raise LibraryError(f"{path}: cannot read the library: {exc.strerror or exc}") from None
-    return parse_library(text, str(path))
+    return parse_library(text, str(path), fmt)
 
 
 def fetch_zotero(
