@@ -31,6 +31,7 @@ MATCH_CUTOFF = 92  # rapidfuzz ratio (0-100) of normalised titles: 1-2 typos or 
 HIDE_WEIGHT = 5.0  # a hidden paper is a stronger "not this" than an unlabelled pool paper
 NEAR_MIN = 0.08  # cosine below this is no neighbour worth naming
 TOP_SHARE = 0.05  # "for you": among the reader's best 5% of the recent pool
+SVM_C = 0.1  # regularisation of the per-reader SVM
 _WORDS = re.compile(r"[^0-9a-z]+")
 _SEPARATORS = str.maketrans({c: " " for c in string.punctuation + "\u2013\u2014\u201c\u201d"})
 
@@ -179,7 +180,7 @@ class ReaderModel:
                 HIDE_WEIGHT if corpus.papers[i].arxiv_id in self.hides else 1.0 for i in negatives
             ]
             self.classifier = LinearSVC(
-                C=0.1, class_weight="balanced", max_iter=5000, random_state=0
+                C=SVM_C, class_weight="balanced", max_iter=5000, random_state=0
             )
             self.classifier.fit(
                 sparse.vstack([self.library_matrix, corpus.matrix[negatives]]),
