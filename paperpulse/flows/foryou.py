@@ -172,9 +172,11 @@ def recent_corpus(repo: Repository, end: date, start: date | None = None) -> Cor
 
 
 def reader_model(repo: Repository, corpus: Corpus, library: Library, reader: str) -> ReaderModel:
-    """A reader's model: their library, likes and hides (likes may be older than the pool)."""
+    """A reader's model: their library, likes and hides. Liked papers and library ids older
+    than the pool are read from the database, so they count by their text too."""
     likes, hides = likes_and_hides(repo.feedback(reader))
-    known = list(repo.papers(likes - {p.arxiv_id for p in corpus.papers}).values())
+    ids = likes | {e.arxiv_id for e in library.entries if e.arxiv_id}
+    known = list(repo.papers(ids - {p.arxiv_id for p in corpus.papers}).values())
     return ReaderModel(corpus, library, likes=likes, hides=hides, known=known)
 
 

@@ -292,3 +292,15 @@ def test_zotero_failures_are_one_line_and_never_show_the_key(
 def test_a_malformed_zotero_spec_says_what_to_write() -> None:
     with pytest.raises(LibraryError, match="expected zotero:users/<user id>"):
         foryou.load_library("zotero:me")
+
+
+def test_library_ids_stored_before_the_pool_count_by_their_text(
+    stored: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = repository(Settings.from_env().database_url)
+    old = replace(pool()[25], arxiv_id="2301.00001", list_date=date(2023, 1, 2))  # a robot paper
+    save(repo, make_listing([old], period="2023-01-02"))
+    ids = stored / "old.txt"
+    ids.write_text("2301.00001\n", encoding="utf-8")
+    rows = recommend(capsys, "--library", str(ids), "--top", "5")
+    assert {theme(str(r["arxiv_id"])) for r in rows} == {"3"}
