@@ -15,18 +15,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from paperpulse.digest.edition import Edition
 from paperpulse.digest.feedback import FILENAME, parse_feedback
-from paperpulse.digest.foryou import (
-    Corpus,
-    ReaderModel,
-    for_you_section,
-    likes_and_hides,
-    with_for_you,
-)
 from paperpulse.digest.library import (
     Library,
     LibraryError,
@@ -39,6 +33,9 @@ from paperpulse.flows.collect import now_utc, repository
 from paperpulse.flows.compose import ARCHIVE
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import Repository
+
+if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
+    from paperpulse.digest.foryou import Corpus, ReaderModel
 
 POOL_DAYS = 30  # the recent papers a reader's model is contrasted with
 ZOTERO_URL = "https://api.zotero.org"
@@ -163,6 +160,8 @@ _corpus_cache: dict[tuple[str, ...], Corpus] = {}
 def recent_corpus(repo: Repository, end: date, start: date | None = None) -> Corpus:
     """The pool of papers listed in the ``POOL_DAYS`` up to ``end``, vectorised once per
     distinct pool in this process: every reader of a run shares it."""
+    from paperpulse.digest.foryou import Corpus
+
     papers = repo.papers_listed(start or end - timedelta(days=POOL_DAYS - 1), end)
     key = tuple(f"{p.arxiv_id}:{hash((p.title, p.abstract))}" for p in papers)
     if key not in _corpus_cache:
@@ -174,6 +173,8 @@ def recent_corpus(repo: Repository, end: date, start: date | None = None) -> Cor
 def reader_model(repo: Repository, corpus: Corpus, library: Library, reader: str) -> ReaderModel:
     """A reader's model: their library, likes and hides. Liked papers and library ids older
     than the pool are read from the database, so they count by their text too."""
+    from paperpulse.digest.foryou import ReaderModel, likes_and_hides
+
     likes, hides = likes_and_hides(repo.feedback(reader))
     ids = likes | {e.arxiv_id for e in library.entries if e.arxiv_id}
     known = list(repo.papers(ids - {p.arxiv_id for p in corpus.papers}).values())
@@ -196,6 +197,8 @@ def add_for_you(
     """
     if not library or cap <= 0:
         return edition
+    from paperpulse.digest.foryou import for_you_section, with_for_you
+
     try:
         lib = load_library(library)
     except LibraryError as exc:
