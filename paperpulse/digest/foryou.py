@@ -240,7 +240,8 @@ class ReaderModel:
 
 
 def _phrases(words: Sequence[str], text: str, others: Sequence[str]) -> list[str]:
-    """Shared words, joined into a two-word phrase where both texts say it ("kv cache")."""
+    """Shared words, joined into a two-word phrase where the paper and a neighbour both say it
+    ("kv cache"; stop words are dropped first, so "chain of thought" is "chain thought")."""
     said = [" ".join(tokens(t)) for t in (text, *others)]
     out: list[str] = []
     used: set[str] = set()
@@ -253,7 +254,7 @@ def _phrases(words: Sequence[str], text: str, others: Sequence[str]) -> list[str
                 for other in words
                 if other != word and other not in used
                 for phrase in (f"{word} {other}", f"{other} {word}")
-                if all(phrase in s for s in said)
+                if phrase in said[0] and any(phrase in s for s in said[1:])
             ),
             None,
         )
