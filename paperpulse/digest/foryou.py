@@ -278,13 +278,15 @@ def for_you_section(
     """The digest hook: the edition's papers (its ``DigestItem``s, any section) ranked by one
     reader's model; only those among the reader's best ``TOP_SHARE`` of the recent pool, at
     most ``cap``.
-    None without a model: a reader with no library sees no such section. ``hint`` (how to
-    like or hide) is shown under a section that has items."""
+    None without a model (a reader with no library sees no such section) or without papers.
+    ``hint`` (how to like or hide) is shown under a section that has items."""
     if model is None or cap <= 0:
         return None
     unique: dict[str, DigestItem] = {}
     for item in items:
         unique.setdefault(item.paper.arxiv_id, item)
+    if not unique:  # a weekend: no papers, nothing to say about them
+        return None
     ranked = [r for r in model.rank([i.paper for i in unique.values()]) if r.score >= model.cutoff]
     chosen = tuple(replace(unique[r.paper.arxiv_id], reason=r.reason) for r in ranked[:cap])
     note = None if chosen else "Nothing in this edition is close to your library."

@@ -212,9 +212,9 @@ def add_for_you(
     items = [item for section in edition.digest.sections for item in section.items]
     command = "paperpulse hide ARXIV_ID" + ("" if reader == ARCHIVE else f" --reader {reader}")
     line = "hide ARXIV_ID" + ("" if reader == ARCHIVE else f" {reader}")
-    hint = (
-        f"Not for you? Run `{command}`, or add the line `{line}` to {FILENAME} in the "
-        "archive; `like` works the same way."
+    hint = (  # quotes, not backticks: the hint goes through Markdown, HTML and text alike
+        f"Not for you? Run “{command}”, or add the line “{line}” to {FILENAME} in the "
+        "archive; “like” works the same way."
     )
     section = for_you_section(items, model, cap, hint=hint)
     digest = replace(edition.digest, sections=with_for_you(edition.digest.sections, section))

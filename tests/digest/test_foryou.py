@@ -127,6 +127,7 @@ def test_an_edition_with_nothing_close_says_so_and_no_library_means_no_section()
     assert section is not None and section.items == () and section.details == ()
     assert section.note == "Nothing in this edition is close to your library."
     assert for_you_section(far, None, cap=5) is None
+    assert for_you_section([], model, cap=5) is None  # no papers at all (a weekend)
     topics = (Section(title="LLM"),)
     assert with_for_you(topics, None) == topics
     assert with_for_you(topics, section)[0].title == TITLE
