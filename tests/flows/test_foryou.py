@@ -1,4 +1,4 @@
-""" "For you" where a reader meets it: `paperpulse recommend / like / hide` on a real SQLite
+"""For you where a reader meets it: `paperpulse recommend / like / hide` on a real SQLite
 file, the archive's feedback.txt, the digest's section, email to a real SMTP server, and the
 Zotero web API (respx)."""
 
