@@ -176,7 +176,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("arxiv_id", metavar="ARXIV_ID")
     explain.set_defaults(handler=_cmd_topics_explain)
+    _for_you_commands(commands)
     return parser
+
+
+def _for_you_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    recommend = _command(
+        commands,
+        "recommend",
+        "rank stored papers by your library",
+        (
+            "Rank the papers stored for a range of list dates by a library (BibTeX .bib, RIS "
+            ".ris, Zotero CSL JSON .json, or .txt of arXiv ids / URLs / titles; or "
+            "zotero:users/<id> with ZOTERO_API_KEY), with the reader's likes and hides, and "
+            "print each with its score and the reason."
+        ),
+    )
+    recommend.add_argument("--library", required=True, metavar="FILE", help="the library")
+    recommend.add_argument(
+        "--start", type=_date, metavar="YYYY-MM-DD", help="first list date (default: --end - 29)"
+    )
+    recommend.add_argument(
+        "--end", type=_date, metavar="YYYY-MM-DD", help="last list date (default: today, UTC)"
+    )
+    recommend.add_argument("--top", type=int, default=20, metavar="N", help="how many (20)")
+    recommend.add_argument("--reader", default="archive", metavar="EMAIL", help=_READER_HELP)
+    recommend.add_argument("--json", action="store_true", help="print a JSON list")
+    recommend.set_defaults(handler=_cmd_recommend)
+    for kind, summary in (("like", "more like this paper"), ("hide", "not this paper")):
+        command = _command(
+            commands,
+            kind,
+            f"{summary}, in your For you ranking",
+            (
+                f"Record that a reader {'likes' if kind == 'like' else 'hides'} a paper: "
+                "the next For you ranking learns from it"
+                + (" and never shows it." if kind == "hide" else ".")
+            ),
+        )
+        command.add_argument("arxiv_id", metavar="ARXIV_ID", help="an arXiv id or URL")
+        command.add_argument("--reader", default="archive", metavar="EMAIL", help=_READER_HELP)
+        command.set_defaults(handler=_cmd_feedback, signal=kind)
+
+
+_READER_HELP = "whose ranking: a recipient's address (default: archive, the archive's digest)"
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -269,10 +312,19 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse.digest.render import render
     from paperpulse.flows.compose import build, period_for
     from paperpulse.flows.config import load_config
+    from paperpulse.flows.foryou import add_for_you
     from paperpulse.flows.settings import Settings
 
     period = period_for(args.edition, args.date or _today())
-    digest = build(Settings.from_env(), load_config(), period)
+    settings, config = Settings.from_env(), load_config()
+    digest = add_for_you(
+        build(settings, config, period),
+        settings,
+        reader="archive",
+        library=config.archive.library,
+        cap=config.digest.for_you,
+        end=period.days[-1],
+    )
     text = render(digest, args.fmt)
     if args.out is None:
         sys.stdout.write(text)
@@ -382,6 +434,83 @@ def _cmd_topics_explain(args: argparse.Namespace) -> int:
     for topic in topics:
         print()
         print(explain(paper, topic, hf_query_hits=hits))
+    return 0
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from paperpulse.flows.collect import repository
+    from paperpulse.flows.foryou import (
+        POOL_DAYS,
+        import_feedback_file,
+        load_library,
+        reader_model,
+        recent_corpus,
+    )
+    from paperpulse.flows.settings import Settings
+
+    end = args.end or _today()
+    start = args.start or end - timedelta(days=POOL_DAYS - 1)
+    if end < start:
+        raise UsageError(f"--end {end} is before --start {start}")
+    if args.top < 1:
+        raise UsageError("--top must be at least 1")
+    library = load_library(args.library)
+    for warning in library.warnings:
+        print(f"paperpulse: warning: {warning}", file=sys.stderr)
+    settings = Settings.from_env()
+    repo = repository(settings.database_url)
+    import_feedback_file(repo, settings.archive_dir, "archive", settings.clock.now())
+    corpus = recent_corpus(repo, end, start)
+    if not corpus.papers:
+        raise UsageError(
+            f"no stored papers listed from {start} to {end}; fetch them first "
+            f"(paperpulse backfill --start {start} --end {end})"
+        )
+    model = reader_model(repo, corpus, library, args.reader)
+    ranked = model.rank(corpus.papers, top=args.top)
+    if args.json:
+        rows = [
+            {
+                "arxiv_id": r.paper.arxiv_id,
+                "title": r.paper.title,
+                "score": round(r.score, 4),
+                "reason": r.reason,
+                "url": r.paper.hf_url,
+                "list_date": r.paper.list_date.isoformat() if r.paper.list_date else None,
+            }
+            for r in ranked
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    print(
+        f"{len(library.entries)} library entries ({model.matched} found among stored papers), "
+        f"{len(corpus.papers)} papers listed {start} – {end}:"
+    )
+    for number, r in enumerate(ranked, start=1):
+        print(f"{number:3d}. {r.paper.arxiv_id}  {r.score:+.3f}  {r.paper.title}")
+        print(f"     {r.reason}")
+    return 0
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from paperpulse.core.models import normalize_arxiv_id
+    from paperpulse.flows.collect import repository
+    from paperpulse.flows.settings import Settings
+
+    try:
+        arxiv_id = normalize_arxiv_id(args.arxiv_id)
+    except ValueError as exc:
+        raise UsageError(f"{exc}; give an arXiv id like 2408.01234 or its URL") from None
+    settings = Settings.from_env()
+    repo = repository(settings.database_url)
+    repo.record_feedback(
+        args.reader, {arxiv_id: args.signal}, origin="cli", at=settings.clock.now(), renew=True
+    )
+    stored = "" if repo.papers([arxiv_id]) else " (not stored yet: it counts once fetched)"
+    done = {"like": "liked", "hide": "hid"}[args.signal]
+    print(f"{done} {arxiv_id} for {args.reader}{stored}")
     return 0
 
 

@@ -67,12 +67,14 @@ class DigestConfig(_Model):
     rising_days: Annotated[int, Field(ge=0, le=60)] = 7  # list dates back that may still rise
     # A reader who missed days gets one email for up to this many of them (0: one per day).
     catch_up_days: Annotated[int, Field(ge=0, le=60)] = 7
+    for_you: Annotated[int, Field(ge=0, le=50)] = 5  # "For you" cap, for readers with a library
 
 
 class RecipientConfig(_Model):
     address: Term
     topics: tuple[Term, ...] = ()  # empty: every topic
     editions: tuple[Literal["daily", "weekly"], ...] = ("daily",)
+    library: Term | None = None  # "For you": a .bib/.ris/.json/.txt file or zotero:users/<id>
 
 
 class EmailConfig(_Model):
@@ -115,6 +117,7 @@ class ArchiveConfig(_Model):
     author_email: Term = "paperpulse@localhost"
     remote: str | None = None
     branch: Term = "main"
+    library: Term | None = None  # "For you" in the archive's digest (as on a recipient)
     # Where readers view the archive's files, e.g. https://github.com/me/papers/blob/main: the
     # email links a digest as web_url/2024/08/2024-08-01.md and the index as web_url/README.md.
     web_url: str | None = None

@@ -32,6 +32,7 @@ from paperpulse.digest.render import render_all
 from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import ARCHIVE, Period, build, reader_period
 from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
+from paperpulse.flows.foryou import add_for_you
 from paperpulse.flows.publish import feeds, index_and_nav
 from paperpulse.flows.settings import Settings
 
@@ -79,7 +80,14 @@ def archive_relpath(period: Period) -> str:
 
 
 def deliver_archive(settings: Settings, config: Config, period: Period) -> DeliveryOutcome:
-    digest = build(settings, config, period, reader=ARCHIVE)
+    digest = add_for_you(
+        build(settings, config, period, reader=ARCHIVE),
+        settings,
+        reader=ARCHIVE,
+        library=config.archive.library,
+        cap=config.digest.for_you,
+        end=period.days[-1],
+    )
     rendered = render_all(digest)
     root = settings.archive_dir
     relpath = archive_relpath(period)
@@ -220,8 +228,13 @@ def deliver_email(
             detail="already sent (or being sent by another run)",
         )
     try:
-        digest = build(
-            settings, config, period, reader=recipient.address, topic_names=recipient.topics
+        digest = add_for_you(
+            build(settings, config, period, reader=recipient.address, topic_names=recipient.topics),
+            settings,
+            reader=recipient.address,
+            library=recipient.library,
+            cap=config.digest.for_you,
+            end=period.days[-1],
         )
         message, shown = _fit(
             digest, config, recipient.address, moment, links=email_links(config, period, recipient)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -51,6 +51,7 @@ from paperpulse.storage.schema import (
     AuthorProfileRow,
     Base,
     DeliveryRow,
+    FeedbackRow,
     PaperRow,
     RunRow,
     ShownRow,
@@ -72,6 +73,7 @@ _deliveries = Base.metadata.tables["deliveries"]
 _shown = Base.metadata.tables["shown"]
 _revisions = Base.metadata.tables["paper_revisions"]
 _profiles = Base.metadata.tables["author_profiles"]
+_feedback = Base.metadata.tables["feedback"]
 
 
 class Repository:
@@ -364,6 +366,19 @@ class Repository:
         with self._read("reading papers") as session:
             found = _load_papers(session, wanted)
         return {i: found[i] for i in wanted if i in found}
+
+    def papers_listed(self, start: date, end: date) -> list[Paper]:
+        """Papers whose list date is in ``[start, end]``, by list date then id (a pool of
+        recent papers to rank; ``ix_papers_list_date`` serves it)."""
+        query = (
+            select(PaperRow.arxiv_id)
+            .where(PaperRow.list_date >= start, PaperRow.list_date <= end)
+            .order_by(PaperRow.list_date, PaperRow.arxiv_id)
+        )
+        with self._read("reading papers by list date") as session:
+            ids = list(session.scalars(query))
+            found = _load_papers(session, ids)
+        return [found[i] for i in ids if i in found]
 
     def sightings(
         self,
@@ -760,6 +775,50 @@ class Repository:
         )
         with self._read(f"reading what was delivered to {recipient}") as session:
             return [to_delivery(row) for row in session.scalars(query)]
+
+    # ------------------------------------------------------------- feedback
+
+    def record_feedback(
+        self,
+        reader: str,
+        signals: Mapping[str, str],
+        *,
+        origin: str,
+        at: datetime,
+        renew: bool = False,
+    ) -> int:
+        """Record ``{arxiv_id: "like" | "hide"}`` from one origin; returns how many changed.
+
+        A signal equal to the one already recorded from the same origin keeps its time (unless
+        ``renew``: a command typed again is a new signal), so a feedback file read again every
+        run does not outrank a later ``paperpulse hide``.
+        """
+        at = _aware(at, "at")
+        rows = [
+            {"reader": reader, "arxiv_id": i, "origin": origin, "signal": s, "at": at}
+            for i, s in sorted(signals.items())
+        ]
+        if not rows:
+            return 0
+        with self._write(f"recording feedback of {reader}") as conn:
+            stmt = bulk.insert(conn.dialect, _feedback)
+            upsert = stmt.on_conflict_do_update(
+                index_elements=["reader", "arxiv_id", "origin"],
+                set_={"signal": stmt.excluded.signal, "at": stmt.excluded.at},
+                where=None if renew else _feedback.c.signal != stmt.excluded.signal,
+            ).returning(_feedback.c.arxiv_id)
+            # RETURNING counts the rows written on both backends (rowcount does not on psycopg).
+            return sum(len(conn.execute(upsert, row).all()) for row in rows)
+
+    def feedback(self, reader: str) -> dict[str, str]:
+        """A reader's ``{arxiv_id: "like" | "hide"}``: the newest signal of any origin."""
+        query = (
+            select(FeedbackRow.arxiv_id, FeedbackRow.signal)
+            .where(FeedbackRow.reader == reader)
+            .order_by(FeedbackRow.at, FeedbackRow.origin)
+        )
+        with self._read(f"reading feedback of {reader}") as session:
+            return {arxiv_id: signal for arxiv_id, signal in session.execute(query)}
 
     # ------------------------------------------------------------- internals
 

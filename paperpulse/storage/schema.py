@@ -263,3 +263,20 @@ class AuthorProfileRow(Base):
     profile: Mapped[dict[str, object]] = mapped_column(JSON)  # the whole snapshot
 
     __table_args__ = (Index("ix_author_profiles_name_observed_at", "name", "observed_at"),)
+
+
+class FeedbackRow(Base):
+    """A reader's like or hide of a paper, per origin ("cli", "file"); the newest one wins.
+
+    No FK to ``papers``: a reader may mark a paper before paperpulse has fetched it.
+    """
+
+    __tablename__ = "feedback"
+
+    reader: Mapped[str] = mapped_column(String(320), primary_key=True)  # address or "archive"
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(16), primary_key=True)
+    signal: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("signal IN ('like', 'hide')", name="signal"),)

@@ -1,0 +1,316 @@
+"""How well "For you" ranks, on real data only, and how long it takes.
+
+Quality: two real researchers' paper lists (author pages in ../shared/seeds) and the real HF
+Daily Papers in ../shared/data/hf_api_daily. For each author and each half (2 folds: papers
+alternately by date), half of the author's papers is the library and the other half is hidden
+in the pool of every real HF paper; a ranking is good when the hidden half comes first.
+Held-out papers HF also listed are the HF papers themselves (matched by title); the others are
+added to the pool with their page's title, abstract and date (and, for the upvotes baseline,
+the pool's median upvotes, so that baseline neither wins nor loses by a made-up number).
+
+Rankings compared: the model (TF-IDF + linear SVM, ``digest/foryou.py``), upvotes, recency,
+keyword topics (a paperpulse topic whose ``include`` terms are the library's 8 strongest TF-IDF
+terms, as a reader might write it; matches first, by upvotes) and random (its expected value).
+
+Speed: a library of 1,000 and a pool of 10,000 real HF papers (the pool repeats papers under
+new ids past the number HF listed), timed as a run does it: the pool vectorised once per run,
+then per reader the model trained and an edition ranked with reasons. Wall and CPU time,
+median of ``--rounds`` rounds.
+
+    python -m bench.relevance [--data DIR] [--seeds DIR] [--rounds 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from bench.harness import BenchmarkError, machine, shared_data
+from paperpulse.core.models import Paper
+from paperpulse.digest.foryou import Corpus, ReaderModel, normalise_title
+from paperpulse.digest.library import Library, LibraryEntry
+from paperpulse.digest.topics import Topic, match_papers
+from paperpulse.scrapers.registry import parse_file
+
+AUTHORS = {"000_cdd7b21f8979b076.txt": "Hanze Dong", "004_66f3f37ab8ca50ac.txt": "Zhi-Hong Deng"}
+T = TypeVar("T")
+_HEADER = re.compile(r"^([A-Z]{2,4})([A-Z][a-z]{2} \d{1,2}, \d{4})(Code)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Pooled:
+    paper: Paper
+    upvotes: int
+
+
+def author_papers(path: Path) -> list[Paper]:
+    """An author page's papers: a "CLJul 30, 2024Code" line, the title, authors, abstract."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line]
+    papers = []
+    for i, line in enumerate(lines):
+        match = _HEADER.match(line)
+        if match and i + 3 < len(lines):
+            day = datetime.strptime(match.group(2), "%b %d, %Y").date()
+            papers.append(
+                Paper(
+                    arxiv_id=f"seed.{len(papers):04d}",
+                    title=lines[i + 1],
+                    abstract=lines[i + 3],
+                    list_date=day,
+                )
+            )
+    return papers
+
+
+def hf_pool(data: Path) -> list[Pooled]:
+    seen: dict[str, Pooled] = {}
+    for path in sorted((data / "hf_api_daily").glob("*.json")):
+        listing = parse_file("hf-daily", path.read_bytes(), str(path))
+        for item in listing.items:
+            seen.setdefault(item.paper.arxiv_id, Pooled(item.paper, item.upvotes or 0))
+    if not seen:
+        raise BenchmarkError(f"no HF daily papers under {data / 'hf_api_daily'}")
+    return list(seen.values())
+
+
+# --- rankings ----------------------------------------------------------------------------
+
+Ranker = Callable[[Library, Sequence[Pooled]], list[str]]
+
+
+def by_model(library: Library, pool: Sequence[Pooled]) -> list[str]:
+    model = ReaderModel(Corpus([p.paper for p in pool]), library)
+    return [r.paper.arxiv_id for r in model.rank([p.paper for p in pool])]
+
+
+def by_upvotes(library: Library, pool: Sequence[Pooled]) -> list[str]:
+    return [p.paper.arxiv_id for p in sorted(pool, key=lambda p: -p.upvotes)]
+
+
+def by_recency(library: Library, pool: Sequence[Pooled]) -> list[str]:
+    ordered = sorted(pool, key=lambda p: p.paper.list_date or date.min, reverse=True)
+    return [p.paper.arxiv_id for p in ordered]
+
+
+def library_terms(library: Library, pool: Sequence[Pooled], count: int = 8) -> list[str]:
+    corpus = Corpus([p.paper for p in pool])
+    weights = np.asarray(corpus.vectors([e.text for e in library.entries]).mean(axis=0)).ravel()
+    return [str(corpus.terms[i]) for i in np.argsort(-weights)[:count]]
+
+
+def by_topic(library: Library, pool: Sequence[Pooled]) -> list[str]:
+    topic = Topic(name="library", include=tuple(library_terms(library, pool)))
+    matches = match_papers([p.paper for p in pool], [topic])
+    ordered = sorted(pool, key=lambda p: (not matches[p.paper.arxiv_id], -p.upvotes))
+    return [p.paper.arxiv_id for p in ordered]
+
+
+RANKERS: dict[str, Ranker] = {
+    "For you (TF-IDF + linear SVM)": by_model,
+    "keyword topic from the library": by_topic,
+    "upvotes": by_upvotes,
+    "recency": by_recency,
+}
+
+
+# --- quality -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    author: str
+    fold: int
+    library: int
+    held_out: int
+    held_in_hf: int
+    pool: int
+    precision_at_10: dict[str, float]
+    recall_at_50: dict[str, float]
+
+
+def trials(seeds: Path, hf: Sequence[Pooled]) -> list[Trial]:
+    by_title = {normalise_title(p.paper.title): p for p in hf}
+    median_votes = int(statistics.median(p.upvotes for p in hf))
+    out = []
+    for name, author in AUTHORS.items():
+        papers = sorted(author_papers(seeds / name), key=lambda p: p.list_date or date.min)
+        if len(papers) < 10:
+            raise BenchmarkError(f"{seeds / name}: expected an author page, found {len(papers)}")
+        for fold in (0, 1):
+            library_papers = papers[fold::2]
+            held = papers[1 - fold :: 2]
+            library = Library(
+                entries=tuple(
+                    LibraryEntry(title=p.title, abstract=p.abstract) for p in library_papers
+                )
+            )
+            owned = {normalise_title(p.title) for p in library_papers}
+            pool = [p for p in hf if normalise_title(p.paper.title) not in owned]
+            targets: set[str] = set()
+            in_hf = 0
+            for paper in held:
+                found = by_title.get(normalise_title(paper.title))
+                if found is not None:
+                    in_hf += 1
+                    targets.add(found.paper.arxiv_id)
+                else:
+                    pool.append(Pooled(paper, median_votes))
+                    targets.add(paper.arxiv_id)
+            precision: dict[str, float] = {}
+            recall: dict[str, float] = {}
+            for label, ranker in RANKERS.items():
+                ranked = ranker(library, pool)
+                precision[label] = sum(i in targets for i in ranked[:10]) / 10
+                recall[label] = sum(i in targets for i in ranked[:50]) / len(targets)
+            precision["random (expected)"] = len(targets) / len(pool)
+            recall["random (expected)"] = min(1.0, 50 / len(pool))
+            out.append(
+                Trial(
+                    author,
+                    fold,
+                    len(library_papers),
+                    len(held),
+                    in_hf,
+                    len(pool),
+                    precision,
+                    recall,
+                )
+            )
+            print(f"  {author} fold {fold}: done", file=sys.stderr)
+    return out
+
+
+# --- speed -------------------------------------------------------------------------------
+
+
+def timings(
+    hf: Sequence[Pooled], rounds: int, library_size: int, pool_size: int
+) -> dict[str, float]:
+    rng = random.Random(17)
+    papers = [p.paper for p in hf]
+    rng.shuffle(papers)
+    library = Library(
+        entries=tuple(
+            LibraryEntry(title=p.title, abstract=p.abstract) for p in papers[:library_size]
+        )
+    )
+    rest = papers[library_size:]
+    pool = [
+        replace(rest[i % len(rest)], arxiv_id=f"{9000 + i // 100000}.{i % 100000:05d}")
+        for i in range(pool_size)
+    ]
+    edition = pool[-50:]  # a day's list: about 50 papers
+    steps: dict[str, list[tuple[float, float]]] = {
+        "vectorise the pool (once per run)": [],
+        "train one reader's model": [],
+        "rank an edition of 50 with reasons": [],
+        "rank the whole pool, top 20 with reasons": [],
+    }
+    for _ in range(rounds):
+        clock = _Clock()
+        corpus = clock.time(Corpus, pool)
+        steps["vectorise the pool (once per run)"].append(clock.last)
+        model = clock.time(ReaderModel, corpus, library)
+        steps["train one reader's model"].append(clock.last)
+        clock.time(model.rank, edition)
+        steps["rank an edition of 50 with reasons"].append(clock.last)
+        clock.time(model.rank, pool, 20)
+        steps["rank the whole pool, top 20 with reasons"].append(clock.last)
+        print("  timing round done", file=sys.stderr)
+    result = {}
+    for step, values in steps.items():
+        result[f"{step} · wall"] = statistics.median(v[0] for v in values)
+        result[f"{step} · cpu"] = statistics.median(v[1] for v in values)
+    return result
+
+
+class _Clock:
+    last: tuple[float, float] = (0.0, 0.0)
+
+    def time(self, work: Callable[..., T], *args: object) -> T:
+        wall, cpu = time.perf_counter(), time.process_time()
+        value = work(*args)
+        self.last = (time.perf_counter() - wall, time.process_time() - cpu)
+        return value
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def report(
+    found: Sequence[Trial], speed: dict[str, float], library_size: int, pool_size: int
+) -> str:
+    labels = [*RANKERS, "random (expected)"]
+    lines = [
+        "| trial | library | held out (in HF) | pool |",
+        "|---|---|---|---|",
+        *(
+            f"| {t.author}, fold {t.fold} | {t.library} | {t.held_out} ({t.held_in_hf}) "
+            f"| {t.pool:,} |"
+            for t in found
+        ),
+        "",
+        "| ranking | precision@10 (mean) | recall@50 (mean) | per trial P@10 / R@50 |",
+        "|---|---|---|---|",
+    ]
+    for label in labels:
+        p = statistics.mean(t.precision_at_10[label] for t in found)
+        r = statistics.mean(t.recall_at_50[label] for t in found)
+        each = ", ".join(
+            f"{t.precision_at_10[label]:.1f}/{t.recall_at_50[label]:.2f}" for t in found
+        )
+        lines.append(f"| {label} | {p:.3f} | {r:.3f} | {each} |")
+    lines += [
+        "",
+        f"Time, library {library_size:,} / pool {pool_size:,} (median of rounds):",
+        "",
+        "| step | wall | CPU |",
+        "|---|---|---|",
+    ]
+    for step in dict.fromkeys(k.rsplit(" · ", 1)[0] for k in speed):
+        lines.append(
+            f"| {step} | {speed[step + ' · wall']:.3f} s | {speed[step + ' · cpu']:.3f} s |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, help="../shared/data (default)")
+    parser.add_argument("--seeds", type=Path, help="../shared/seeds (default: beside the data)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--library", type=int, default=1000)
+    parser.add_argument("--pool", type=int, default=10_000)
+    parser.add_argument("--json", action="store_true")
+    options = parser.parse_args(argv)
+    data = shared_data(options.data)
+    seeds = options.seeds or data.parent / "seeds"
+    hf = hf_pool(data)
+    print(f"{len(hf):,} real HF papers; ranking...", file=sys.stderr)
+    found = trials(seeds, hf)
+    speed = timings(hf, options.rounds, options.library, options.pool)
+    if options.json:
+        trials_json = [asdict(t) for t in found]
+        print(json.dumps({"trials": trials_json, "speed_s": speed}, indent=2))
+        return 0
+    print(report(found, speed, options.library, options.pool))
+    print()
+    print(f"Machine: {machine(['scikit-learn', 'numpy', 'scipy'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The I/O of "For you": read a reader's library (a file or the Zotero web API), their likes
+and hides (the database and the archive's ``feedback.txt``), the pool of recent papers; then
+hand everything to the pure ranking in ``digest/foryou.py``.
+
+The digest hook is ``add_for_you``: called where a reader's edition is rendered, it puts a
+"For you" section before the topics, or leaves the edition as it was for a reader with no
+library.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from paperpulse.digest.feedback import FILENAME, parse_feedback
+from paperpulse.digest.library import (
+    Library,
+    LibraryError,
+    checked,
+    format_of,
+    parse_library,
+    zotero_items,
+)
+from paperpulse.digest.models import Digest
+from paperpulse.flows.collect import repository
+from paperpulse.flows.compose import ARCHIVE
+from paperpulse.flows.settings import Settings
+from paperpulse.storage.repository import Repository
+
+if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
+    from paperpulse.digest.foryou import Corpus, ReaderModel
+
+POOL_DAYS = 30  # the recent papers a reader's model is contrasted with
+ZOTERO_URL = "https://api.zotero.org"
+ZOTERO_PAGE = 100  # the API's largest page
+ZOTERO_MAX = 10_000  # items read at most: a library larger than this is read in part
+log = logging.getLogger("paperpulse.foryou")
+
+
+# --- the library ------------------------------------------------------------------------
+
+
+def load_library(
+    spec: str,
+    environ: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+) -> Library:
+    """``spec`` is a file path, or ``zotero:users/<id>`` / ``zotero:groups/<id>`` (the key, if
+    the library is private, in ``ZOTERO_API_KEY``)."""
+    if spec.startswith("zotero:"):
+        return fetch_zotero(spec.removeprefix("zotero:").strip("/"), environ, client)
+    path = Path(spec).expanduser()
+    fmt = format_of(str(path))  # an unknown format is said before a missing file
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise LibraryError(f"{path}: library file not found (check the path)") from None
+    except UnicodeDecodeError:
+        raise LibraryError(f"{path}: not a UTF-8 text file; export the library as text") from None
+    except OSError as exc:
+        raise LibraryError(f"{path}: cannot read the library: {exc.strerror or exc}") from None
+    return parse_library(text, str(path), fmt)
+
+
+def fetch_zotero(
+    library: str,
+    environ: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+) -> Library:
+    """Every top-level item of a Zotero library through its web API (v3), page by page."""
+    env = os.environ if environ is None else environ
+    kind, _, ident = library.partition("/")
+    if kind not in ("users", "groups") or not ident.isdigit():
+        raise LibraryError(
+            f"zotero:{library}: expected zotero:users/<user id> or zotero:groups/<group id> "
+            "(the user id is on zotero.org/settings/keys)"
+        )
+    key = env.get("ZOTERO_API_KEY", "").strip()
+    base = (env.get("PAPERPULSE_ZOTERO_URL") or ZOTERO_URL).rstrip("/")
+    headers = {"Zotero-API-Version": "3", **({"Zotero-API-Key": key} if key else {})}
+    own = client is None
+    http = client or httpx.Client(timeout=30.0)
+    items: list[object] = []
+    try:
+        while len(items) < ZOTERO_MAX:
+            url = f"{base}/{kind}/{ident}/items/top"
+            params: dict[str, str | int] = {
+                "format": "json",
+                "limit": ZOTERO_PAGE,
+                "start": len(items),
+            }
+            try:
+                response = http.get(url, params=params, headers=headers)
+            except httpx.HTTPError as exc:
+                raise LibraryError(
+                    f"zotero:{library}: cannot reach {base} ({type(exc).__name__}); "
+                    "check the network or use an exported file"
+                ) from None
+            if response.status_code in (401, 403):
+                hint = "check ZOTERO_API_KEY" if key else "set ZOTERO_API_KEY (a private library)"
+                raise LibraryError(
+                    f"zotero:{library}: Zotero refused access ({response.status_code}); {hint}"
+                )
+            if response.status_code != 200:
+                raise LibraryError(
+                    f"zotero:{library}: Zotero answered {response.status_code}; try again later"
+                )
+            try:
+                page = response.json()
+            except ValueError:
+                raise LibraryError(f"zotero:{library}: Zotero sent something not JSON") from None
+            if not isinstance(page, list):
+                raise LibraryError(f"zotero:{library}: expected a list of items from Zotero")
+            items += page
+            total = response.headers.get("Total-Results", "")
+            if not page or (total.isdigit() and len(items) >= int(total)):
+                break
+    finally:
+        if own:
+            http.close()
+    entries, warnings = zotero_items(items, f"zotero:{library}")
+    return checked(f"zotero:{library}", entries, warnings)
+
+
+# --- feedback ---------------------------------------------------------------------------
+
+
+def import_feedback_file(
+    repo: Repository, archive_dir: Path, default_reader: str, at: datetime
+) -> int:
+    """Record the archive's ``feedback.txt`` (if any); returns how many signals changed."""
+    path = archive_dir / FILENAME
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return 0
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("%s: cannot read the feedback file (%s); it is ignored this run", path, exc)
+        return 0
+    parsed = parse_feedback(text, str(path), default_reader)
+    for warning in parsed.warnings:
+        log.warning("%s", warning)
+    return sum(
+        repo.record_feedback(reader, signals, origin="file", at=at)
+        for reader, signals in parsed.signals.items()
+    )
+
+
+# --- the model and the hook --------------------------------------------------------------
+
+_corpus_cache: dict[tuple[str, ...], Corpus] = {}
+
+
+def recent_corpus(repo: Repository, end: date, start: date | None = None) -> Corpus:
+    """The pool of papers listed in the ``POOL_DAYS`` up to ``end``, vectorised once per
+    distinct pool in this process: every reader of a run shares it."""
+    from paperpulse.digest.foryou import Corpus
+
+    papers = repo.papers_listed(start or end - timedelta(days=POOL_DAYS - 1), end)
+    key = tuple(f"{p.arxiv_id}:{hash((p.title, p.abstract))}" for p in papers)
+    if key not in _corpus_cache:
+        _corpus_cache.clear()  # one pool at a time: a long-lived process does not grow
+        _corpus_cache[key] = Corpus(papers)
+    return _corpus_cache[key]
+
+
+def reader_model(repo: Repository, corpus: Corpus, library: Library, reader: str) -> ReaderModel:
+    """A reader's model: their library, likes and hides. Liked papers and library ids older
+    than the pool are read from the database, so they count by their text too."""
+    from paperpulse.digest.foryou import ReaderModel, likes_and_hides
+
+    likes, hides = likes_and_hides(repo.feedback(reader))
+    ids = likes | {e.arxiv_id for e in library.entries if e.arxiv_id}
+    known = list(repo.papers(ids - {p.arxiv_id for p in corpus.papers}).values())
+    return ReaderModel(corpus, library, likes=likes, hides=hides, known=known)
+
+
+def add_for_you(
+    digest: Digest,
+    settings: Settings,
+    *,
+    reader: str,
+    library: str | None,
+    cap: int,
+    end: date,
+) -> Digest:
+    """The digest with a "For you" section before its topics, for a reader with a library.
+
+    A library that cannot be read is logged and the edition goes out without the section:
+    a reader's broken export must not stop their digest.
+    """
+    if not library or cap <= 0:
+        return digest
+    from paperpulse.digest.foryou import for_you_section, with_for_you
+
+    try:
+        lib = load_library(library)
+    except LibraryError as exc:
+        log.warning("For you of %s left out: %s", reader, exc)
+        return digest
+    for warning in lib.warnings:
+        log.warning("%s", warning)
+    repo = repository(settings.database_url)
+    import_feedback_file(repo, settings.archive_dir, ARCHIVE, settings.clock.now())
+    model = reader_model(repo, recent_corpus(repo, end), lib, reader)
+    items = [item for section in digest.sections for item in section.items]
+    command = "paperpulse hide ARXIV_ID" + ("" if reader == ARCHIVE else f" --reader {reader}")
+    line = "hide ARXIV_ID" + ("" if reader == ARCHIVE else f" {reader}")
+    hint = (  # quotes, not backticks: the hint goes through Markdown, HTML and text alike
+        f"Not for you? Run “{command}”, or add the line “{line}” to {FILENAME} in the "
+        "archive; “like” works the same way."
+    )
+    section = for_you_section(items, model, cap, hint=hint)
+    return replace(digest, sections=with_for_you(digest.sections, section))
