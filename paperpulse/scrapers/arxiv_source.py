@@ -2,8 +2,6 @@
 
     GET {base}/list/<cat>/new                          one page (arXiv shows up to 2000 on it);
                                                        any paging the page declares is followed
-    GET {base}/list/<cat>/recent?skip=0&show=N         N: the smallest size arXiv offers (25, 50,
-                                                       100, 2000) that covers max_entries
     GET {api}/api/query?search_query=|id_list=&start=&max_results=   paged through ``start``
 
 The client paces (15 s between listing pages, 3 s between API calls) and retries transport
@@ -21,7 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from paperpulse.core.errors import LayoutChanged, TransientFetchError
-from paperpulse.core.models import Listing, ListingItem, Paper, normalize_arxiv_id
+from paperpulse.core.models import Listing, ListingItem
 from paperpulse.scrapers.arxiv_api import (
     MAX_RESULTS_PER_CALL,
     ApiPage,
@@ -41,12 +39,10 @@ from paperpulse.scrapers.protocols import Client
 
 log = logging.getLogger(__name__)
 
-SHOW_SIZES = (25, 50, 100, 2000)  # the page sizes arXiv's listing pages offer
 MAX_LISTING_PAGES = 10  # 20,000 entries at show=2000: far beyond any category's week
 API_PAGE_SIZE = 100
 API_MAX_RESULTS = 30_000  # the API's documented ceiling for one query, all pages together
 EMPTY_RETRIES = 2  # extra attempts for an API page that is empty although it should not be
-ENRICH_BATCH = 100  # ids per id_list lookup
 _PAGING_NOTE = re.compile(r"^this page holds entries ")  # per-page notes, moot once stitched
 
 
@@ -67,29 +63,6 @@ def fetch_category_new(
     """
     return _fetch_listing(
         client, base_url=base_url, category=category, kind="new", params=None, cap=None, now=now
-    )
-
-
-def fetch_category_recent(
-    client: Client,
-    *,
-    base_url: str,
-    category: str,
-    max_entries: int = 2000,
-    now: datetime | None = None,
-) -> Listing:
-    """``/list/<category>/recent`` (the last five announcement days), the first ``max_entries``."""
-    if max_entries < 1:
-        raise ValueError(f"max_entries must be >= 1, not {max_entries}")
-    show = next((size for size in SHOW_SIZES if size >= max_entries), SHOW_SIZES[-1])
-    return _fetch_listing(
-        client,
-        base_url=base_url,
-        category=category,
-        kind="recent",
-        params={"skip": 0, "show": show},
-        cap=max_entries,
-        now=now,
     )
 
 
@@ -213,7 +186,7 @@ def fetch_api(
         if len(ids) > MAX_RESULTS_PER_CALL:
             raise ValueError(
                 f"{len(ids)} ids exceed the {MAX_RESULTS_PER_CALL} one call can return; "
-                "use enrich(), which batches them"
+                "split them into batches"
             )
         size = min(max_results, len(ids))
     else:
@@ -301,39 +274,6 @@ def _stitch_api(pages: Sequence[ApiPage], max_results: int, fetched_at: datetime
         declared_count=last.total_results,  # the latest word: results may grow while paging
         notes=tuple(notes),
     )
-
-
-def enrich(
-    client: Client,
-    *,
-    base_url: str,
-    ids: Iterable[str],
-    batch_size: int = ENRICH_BATCH,
-    now: datetime | None = None,
-) -> dict[str, Paper]:
-    """arXiv's own metadata (categories, abstract, comment, journal ref, DOI) for each id.
-
-    Ids may carry versions or ``arXiv:`` prefixes; keys are ids without version. Best effort:
-    ids arXiv does not know are absent from the answer, and so is a batch the API kept
-    answering empty (logged; the next run asks again). Raises ``ValueError`` for a string that
-    is not an arXiv id, before any request.
-    """
-    if not 1 <= batch_size <= MAX_RESULTS_PER_CALL:
-        raise ValueError(f"batch_size must be 1..{MAX_RESULTS_PER_CALL}, not {batch_size}")
-    wanted = list(dict.fromkeys(normalize_arxiv_id(raw) for raw in ids))
-    fetched_at = now or datetime.now(UTC)
-    endpoint = api_endpoint(base_url)
-    found: dict[str, Paper] = {}
-    for offset in range(0, len(wanted), batch_size):
-        batch = wanted[offset : offset + batch_size]
-        url = query_url(endpoint, id_list=batch, max_results=len(batch))
-        page = _api_page(client, url, expect=True, fetched_at=fetched_at)
-        if page is None:
-            log.warning("arXiv API: no entries for %d ids after retries; skipped", len(batch))
-            continue
-        asked = set(batch)
-        found.update((p.arxiv_id, p) for p in page.listing.papers if p.arxiv_id in asked)
-    return found
 
 
 def _reranked(items: Iterable[ListingItem]) -> tuple[ListingItem, ...]:

@@ -152,12 +152,19 @@ def _listing(
 
 
 def parse_any(
-    content: bytes, *, url: str, requested_date: date | None, fetched_at: datetime
+    content: bytes,
+    *,
+    url: str,
+    requested_date: date | None,
+    fetched_at: datetime,
+    source: str = SOURCE,
 ) -> Listing:
     """Sniff a saved file: HTML page or API JSON (what `paperpulse parse hf-daily` accepts)."""
     head = content.lstrip()[:1]
     parse = parse_page if head == b"<" else parse_api
-    return parse(content, url=url, requested_date=requested_date, fetched_at=fetched_at)
+    return parse(
+        content, url=url, requested_date=requested_date, fetched_at=fetched_at, source=source
+    )
 
 
 # --- fetching (I/O through the injected client) -------------------------------------------

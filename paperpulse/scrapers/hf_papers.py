@@ -150,10 +150,6 @@ class PaperDetails:
     spaces: int | None = None
 
 
-def paper_url(base_url: str, arxiv_id: str) -> str:
-    return f"{base_url.rstrip('/')}/api/papers/{arxiv_id}"
-
-
 def parse_paper(content: bytes | str, *, url: str) -> PaperDetails:
     try:
         payload = json.loads(content)
@@ -168,11 +164,6 @@ def parse_paper(content: bytes | str, *, url: str) -> PaperDetails:
         datasets=_count(payload, "datasets"),
         spaces=_count(payload, "spaces"),
     )
-
-
-def fetch_paper(client: Client, *, base_url: str, arxiv_id: str) -> PaperDetails:
-    url = paper_url(base_url, arxiv_id)
-    return parse_paper(client.get(url, source="hf-paper").content, url=url)
 
 
 def _count(payload: Mapping[str, Any], name: str) -> int | None:

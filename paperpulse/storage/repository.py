@@ -90,24 +90,6 @@ class Repository:
 
     # ------------------------------------------------------------------ runs
 
-    def start_run(self, source: str, period: str, url: str | None, started_at: datetime) -> int:
-        """Open a run in the ledger (status "running") and return its id."""
-        values = {
-            "source": source,
-            "period": period,
-            "url": url,
-            "status": "running",
-            "started_at": _aware(started_at, "started_at"),
-            "fetched": 0,
-            "new": 0,
-            "updated": 0,
-        }
-        with self._write(f"starting a {source} run for {period}") as conn:
-            run_id: int = conn.execute(
-                sa.insert(_runs).values(values).returning(_runs.c.id)
-            ).scalar_one()
-        return run_id
-
     def start_exclusive_run(
         self,
         source: str,
@@ -117,7 +99,8 @@ class Repository:
         *,
         stale_after: timedelta = timedelta(minutes=30),
     ) -> int | None:
-        """Like ``start_run``, unless another run of this listing is in flight: then None.
+        """Open a run in the ledger ("running") and return its id; None if another run of this
+        listing is in flight.
 
         The check and the insert happen under one lock (PostgreSQL advisory lock, SQLite's
         write lock), so two processes fetching the same date at once never both proceed. A
@@ -374,24 +357,6 @@ class Repository:
                     history.setdefault(row.arxiv_id, []).append(to_sighting(row))
         return history
 
-    def previous_sightings(
-        self, source: str, period: str, before_run_id: int
-    ) -> dict[str, Sighting]:
-        """Sightings of the last complete run of the same listing before ``before_run_id``."""
-        previous = (
-            select(func.max(RunRow.id))
-            .where(
-                RunRow.source == source,
-                RunRow.period == period,
-                RunRow.status == "complete",
-                RunRow.id < before_run_id,
-            )
-            .scalar_subquery()
-        )
-        query = select(SightingRow).where(SightingRow.run_id == previous)
-        with self._read(f"reading the {source} run before {before_run_id}") as session:
-            return {row.arxiv_id: to_sighting(row) for row in session.scalars(query)}
-
     def listing_items(self, run_id: int) -> list[tuple[Paper, Sighting]]:
         """What one run saw, best rank first (unranked last), with each paper as stored now."""
         query = (
@@ -502,15 +467,6 @@ class Repository:
             ]
 
     # ------------------------------------------------------------ deliveries
-
-    def delivery_status(
-        self, digest_key: str, channel: str, recipient: str
-    ) -> DeliveryRecord | None:
-        """Where this digest stands for this recipient on this channel; None if never tried."""
-        key = _delivery_key(digest_key, channel, recipient)
-        with self._read(f"reading the delivery of {digest_key}") as session:
-            row = session.scalars(select(DeliveryRow).where(_delivery_match(key))).first()
-            return None if row is None else to_delivery(row)
 
     def claim_delivery(
         self,
@@ -663,7 +619,9 @@ class Repository:
             select(_runs.c.source, _runs.c.period).where(_runs.c.id == run_id)
         ).first()
         if run is None:
-            raise StorageError(f"{action}: run {run_id} does not exist; call start_run first")
+            raise StorageError(
+                f"{action}: run {run_id} does not exist; call start_exclusive_run first"
+            )
         if (run.source, run.period) != (listing.source, listing.period):
             raise ValueError(
                 f"run {run_id} is {run.source} {run.period}, not {listing.source} {listing.period}"

@@ -11,6 +11,7 @@ from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import build, period_for
 from paperpulse.flows.config import AuthorConfig, Config
 from paperpulse.flows.settings import Settings
+from tests.storage.builders import start_run
 
 DAY = date(2026, 11, 20)
 T = datetime(2026, 11, 20, 18, tzinfo=UTC)
@@ -25,7 +26,7 @@ def save(settings: Settings, source: str, period: str, papers: list[Paper], at: 
         fetched_at=at,
         items=tuple(ListingItem(paper=p, rank=i + 1, upvotes=5) for i, p in enumerate(papers)),
     )
-    run_id = repo.start_run(source, period, "u", at)
+    run_id = start_run(repo, source, period, "u", at)
     repo.save_listing(run_id, listing, at, finished_at=at)
 
 

@@ -6,16 +6,27 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from paperpulse.storage import Repository
+from paperpulse.storage.convert import to_delivery
+from paperpulse.storage.records import DeliveryRecord
+from paperpulse.storage.schema import DeliveryRow
 from tests.storage.builders import T0
 
 KEY = ("daily/2026-08-03", "email", "ada@example.org")
 MINUTE = timedelta(minutes=1)
 
 
+def stored(repo: Repository) -> list[DeliveryRecord]:
+    """Every delivery row as the repository would return it."""
+    with Session(repo.engine) as session:
+        return [to_delivery(row) for row in session.scalars(select(DeliveryRow))]
+
+
 def test_first_claim_wins_until_the_delivery_fails(repo: Repository) -> None:
-    assert repo.delivery_status(*KEY) is None
+    assert stored(repo) == []
     assert repo.claim_delivery(*KEY, claimed_at=T0) is True
     assert repo.claim_delivery(*KEY, claimed_at=T0 + MINUTE) is False  # claimed
 
@@ -27,7 +38,7 @@ def test_first_claim_wins_until_the_delivery_fails(repo: Repository) -> None:
     assert (sent.status, sent.attempts, sent.error) == ("sent", 2, None)
     assert sent.sent_at == T0 + 3 * MINUTE
     assert repo.claim_delivery(*KEY, claimed_at=T0 + 4 * MINUTE) is False  # sent
-    assert repo.delivery_status(*KEY) == sent
+    assert stored(repo) == [sent]
 
 
 def test_a_sent_delivery_never_changes_again(repo: Repository) -> None:
@@ -58,8 +69,8 @@ def test_a_stale_claim_can_be_taken_over_only_when_asked(repo: Repository) -> No
     assert not repo.claim_delivery(*KEY, claimed_at=later)
     assert not repo.claim_delivery(*KEY, claimed_at=later, reclaim_after=timedelta(hours=1))
     assert repo.claim_delivery(*KEY, claimed_at=later, reclaim_after=timedelta(minutes=10))
-    record = repo.delivery_status(*KEY)
-    assert record is not None and (record.attempts, record.claimed_at) == (2, later)
+    [record] = stored(repo)
+    assert (record.attempts, record.claimed_at) == (2, later)
 
 
 def test_invalid_outcome_is_refused(repo: Repository) -> None:

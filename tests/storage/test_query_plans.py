@@ -47,7 +47,6 @@ def test_every_daily_query_uses_an_index(
     )
     repo.papers(ids)
     repo.sightings(ids, since=T0)
-    repo.previous_sightings("hf-daily", "2026-08-03", run_id)
     repo.listing_items(run_id)
     repo.latest_complete_run("hf-daily", "2026-08-03")
     repo.complete_periods("hf-daily", "2026-08-01", "2026-08-31")
