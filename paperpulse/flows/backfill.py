@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from prefect import flow
 
 from paperpulse.core.errors import PaperpulseError
-from paperpulse.flows.collect import repository
+from paperpulse.core.kinds import Source
 from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import load_config
+from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome
 from paperpulse.flows.jobs import backfill_plan
 from paperpulse.flows.settings import Settings
@@ -28,7 +29,7 @@ from paperpulse.flows.tasks import (
 def backfill(
     start: date,
     end: date,
-    sources: list[str] | None = None,
+    sources: list[Source] | None = None,
     force: bool = False,
     deliver: bool = False,
 ) -> RunSummary:
@@ -38,17 +39,17 @@ def backfill(
     fetches only what is missing. With ``deliver`` each day's digest is delivered too.
     """
     settings, config = Settings.from_env(), load_config()
-    sources = sources or ["hf-daily"]
+    sources = sources or [Source.HF_DAILY]
     if end < start:
         raise PaperpulseError(f"backfill: --end {end} is before --start {start}")
-    repo = repository(settings.database_url)
-    done = {
-        (s, p)
-        for s in sources
-        for p in repo.complete_periods(s, start.isoformat(), end.isoformat())
-    }
-    jobs = backfill_plan(start, end, sources=sources, done=done, force=force)
-    outcomes = run_jobs(settings, config, jobs)
+    with Context.open(settings, config) as ctx:
+        done = {
+            (s, p)
+            for s in sources
+            for p in ctx.repository.complete_periods(s, start.isoformat(), end.isoformat())
+        }
+        jobs = backfill_plan(start, end, sources=sources, done=done, force=force)
+        outcomes = run_jobs(ctx, jobs)
     deliveries: list[DeliveryOutcome] = []
     if deliver:
         for day in _days(start, end):

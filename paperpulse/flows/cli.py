@@ -17,10 +17,11 @@ from pathlib import Path
 from types import FrameType
 
 from paperpulse.core.errors import PaperpulseError
+from paperpulse.core.kinds import Source
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-SOURCES = ("hf-daily", "hf-week")  # what a backfill can fetch by list date
+SOURCES = (Source.HF_DAILY, Source.HF_WEEK)  # what a backfill can fetch by list date
 
 
 class UsageError(PaperpulseError):
@@ -352,9 +353,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_topics_explain(args: argparse.Namespace) -> int:
     from paperpulse.core.models import normalize_arxiv_id
     from paperpulse.digest.topics import explain
-    from paperpulse.flows.collect import repository
     from paperpulse.flows.compose import query_hits, topics_of
     from paperpulse.flows.config import load_config
+    from paperpulse.flows.context import repository
     from paperpulse.flows.settings import Settings
 
     try:

@@ -22,8 +22,9 @@ from paperpulse.digest.edition import (
 )
 from paperpulse.digest.models import SourceHealth
 from paperpulse.digest.topics import Topic
-from paperpulse.flows.collect import SourceOutcome, repository
+from paperpulse.flows.collect import SourceOutcome
 from paperpulse.flows.config import Config, TopicConfig
+from paperpulse.flows.context import repository
 from paperpulse.flows.jobs import Job, iso_week
 from paperpulse.flows.settings import Settings
 from paperpulse.scrapers.authors import profile_changes
@@ -92,7 +93,7 @@ def digest_periods(
     scheduled or healed (not a refresh) and got an answer for; on Sundays, the week's too."""
     days = sorted(
         {
-            date.fromisoformat(j.period)
+            j.day
             for j, o in zip(jobs, outcomes, strict=True)
             if j.source == "hf-daily"
             and j.reason in ("scheduled", "heal")

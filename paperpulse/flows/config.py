@@ -118,6 +118,14 @@ class Config(_Model):
     archive: ArchiveConfig = ArchiveConfig()
     schedule: ScheduleConfig = ScheduleConfig()
 
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, value: str | None) -> str | None:
+        # It goes into the User-Agent's comment: no line breaks, no parentheses.
+        if value is not None and (not value.strip() or any(c in value for c in "\r\n()")):
+            raise ValueError("must be an e-mail address or URL, without parentheses")
+        return value
+
     @field_validator("topics")
     @classmethod
     def _unique_topics(cls, topics: tuple[TopicConfig, ...]) -> tuple[TopicConfig, ...]:

@@ -10,6 +10,7 @@ from prefect import flow
 from paperpulse.flows.collect import daily_jobs
 from paperpulse.flows.compose import digest_periods, period_for
 from paperpulse.flows.config import load_config
+from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath
 from paperpulse.flows.settings import Settings
 from paperpulse.flows.tasks import (
@@ -40,8 +41,9 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
     settings, config = Settings.from_env(), load_config()
     day = logical_date(list_date)
-    jobs = daily_jobs(settings, config, day)
-    outcomes = run_jobs(settings, config, jobs)
+    with Context.open(settings, config) as ctx:
+        jobs = daily_jobs(ctx, day)
+        outcomes = run_jobs(ctx, jobs)
     periods = digest_periods(day, jobs, outcomes)
     deliveries: list[DeliveryOutcome] = []
     for period in periods:

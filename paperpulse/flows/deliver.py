@@ -20,6 +20,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from paperpulse.core.errors import ConfigError, PaperpulseError
+from paperpulse.core.kinds import DeliveryStatus
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import SmtpSettings, send
@@ -36,9 +37,10 @@ from paperpulse.digest.email_message import build_message, fit_to_size
 from paperpulse.digest.feed import FeedEntry, build_feed, digest_entry_id, feed_id, paper_entry_id
 from paperpulse.digest.models import Digest, RenderedDigest
 from paperpulse.digest.render import render_all
-from paperpulse.flows.collect import now_utc, repository
+from paperpulse.flows.collect import now_utc
 from paperpulse.flows.compose import ARCHIVE, Period, build
 from paperpulse.flows.config import Config, RecipientConfig
+from paperpulse.flows.context import repository
 from paperpulse.flows.settings import Settings
 
 FEED_SIZE = 50  # entries kept per feed
@@ -50,7 +52,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 class DeliveryOutcome:
     channel: str  # "archive" | "email" | "outbox"
     recipient: str
-    status: str  # "sent" | "unchanged" | "skipped" | "failed"
+    status: DeliveryStatus
     detail: str = ""  # commit sha, message id, outbox path, or the error
 
 
@@ -97,7 +99,7 @@ def deliver_archive(
         edition.digest.key,
         "archive",
         ARCHIVE,
-        status="sent",
+        status=DeliveryStatus.SENT,
         at=now or now_utc(),
         message_id=detail[:200] or None,
     )
@@ -110,7 +112,7 @@ def deliver_archive(
 
 def _publish_files(
     root: Path, files: Mapping[str, str], message: str, config: Config
-) -> tuple[str, str]:
+) -> tuple[DeliveryStatus, str]:
     """Write the archive's files and commit them (no empty commits); push if configured."""
     if config.archive.git:
         archive = ArchiveRepo(
@@ -122,14 +124,14 @@ def _publish_files(
         )
         archive.ensure()
         result = archive.write_and_commit(files, message)
-        status = "sent" if result.committed else "unchanged"
+        status = DeliveryStatus.SENT if result.committed else DeliveryStatus.UNCHANGED
         detail = result.sha or ""
         if result.push_error:
             detail += f" (push failed, will retry next run: {result.push_error})"
         return status, detail
     for name, text in files.items():
         _write(root / name, text)
-    return "sent", str(root)
+    return DeliveryStatus.SENT, str(root)
 
 
 @contextmanager
@@ -339,7 +341,7 @@ def deliver_email(
         return DeliveryOutcome(
             channel=channel,
             recipient=recipient.address,
-            status="skipped",
+            status=DeliveryStatus.SKIPPED,
             detail="already sent (or being sent by another run)",
         )
     try:
@@ -359,16 +361,24 @@ def deliver_email(
             detail = send(message, smtp)
     except PaperpulseError as exc:
         repo.record_delivery(
-            key, channel, recipient.address, status="failed", at=now_utc(), error=str(exc)
+            key,
+            channel,
+            recipient.address,
+            status=DeliveryStatus.FAILED,
+            at=now_utc(),
+            error=str(exc),
         )
         return DeliveryOutcome(
-            channel=channel, recipient=recipient.address, status="failed", detail=str(exc)
+            channel=channel,
+            recipient=recipient.address,
+            status=DeliveryStatus.FAILED,
+            detail=str(exc),
         )
     repo.record_delivery(
         key,
         channel,
         recipient.address,
-        status="sent",
+        status=DeliveryStatus.SENT,
         at=now_utc(),
         message_id=str(message["Message-ID"]),
     )
@@ -376,7 +386,7 @@ def deliver_email(
         recipient.address, period.edition, edition.announced_new, edition.digest.generated_at
     )
     return DeliveryOutcome(
-        channel=channel, recipient=recipient.address, status="sent", detail=detail
+        channel=channel, recipient=recipient.address, status=DeliveryStatus.SENT, detail=detail
     )
 
 

@@ -26,7 +26,7 @@ class Settings:
     arxiv_api_url: str = DEFAULT_ARXIV_API_URL
     semantic_scholar_url: str = DEFAULT_S2_URL
     hf_via: str = "api"  # "api" (default) or "html"
-    contact: str = DEFAULT_CONTACT
+    contact: str | None = None  # else the config's contact, else DEFAULT_CONTACT
     hf_token: str | None = field(default=None, repr=False)  # never printed
     s2_api_key: str | None = field(default=None, repr=False)  # never printed
     hf_min_interval: float = 0.5  # seconds between HF requests at least
@@ -56,7 +56,7 @@ class Settings:
             arxiv_api_url=get("PAPERPULSE_ARXIV_API_URL", DEFAULT_ARXIV_API_URL),
             semantic_scholar_url=get("PAPERPULSE_S2_URL", DEFAULT_S2_URL),
             hf_via=hf_via,
-            contact=get("PAPERPULSE_CONTACT", DEFAULT_CONTACT),
+            contact=env.get("PAPERPULSE_CONTACT", "").strip() or None,
             hf_token=env.get("HF_TOKEN") or None,
             s2_api_key=env.get("PAPERPULSE_S2_API_KEY") or None,
             hf_min_interval=hf_min_interval,

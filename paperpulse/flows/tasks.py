@@ -25,6 +25,7 @@ from paperpulse.core.errors import PaperpulseError, TransientFetchError
 from paperpulse.flows.collect import SourceOutcome, collect, failed_outcome
 from paperpulse.flows.compose import Period
 from paperpulse.flows.config import Config
+from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome, deliver
 from paperpulse.flows.jobs import Job
 from paperpulse.flows.settings import Settings
@@ -104,8 +105,8 @@ def _transient_only(task: object, task_run: object, state: object) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="{job.source}-{job.period}",
 )
-def collect_task(settings: Settings, config: Config, job: Job) -> SourceOutcome:
-    return collect(settings, config, job)
+def collect_task(ctx: Context, job: Job) -> SourceOutcome:
+    return collect(ctx, job)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="deliver-{period.edition}-{period.key}")
@@ -115,7 +116,7 @@ def deliver_task(
     return deliver(settings, config, period, email=email)
 
 
-def run_jobs(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[SourceOutcome]:
+def run_jobs(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
     """Run jobs as tasks, at most ``2 * WORKERS`` in flight so memory stays flat."""
     outcomes: list[SourceOutcome] = []
     hook = progress_hook.get()
@@ -130,7 +131,7 @@ def run_jobs(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[So
             hook(len(outcomes), len(jobs), outcome)
 
     for job in jobs:
-        pending.append((job, collect_task.submit(settings, config, job)))
+        pending.append((job, collect_task.submit(ctx, job)))
         if len(pending) >= 2 * WORKERS:
             finish_oldest()
     while pending:

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from paperpulse.core.errors import FetchError, ParseError
+from paperpulse.core.kinds import Source
 from paperpulse.core.models import Author, Listing, ListingItem, Paper, split_arxiv_id
 
-SOURCE = "arxiv-api"
+SOURCE = Source.ARXIV_API
 API_URL = "https://export.arxiv.org/api/query"
 MAX_RESULTS_PER_CALL = 2000  # the API's documented ceiling for one call
 SORT_BY = ("relevance", "lastUpdatedDate", "submittedDate")

@@ -16,12 +16,13 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from paperpulse.core.errors import LayoutChanged, ParseError
+from paperpulse.core.kinds import Source
 from paperpulse.core.models import Listing, ListingItem
 from paperpulse.scrapers.dom import parse_html
 from paperpulse.scrapers.hf_items import parse_items
 from paperpulse.scrapers.protocols import Client
 
-SOURCE = "hf-daily"
+SOURCE = Source.HF_DAILY
 PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 20  # 2,000 papers in a day would be ten times the record: stop rather than loop
 NO_PAPERS = "no Daily Papers were listed for this date"

@@ -23,6 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from paperpulse.core.errors import StorageError
+from paperpulse.core.kinds import (
+    DONE_RUN_STATUSES,
+    STORED_RUN_STATUSES,
+    DeliveryStatus,
+    RunStatus,
+)
 from paperpulse.core.merge import family, merge_papers
 from paperpulse.core.models import AuthorProfile, Listing, Paper, RunRecord, Sighting
 from paperpulse.storage import bulk
@@ -47,7 +53,6 @@ from paperpulse.storage.merge import (
 )
 from paperpulse.storage.records import DeliveryRecord, SaveResult
 from paperpulse.storage.schema import (
-    RUN_STATUSES,
     AuthorProfileRow,
     Base,
     DeliveryRow,
@@ -57,8 +62,7 @@ from paperpulse.storage.schema import (
     SightingRow,
 )
 
-FINISHED_RUN_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
-DONE_RUN_STATUSES = ("complete", "empty")  # a period that needs no more fetching
+FINISHED_RUN_STATUSES = tuple(s for s in STORED_RUN_STATUSES if s != RunStatus.RUNNING)
 # Any constant works; it only has to be the same in every paperpulse process.
 _PG_SAVE_LOCK = 0x70705F73  # "pp_s"
 _PG_RUN_LOCK = 0x70705F72  # "pp_r"
@@ -114,7 +118,7 @@ class Repository:
                     sa.text("SELECT pg_advisory_xact_lock(:a, hashtext(:b))"),
                     {"a": _PG_RUN_LOCK, "b": f"{source}\x1f{period}"},
                 )
-            running = _runs.c.status == "running"
+            running = _runs.c.status == RunStatus.RUNNING
             same = and_(_runs.c.source == source, _runs.c.period == period, running)
             in_flight = conn.execute(
                 select(_runs.c.id, _runs.c.owner, _runs.c.started_at).where(same)
@@ -129,7 +133,7 @@ class Repository:
                     sa.update(_runs)
                     .where(_runs.c.id.in_(dead))
                     .values(
-                        status="failed",
+                        status=RunStatus.FAILED,
                         error="interrupted (the process running it stopped)",
                         finished_at=started_at,
                     )
@@ -142,7 +146,7 @@ class Repository:
                     source=source,
                     period=period,
                     url=url,
-                    status="running",
+                    status=RunStatus.RUNNING,
                     owner=f"{socket.gethostname()}:{os.getpid()}",
                     started_at=started_at,
                     fetched=0,
@@ -157,7 +161,7 @@ class Repository:
         self,
         run_id: int,
         *,
-        status: str,
+        status: RunStatus,
         fetched: int = 0,
         new: int = 0,
         updated: int = 0,
@@ -196,7 +200,11 @@ class Repository:
         """The most recent run of this listing that finished "complete"."""
         query = (
             select(RunRow)
-            .where(RunRow.source == source, RunRow.period == period, RunRow.status == "complete")
+            .where(
+                RunRow.source == source,
+                RunRow.period == period,
+                RunRow.status == RunStatus.COMPLETE,
+            )
             .order_by(RunRow.id.desc())
             .limit(1)
         )
@@ -490,17 +498,17 @@ class Repository:
         with self._write(f"claiming the {channel} delivery of {digest_key}") as conn:
             inserted = conn.execute(
                 bulk.insert(conn.dialect, _deliveries)
-                .values(**key, status="sending", attempts=1, claimed_at=claimed_at)
+                .values(**key, status=DeliveryStatus.SENDING, attempts=1, claimed_at=claimed_at)
                 .on_conflict_do_nothing(index_elements=list(key))
                 .returning(_deliveries.c.id)
             ).first()
             if inserted is not None:
                 return True
             # The condition lives in the UPDATE itself (never check-then-act in Python).
-            retry: ColumnElement[bool] = _deliveries.c.status == "failed"
+            retry: ColumnElement[bool] = _deliveries.c.status == DeliveryStatus.FAILED
             if reclaim_after is not None:
                 stale = and_(
-                    _deliveries.c.status == "sending",
+                    _deliveries.c.status == DeliveryStatus.SENDING,
                     _deliveries.c.claimed_at < claimed_at - reclaim_after,
                 )
                 retry = or_(retry, stale)
@@ -508,7 +516,7 @@ class Repository:
                 sa.update(_deliveries)
                 .where(_delivery_match(key), retry)
                 .values(
-                    status="sending",
+                    status=DeliveryStatus.SENDING,
                     attempts=_deliveries.c.attempts + 1,
                     claimed_at=claimed_at,
                     error=None,
@@ -522,7 +530,7 @@ class Repository:
         channel: str,
         recipient: str,
         *,
-        status: str,
+        status: DeliveryStatus,
         at: datetime,
         message_id: str | None = None,
         error: str | None = None,
@@ -532,7 +540,7 @@ class Repository:
         Idempotent under (digest_key, channel, recipient). A failed delivery may later become
         sent; a sent one never changes again. An attempt counts once, claimed first or not.
         """
-        if status not in ("sent", "failed"):
+        if status not in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
             raise ValueError(f"delivery status must be 'sent' or 'failed', not {status!r}")
         at = _aware(at, "at")
         key = _delivery_key(digest_key, channel, recipient)
@@ -542,12 +550,12 @@ class Repository:
                 status=status,
                 attempts=1,
                 claimed_at=at,
-                sent_at=at if status == "sent" else None,
+                sent_at=at if status == DeliveryStatus.SENT else None,
                 message_id=message_id,
                 error=error,
             )
             new, old = insert.excluded, _deliveries.c
-            claimed = old.status == "sending"  # the claim already counted this attempt
+            claimed = old.status == DeliveryStatus.SENDING  # the claim already counted this attempt
             conn.execute(
                 insert.on_conflict_do_update(
                     index_elements=list(key),
@@ -559,7 +567,7 @@ class Repository:
                         "attempts": sa.case((claimed, old.attempts), else_=old.attempts + 1),
                         "claimed_at": sa.case((claimed, old.claimed_at), else_=new.claimed_at),
                     },
-                    where=old.status != "sent",
+                    where=old.status != DeliveryStatus.SENT,
                 )
             )
             with Session(bind=conn) as session:
@@ -656,7 +664,7 @@ def _close_run(
         sa.update(_runs)
         .where(_runs.c.id == run_id)
         .values(
-            status="complete" if result.fetched else "empty",
+            status=RunStatus.COMPLETE if result.fetched else RunStatus.EMPTY,
             fetched=result.fetched,
             new=result.new,
             updated=result.updated,

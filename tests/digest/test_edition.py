@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import Author, Paper, RunRecord, Sighting
 from paperpulse.digest.diff import DiffWindow, PaperHistory
 from paperpulse.digest.edition import (
@@ -41,7 +42,7 @@ def run(run_id: int, at: datetime, period: str = "2026-11-20") -> RunRecord:
         id=run_id,
         source="hf-daily",
         period=period,
-        status="complete",
+        status=RunStatus.COMPLETE,
         started_at=at,
         finished_at=at,
         fetched=2,

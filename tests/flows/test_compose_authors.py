@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from paperpulse.core.models import Author, AuthorProfile, Listing, ListingItem, Paper
-from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import build, period_for
 from paperpulse.flows.config import AuthorConfig, Config
+from paperpulse.flows.context import repository
 from paperpulse.flows.settings import Settings
 from tests.storage.builders import start_run
 

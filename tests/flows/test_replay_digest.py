@@ -16,9 +16,10 @@ import pytest
 from paperpulse.digest.diff import ChangeKind
 from paperpulse.digest.edition import Edition
 from paperpulse.digest.trending import score_paper
-from paperpulse.flows.collect import collect, repository
+from paperpulse.flows.collect import collect
 from paperpulse.flows.compose import build, period_for
 from paperpulse.flows.config import Config
+from paperpulse.flows.context import Context, repository
 from paperpulse.flows.jobs import hf_daily_jobs
 from paperpulse.flows.settings import Settings
 from tests.replay import ReplayServer
@@ -46,17 +47,19 @@ def replayed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Rep
             hf_min_interval=0.0,
         )
         config = Config()
-        repo = repository(settings.database_url)
+        ctx = Context.open(settings, config)
+        repo = ctx.repository
         for k, day in enumerate(DAYS):
             for observation, hour in enumerate((6, 18)):
                 server.generation = 2 * k + observation
                 now = datetime.combine(day, time(hour), tzinfo=UTC)
                 done = repo.complete_periods("hf-daily", "2024-01-01", day.isoformat())
                 for job in hf_daily_jobs(day, done=done, heal_days=14, refresh_days=6):
-                    collect(settings, config, job, now=now)
+                    collect(ctx, job, now=now)
             edition = build(settings, config, period_for("daily", day), recipient=READER)
             repo.mark_sent_new(READER, "daily", edition.announced_new, edition.digest.generated_at)
             editions.append(edition)
+        ctx.close()
     return settings, editions
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
 from paperpulse.storage import Repository, SaveResult
 
@@ -69,7 +70,7 @@ def start_run(repo: Repository, source: str, period: str, url: str | None, at: d
 
 
 def save(
-    repo: Repository, listing: Listing, at: datetime = T0, *, status: str = "complete"
+    repo: Repository, listing: Listing, at: datetime = T0, *, status: RunStatus = RunStatus.COMPLETE
 ) -> tuple[int, SaveResult]:
     """Run the whole run life cycle for ``listing``: start, save, finish."""
     run_id = start_run(repo, listing.source, listing.period, listing.url, at)

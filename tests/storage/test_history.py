@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from paperpulse.core.errors import StorageError
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import Author
 from paperpulse.storage import Repository
 from tests.storage.builders import T0, make_listing, make_paper, save, start_run
@@ -67,7 +68,7 @@ def test_run_ledger(repo: Repository) -> None:
 
     repo.finish_run(
         run_id,
-        status="failed",
+        status=RunStatus.FAILED,
         fetched=40,
         declared=47,
         error="7 papers missing",
@@ -89,7 +90,7 @@ def test_latest_complete_run_is_the_newest_complete_one(repo: Repository) -> Non
     listing = make_listing([make_paper("2608.00001")])
     save(repo, listing, T0)
     newest, _ = save(repo, listing, T0 + HOUR)
-    save(repo, listing, T0 + 2 * HOUR, status="failed")
+    save(repo, listing, T0 + 2 * HOUR, status=RunStatus.FAILED)
     latest = repo.latest_complete_run("hf-daily", "2026-08-03")
     assert latest is not None and latest.id == newest
 
@@ -97,7 +98,12 @@ def test_latest_complete_run_is_the_newest_complete_one(repo: Repository) -> Non
 def test_complete_periods_include_empty_days_not_failed_or_running_ones(
     repo: Repository,
 ) -> None:
-    for day, status in [("01", "complete"), ("02", "empty"), ("03", "failed"), ("09", "complete")]:
+    for day, status in [
+        ("01", RunStatus.COMPLETE),
+        ("02", RunStatus.EMPTY),
+        ("03", RunStatus.FAILED),
+        ("09", RunStatus.COMPLETE),
+    ]:
         save(repo, make_listing([], period=f"2026-08-{day}"), status=status)
     start_run(repo, "hf-daily", "2026-08-04", None, T0)  # still running
     save(repo, make_listing([], source="arxiv-listing", period="2026-08-05"))
@@ -110,7 +116,7 @@ def test_complete_periods_include_empty_days_not_failed_or_running_ones(
 
 def test_finishing_needs_a_real_run_and_a_final_status(repo: Repository) -> None:
     with pytest.raises(StorageError, match="no such run"):
-        repo.finish_run(99, status="complete", finished_at=T0)
+        repo.finish_run(99, status=RunStatus.COMPLETE, finished_at=T0)
     run_id = start_run(repo, "hf-daily", "2026-08-03", None, T0)
     with pytest.raises(ValueError, match="run status"):
-        repo.finish_run(run_id, status="running", finished_at=T0)
+        repo.finish_run(run_id, status=RunStatus.RUNNING, finished_at=T0)

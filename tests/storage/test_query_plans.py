@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from paperpulse.core.kinds import DeliveryStatus
 from paperpulse.core.models import Author
 from paperpulse.storage import Repository
 from tests.storage.builders import T0, make_listing, make_paper, save
@@ -52,7 +53,7 @@ def test_every_daily_query_uses_an_index(
     repo.complete_periods("hf-daily", "2026-08-01", "2026-08-31")
     repo.claim_delivery("daily/2026-08-03", "email", "a@x", claimed_at=T0)
     repo.claim_delivery("daily/2026-08-03", "email", "a@x", claimed_at=T0)
-    repo.record_delivery("daily/2026-08-03", "email", "a@x", status="sent", at=T0)
+    repo.record_delivery("daily/2026-08-03", "email", "a@x", status=DeliveryStatus.SENT, at=T0)
     repo.sent_new("a@x", "daily", T0)
 
     assert len(statements) > 15

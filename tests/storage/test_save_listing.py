@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from paperpulse.core.errors import StorageError
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import Author, Listing, ListingItem
 from paperpulse.storage import Repository, SaveResult
 from paperpulse.storage.schema import PaperRow
@@ -334,7 +335,7 @@ def test_thousands_of_papers_in_one_listing(repo: Repository, engine: Engine) ->
 
 
 def test_empty_listing_saves_nothing(repo: Repository, engine: Engine) -> None:
-    _, result = save(repo, make_listing([]), status="empty")
+    _, result = save(repo, make_listing([]), status=RunStatus.EMPTY)
     assert (result.fetched, result.new, result.updated) == (0, 0, 0)
     assert count(engine, "sightings") == 0
     assert repo.runs()[0].status == "empty"
