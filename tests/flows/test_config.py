@@ -9,7 +9,7 @@ import pytest
 from paperpulse.core.errors import ConfigError
 from paperpulse.flows.config import Config, load_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:
