@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 
 from paperpulse.core.errors import ConfigError, PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus
+from paperpulse.delivery.files import write_atomically
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import SmtpSettings, send
@@ -130,7 +131,7 @@ def _publish_files(
             detail += f" (push failed, will retry next run: {result.push_error})"
         return status, detail
     for name, text in files.items():
-        _write(root / name, text)
+        write_atomically(root / name, text.encode("utf-8"))
     return DeliveryStatus.SENT, str(root)
 
 
@@ -266,13 +267,6 @@ def _entry_from_xml(node: ElementTree.Element) -> FeedEntry | None:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "topic"
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 # --- email --------------------------------------------------------------------------------
