@@ -61,9 +61,8 @@ from bench.scale_db import (
     build_sqlite,
     environment,
 )
-from paperpulse.flows.config import load_config
 from paperpulse.flows.context import repository
-from paperpulse.flows.settings import Settings
+from paperpulse.flows.settings import from_environment
 from paperpulse.storage import create_engine, upgrade
 from tests.replay import ReplayServer
 
@@ -349,7 +348,7 @@ def _competitor(
 
     def go() -> None:
         with environment(state["env"]):
-            settings, config = Settings.from_env(), load_config()
+            settings, config = from_environment()
             timings: dict[str, float] = {}
             with replay_context(settings, config, floor=False) as ctx:
                 result = plain_daily(ctx, day, email=True, timings=timings)

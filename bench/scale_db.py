@@ -34,10 +34,9 @@ from pathlib import Path
 from bench.pipeline import replay_context, write_workspace
 from paperpulse.core.kinds import Source
 from paperpulse.flows.collect import collect
-from paperpulse.flows.config import load_config
 from paperpulse.flows.context import repository
 from paperpulse.flows.jobs import Job
-from paperpulse.flows.settings import Settings
+from paperpulse.flows.settings import from_environment
 from paperpulse.storage import create_engine, upgrade
 from tests.replay import ReplayServer
 
@@ -341,7 +340,7 @@ def _recent_days(
         ReplayServer(captures, upvote_growth=lambda arxiv_id, generation: 7 * generation) as server,
         environment(write_workspace(folder, database_url, server.url)),
     ):
-        settings, config = Settings.from_env(), load_config()
+        settings, config = from_environment()
         ctx = replay_context(settings, config, floor=False)
         try:
             for observation in range(history.recent_observations):

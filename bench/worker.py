@@ -89,7 +89,7 @@ def naive_backfill(start: date, end: date) -> dict[str, Any]:
 
 def backfill(task: str, spec: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.from_env()
-    ctx = replay_context(settings, load_config(), floor=bool(spec.get("floor")))
+    ctx = replay_context(settings, load_config(settings.config_file), floor=bool(spec.get("floor")))
     if not spec.get("floor"):
         os.environ["PAPERPULSE_HF_MIN_INTERVAL"] = "0"  # the flow builds its own context
     start, end = date.fromisoformat(spec["start"]), date.fromisoformat(spec["end"])
@@ -145,7 +145,7 @@ def _daily_runner(task: str, day: date) -> Callable[[], tuple[list[SourceOutcome
 
     def plain() -> tuple[list[SourceOutcome], str | None]:
         settings = Settings.from_env()
-        with replay_context(settings, load_config(), floor=False) as ctx:
+        with replay_context(settings, load_config(settings.config_file), floor=False) as ctx:
             result = plain_daily(ctx, day, email=True)
         return list(result.outcomes), archived(settings)
 

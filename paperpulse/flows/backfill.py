@@ -10,11 +10,10 @@ from prefect import flow
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import Source
 from paperpulse.flows.compose import period_for
-from paperpulse.flows.config import load_config
 from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome
 from paperpulse.flows.jobs import backfill_plan
-from paperpulse.flows.settings import Settings
+from paperpulse.flows.settings import from_environment
 from paperpulse.flows.tasks import (
     RunSummary,
     SourcesFailed,
@@ -38,7 +37,7 @@ def backfill(
     Dates are list dates, never run dates. Resumable: an interrupted backfill run again
     fetches only what is missing. With ``deliver`` each day's digest is delivered too.
     """
-    settings, config = Settings.from_env(), load_config()
+    settings, config = from_environment()
     sources = sources or [Source.HF_DAILY]
     if end < start:
         raise PaperpulseError(f"backfill: --end {end} is before --start {start}")

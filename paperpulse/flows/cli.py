@@ -266,11 +266,10 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 def _cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse.digest.render import render
     from paperpulse.flows.compose import build, period_for
-    from paperpulse.flows.config import load_config
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.settings import from_environment
 
     period = period_for(args.edition, args.date or _today())
-    edition = build(Settings.from_env(), load_config(), period)
+    edition = build(*from_environment(), period)
     text = render(edition.digest, args.fmt)
     if args.out is None:
         sys.stdout.write(text)
@@ -286,12 +285,11 @@ def _cmd_digest(args: argparse.Namespace) -> int:
 
 def _cmd_deliver(args: argparse.Namespace) -> int:
     from paperpulse.flows.compose import period_for
-    from paperpulse.flows.config import load_config
     from paperpulse.flows.deliver import deliver
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.settings import from_environment
 
     period = period_for(args.edition, args.date or _today())
-    outcomes = deliver(Settings.from_env(), load_config(), period)
+    outcomes = deliver(*from_environment(), period)
     for outcome in outcomes:
         print(
             f"{period.edition}/{period.key} {outcome.channel} {outcome.recipient}: "
@@ -338,10 +336,10 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     _quiet_prefect(args.verbose)
-    from paperpulse.flows.config import load_config
     from paperpulse.flows.serve import serve
+    from paperpulse.flows.settings import from_environment
 
-    schedule = load_config().schedule
+    schedule = from_environment()[1].schedule
     print(
         f"serving daily at '{schedule.cron}' ({schedule.timezone}) and backfill on demand; "
         "Ctrl-C to stop"
@@ -354,21 +352,21 @@ def _cmd_topics_explain(args: argparse.Namespace) -> int:
     from paperpulse.core.models import normalize_arxiv_id
     from paperpulse.digest.topics import explain
     from paperpulse.flows.compose import query_hits, topics_of
-    from paperpulse.flows.config import load_config
     from paperpulse.flows.context import repository
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.settings import from_environment
 
     try:
         arxiv_id = normalize_arxiv_id(args.arxiv_id)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    topics = topics_of(load_config())
+    settings, config = from_environment()
+    topics = topics_of(config)
     if not topics:
         raise UsageError(
             "no topics are configured: add [[topics]] to paperpulse.toml "
             "(see paperpulse.example.toml)"
         )
-    repo = repository(Settings.from_env().database_url)
+    repo = repository(settings.database_url)
     paper = repo.papers([arxiv_id]).get(arxiv_id)
     if paper is None:
         raise UsageError(

@@ -9,10 +9,9 @@ from prefect import flow
 
 from paperpulse.flows.collect import daily_jobs
 from paperpulse.flows.compose import digest_periods, period_for
-from paperpulse.flows.config import load_config
 from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath
-from paperpulse.flows.settings import Settings
+from paperpulse.flows.settings import from_environment
 from paperpulse.flows.tasks import (
     RunSummary,
     SourcesFailed,
@@ -39,7 +38,7 @@ def logical_date(list_date: date | None) -> date:
 def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     """Fetch every enabled source for one list date (healing missed dates, refreshing recent
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
-    settings, config = Settings.from_env(), load_config()
+    settings, config = from_environment()
     day = logical_date(list_date)
     with Context.open(settings, config) as ctx:
         jobs = daily_jobs(ctx, day)

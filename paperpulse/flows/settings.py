@@ -1,4 +1,8 @@
-"""Runtime settings from the environment (the embedded defaults need none of them)."""
+"""Runtime settings from the environment (the embedded defaults need none of them).
+
+``Settings.from_env`` is where paperpulse reads its environment; ``from_environment`` adds the
+config file it names.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperpulse.core.errors import ConfigError
+from paperpulse.flows.config import Config, load_config
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
 DEFAULT_CONTACT = "https://github.com/paperpulse/paperpulse"
@@ -30,6 +35,7 @@ class Settings:
     hf_token: str | None = field(default=None, repr=False)  # never printed
     s2_api_key: str | None = field(default=None, repr=False)  # never printed
     hf_min_interval: float = 0.5  # seconds between HF requests at least
+    config_file: Path | None = None  # PAPERPULSE_CONFIG; None: ./paperpulse.toml if present
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +66,7 @@ class Settings:
             hf_token=env.get("HF_TOKEN") or None,
             s2_api_key=env.get("PAPERPULSE_S2_API_KEY") or None,
             hf_min_interval=hf_min_interval,
+            config_file=Path(config) if (config := get("PAPERPULSE_CONFIG", "")) else None,
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),
@@ -70,3 +77,9 @@ class Settings:
             if not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{name} must be an http(s) URL, not {url!r}")
         return settings
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> tuple[Settings, Config]:
+    """The settings from the environment, and the config file they name."""
+    settings = Settings.from_env(environ)
+    return settings, load_config(settings.config_file)

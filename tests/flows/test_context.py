@@ -32,7 +32,7 @@ def settings(tmp_path: Path) -> Settings:
 def test_the_config_contact_reaches_the_user_agent(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "paperpulse.toml"
     path.write_text('contact = "mailto:lab@example.org"\n', encoding="utf-8")
-    agent = user_agent(settings, load_config(path, environ={}))
+    agent = user_agent(settings, load_config(path))
     assert agent.startswith("paperpulse/") and "mailto:lab@example.org" in agent
 
 
@@ -52,4 +52,4 @@ def test_a_contact_that_would_break_the_header_is_refused_naming_the_key(tmp_pat
     path = tmp_path / "paperpulse.toml"
     path.write_text('contact = "me (at) example.org"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"paperpulse.toml: contact: must be an e-mail"):
-        load_config(path, environ={})
+        load_config(path)
