@@ -31,6 +31,7 @@ import shutil
 import statistics
 import tempfile
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import asdict, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -350,7 +351,7 @@ def _competitor(
         with environment(state["env"]):
             settings, config = from_environment()
             timings: dict[str, float] = {}
-            with replay_context(settings, config, floor=False) as ctx:
+            with closing(replay_context(settings, config, floor=False)) as ctx:
                 result = plain_daily(ctx, day, email=True, timings=timings)
         phases[label].append(timings)
         outcomes[label].append(

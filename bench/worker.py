@@ -25,7 +25,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import closing, contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -145,7 +145,8 @@ def _daily_runner(task: str, day: date) -> Callable[[], tuple[list[SourceOutcome
 
     def plain() -> tuple[list[SourceOutcome], str | None]:
         settings = Settings.from_env()
-        with replay_context(settings, load_config(settings.config_file), floor=False) as ctx:
+        config = load_config(settings.config_file)
+        with closing(replay_context(settings, config, floor=False)) as ctx:
             result = plain_daily(ctx, day, email=True)
         return list(result.outcomes), archived(settings)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date, timedelta
 
 from prefect import flow
@@ -41,7 +42,7 @@ def backfill(
     sources = sources or [Source.HF_DAILY]
     if end < start:
         raise PaperpulseError(f"backfill: --end {end} is before --start {start}")
-    with Context.open(settings, config) as ctx:
+    with closing(Context.open(settings, config)) as ctx:
         done = {
             (s, p)
             for s in sources

@@ -1,15 +1,15 @@
 """What every step of a run shares, made once where the run starts and passed down.
 
-A flow (or the CLI, or a benchmark) opens one ``Context`` and hands it to each step: nothing
-is cached behind a module global, so a test or a benchmark swaps the HTTP client by building
-its own context instead of patching a function.
+A flow (or the CLI, or a benchmark) opens one ``Context`` and hands it to each step, then
+closes it (``with closing(Context.open(...)) as ctx``): no HTTP client is cached behind a module
+global, so a test or a benchmark swaps the client by building its own context instead of
+patching a function.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from types import TracebackType
 
 from paperpulse.flows.config import Config
 from paperpulse.flows.settings import DEFAULT_CONTACT, Settings
@@ -38,17 +38,6 @@ class Context:
 
     def close(self) -> None:
         self.http.close()
-
-    def __enter__(self) -> Context:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def contact(settings: Settings, config: Config) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
     settings, config = from_environment()
     day = logical_date(list_date)
-    with Context.open(settings, config) as ctx:
+    with closing(Context.open(settings, config)) as ctx:
         jobs = daily_jobs(ctx, day)
         outcomes = run_jobs(ctx, jobs)
     periods = digest_periods(day, jobs, outcomes)

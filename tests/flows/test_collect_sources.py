@@ -5,6 +5,7 @@ The sites are respx routes serving our fixtures; the client, parsers, storage an
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def test_each_job_kind_lands_in_the_ledger(
     settings: Settings, sites: respx.MockRouter, job: Job, fetched: int | None
 ) -> None:
     config = Config(authors=(AuthorConfig(name="Hanze Dong"),))
-    with Context.open(settings, config) as ctx:
+    with closing(Context.open(settings, config)) as ctx:
         outcome = collect(ctx, job, now=NOW)
     assert outcome.status is RunStatus.COMPLETE, outcome
     if fetched is not None:

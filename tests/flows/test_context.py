@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ HF = "https://hf.test"
 
 def user_agent(settings: Settings, config: Config) -> str:
     """The User-Agent a run's context really sends."""
-    with respx.mock, Context.open(settings, config) as ctx:
+    with respx.mock, closing(Context.open(settings, config)) as ctx:
         route = respx.get(f"{HF}/api/daily_papers").mock(return_value=httpx.Response(200))
         ctx.http.get(f"{HF}/api/daily_papers", source="hf-daily")
         return str(route.calls.last.request.headers["user-agent"])
