@@ -59,26 +59,13 @@ def fetch_category_new(
 ) -> Listing:
     """Today's ``/list/<category>/new``: new submissions, cross-lists and replacements.
 
-    Papers are dated by the announcement date the page names, never by the run date.
+    Papers are dated by the announcement date the page names, never by the run date. Any
+    further page the listing declares is followed and stitched on.
     """
-    return _fetch_listing(
-        client, base_url=base_url, category=category, kind="new", params=None, cap=None, now=now
-    )
-
-
-def _fetch_listing(
-    client: Client,
-    *,
-    base_url: str,
-    category: str,
-    kind: str,
-    params: Mapping[str, int] | None,
-    cap: int | None,
-    now: datetime | None,
-) -> Listing:
     fetched_at = now or datetime.now(UTC)
-    url = listing_url(category, kind, base=base_url)
+    url = listing_url(category, "new", base=base_url)
     pages: list[ListingPage] = []
+    params: Mapping[str, int] | None = None
     for _ in range(MAX_LISTING_PAGES):
         response = client.get(url, source=LISTING_SOURCE, params=params)
         if not response.content.strip():
@@ -91,10 +78,9 @@ def _fetch_listing(
         if pages:
             _check_continues(pages[-1], page)
         pages.append(page)
-        collected = sum(len(p.listing.items) for p in pages)
         params = next_page_params(page)
-        if params is None or (cap is not None and collected >= cap):
-            return _stitch_listing(pages, cap, fetched_at)
+        if params is None:
+            return _stitch_listing(pages, fetched_at)
     raise LayoutChanged(
         f"the listing still declares more entries after {MAX_LISTING_PAGES} pages: its paging "
         "looks broken; save a page and run `paperpulse parse arxiv-listing FILE`",
@@ -124,28 +110,24 @@ def _check_continues(previous: ListingPage, page: ListingPage) -> None:
         )
 
 
-def _stitch_listing(pages: Sequence[ListingPage], cap: int | None, fetched_at: datetime) -> Listing:
+def _stitch_listing(pages: Sequence[ListingPage], fetched_at: datetime) -> Listing:
     first = pages[0]
     items = [item for page in pages for item in page.listing.items]
-    kept = items[:cap] if cap is not None else items
     total = first.total
-    if total is not None and len(kept) != (wanted := min(total, cap or total)):
+    if total is not None and len(items) != total:
         raise LayoutChanged(
             f"parsed {len(items)} entries over {len(pages)} pages, but the listing declares "
-            f"{total} (wanted {wanted}); save the pages and run "
-            "`paperpulse parse arxiv-listing FILE`",
+            f"{total}; save the pages and run `paperpulse parse arxiv-listing FILE`",
             source=LISTING_SOURCE,
             url=first.listing.url,
         )
     notes = [n for page in pages for n in page.listing.notes if not _PAGING_NOTE.match(n)]
-    if len(kept) < len(items) or (total is not None and len(kept) < total):
-        notes.append(f"kept the first {len(kept)} of {total or len(items)} entries (max_entries)")
     return Listing(
         source=LISTING_SOURCE,
         period=first.listing.period,
         url=first.listing.url,
         fetched_at=fetched_at,
-        items=_reranked(kept),
+        items=_reranked(items),
         declared_count=total,
         notes=tuple(dict.fromkeys(notes)),
     )
