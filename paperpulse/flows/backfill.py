@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from prefect import flow
 
 from paperpulse.core.errors import PaperpulseError
-from paperpulse.core.kinds import Source
+from paperpulse.core.kinds import Edition, Source
 from paperpulse.flows.compose import period_for
 from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome
@@ -53,7 +53,7 @@ def backfill(
     deliveries: list[DeliveryOutcome] = []
     if deliver:
         for day in _days(start, end):
-            deliveries += deliver_task(settings, config, period_for("daily", day), True)
+            deliveries += deliver_task(settings, config, period_for(Edition.DAILY, day), True)
     summary = RunSummary(list_date=None, outcomes=tuple(outcomes), deliveries=tuple(deliveries))
     publish(summary, None, f"backfill-{start.isoformat()}-{end.isoformat()}")
     if summary.failures:

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from paperpulse.core.errors import PaperpulseError
-from paperpulse.core.kinds import Source
+from paperpulse.core.kinds import DeliveryStatus, Edition, Source
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="a day of the edition (default: today, UTC)",
     )
-    digest.add_argument("--edition", choices=("daily", "weekly"), default="daily")
+    digest.add_argument("--edition", choices=tuple(Edition), default=Edition.DAILY)
     digest.add_argument("--format", choices=("md", "html", "txt"), default="md", dest="fmt")
     digest.add_argument("--out", type=Path, metavar="PATH", help="write here (default: stdout)")
     digest.set_defaults(handler=_cmd_digest)
@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="a day of the edition (default: today, UTC)",
     )
-    deliver.add_argument("--edition", choices=("daily", "weekly"), default="daily")
+    deliver.add_argument("--edition", choices=tuple(Edition), default=Edition.DAILY)
     deliver.set_defaults(handler=_cmd_deliver)
 
     parse = _command(
@@ -295,7 +295,7 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
             f"{period.edition}/{period.key} {outcome.channel} {outcome.recipient}: "
             f"{outcome.status}{' — ' + outcome.detail if outcome.detail else ''}"
         )
-    failed = [o for o in outcomes if o.status == "failed"]
+    failed = [o for o in outcomes if o.status == DeliveryStatus.FAILED]
     if failed:
         raise PaperpulseError(
             f"{len(failed)} delivery(ies) failed; they are retried by the "

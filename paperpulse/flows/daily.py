@@ -8,6 +8,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from paperpulse.core.kinds import Edition
 from paperpulse.flows.collect import daily_jobs
 from paperpulse.flows.compose import digest_periods, period_for
 from paperpulse.flows.context import Context
@@ -48,7 +49,7 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     deliveries: list[DeliveryOutcome] = []
     for period in periods:
         deliveries += deliver_task(settings, config, period, email)
-    main = period_for("daily", day)
+    main = period_for(Edition.DAILY, day)
     archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
     summary = RunSummary(
         list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive

@@ -22,6 +22,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from paperpulse.core.errors import PaperpulseError, TransientFetchError
+from paperpulse.core.kinds import DeliveryStatus, RunStatus
 from paperpulse.flows.collect import SourceOutcome, collect, failed_outcome
 from paperpulse.flows.compose import Period
 from paperpulse.flows.config import Config
@@ -57,11 +58,11 @@ class RunSummary:
         return [
             f"{o.source} {o.period} failed: {o.error}"
             for o in self.outcomes
-            if o.status == "failed"
+            if o.status == RunStatus.FAILED
         ] + [
             f"{d.channel} to {d.recipient} failed: {d.detail}"
             for d in self.deliveries
-            if d.status == "failed"
+            if d.status == DeliveryStatus.FAILED
         ]
 
     def line(self) -> str:
@@ -70,8 +71,12 @@ class RunSummary:
         new = sum(o.new for o in self.outcomes)
         updated = sum(o.updated for o in self.outcomes)
         where = f"digest: {self.archive}" if self.archive else "no digest written"
-        mailed = [d for d in self.deliveries if d.channel == "email" and d.status == "sent"]
-        boxed = [d for d in self.deliveries if d.channel == "outbox" and d.status == "sent"]
+        mailed = [
+            d for d in self.deliveries if d.channel == "email" and d.status == DeliveryStatus.SENT
+        ]
+        boxed = [
+            d for d in self.deliveries if d.channel == "outbox" and d.status == DeliveryStatus.SENT
+        ]
         mail = f"; {len(mailed)} email(s) sent" if mailed else ""
         if boxed:
             where_to = Path(boxed[0].detail).parent
@@ -142,7 +147,7 @@ def run_jobs(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
 def _log(outcome: SourceOutcome) -> None:
     """One line per job in the flow run's log (Prefect's logger: it reaches the UI)."""
     logger = get_run_logger()
-    if outcome.status == "failed":
+    if outcome.status == RunStatus.FAILED:
         logger.error("%s %s failed: %s", outcome.source, outcome.period, outcome.error)
     else:
         logger.info(
