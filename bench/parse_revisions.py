@@ -42,24 +42,34 @@ PACKAGE = "scrapers_at_rev"
 
 
 def export_scrapers(rev: str, into: Path) -> tuple[ModuleType, ModuleType]:
-    """``scrapers/`` at ``rev`` as the package ``scrapers_at_rev``: (hf_daily, arxiv_listing)."""
+    """The scrapers at ``rev`` as the package ``scrapers_at_rev``: (hf_daily, arxiv_listing).
+
+    They live in ``paperpulse/scrapers/`` since the package move, in ``scrapers/`` before it.
+    """
+    folder = next((f for f in ("paperpulse/scrapers", "scrapers") if _exists(rev, f)), None)
+    if folder is None:
+        raise BenchmarkError(f"no scrapers at {rev!r} (neither paperpulse/scrapers/ nor scrapers/)")
     try:
         archive = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", rev, "scrapers"],
+            ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", rev, folder],
             check=True,
             capture_output=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         raise BenchmarkError(
-            f"cannot export scrapers/ at {rev!r}: {detail.decode(errors='replace').strip() or exc}"
+            f"cannot export {folder}/ at {rev!r}: {detail.decode(errors='replace').strip() or exc}"
         ) from None
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
-    (into / "scrapers").rename(into / PACKAGE)
+    (into / folder).rename(into / PACKAGE)
+    if folder != "scrapers":
+        (into / "paperpulse").rmdir()  # emptied: it must not stand beside the real package
     for path in (into / PACKAGE).rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"\bscrapers\.", f"{PACKAGE}.", source), encoding="utf-8")
+        path.write_text(
+            re.sub(r"\b(?:paperpulse\.)?scrapers\.", f"{PACKAGE}.", source), encoding="utf-8"
+        )
     # A previous export in this process (another --rev) must not answer the imports.
     for name in [m for m in sys.modules if m == PACKAGE or m.startswith(f"{PACKAGE}.")]:
         del sys.modules[name]
@@ -68,6 +78,11 @@ def export_scrapers(rev: str, into: Path) -> tuple[ModuleType, ModuleType]:
         importlib.import_module(f"{PACKAGE}.hf_daily"),
         importlib.import_module(f"{PACKAGE}.arxiv_listing"),
     )
+
+
+def _exists(rev: str, path: str) -> bool:
+    probe = ["git", "-C", str(REPO_ROOT), "cat-file", "-e", f"{rev}:{path}"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
 def build_cases(
