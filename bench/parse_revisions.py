@@ -2,8 +2,8 @@
 
     python -m bench.parse_revisions --rev 3b3e91f [--rounds N] [--quick] [--json PATH]
 
-``git archive`` exports ``paperpulse/`` at ``--rev`` into a temporary folder as the package
-``paperpulse_at_rev``, so both versions load in one process and are timed interleaved on the same
+``git archive`` exports ``scrapers/`` at ``--rev`` into a temporary folder as the package
+``scrapers_at_rev``, so both versions load in one process and are timed interleaved on the same
 real pages, with BeautifulSoup (html.parser) as the common baseline. Both versions must extract
 the same values, or the comparison is refused.
 """
@@ -38,38 +38,51 @@ from bench.harness import (
 )
 from paperpulse.scrapers import arxiv_listing, hf_daily
 
-PACKAGE = "paperpulse_at_rev"
+PACKAGE = "scrapers_at_rev"
 
 
 def export_scrapers(rev: str, into: Path) -> tuple[ModuleType, ModuleType]:
-    """``paperpulse/`` at ``rev`` as the package ``paperpulse_at_rev``: its (hf_daily,
-    arxiv_listing). Revisions from the one-package layout on (f5e85ea)."""
+    """The scrapers at ``rev`` as the package ``scrapers_at_rev``: (hf_daily, arxiv_listing).
+
+    They live in ``paperpulse/scrapers/`` since the package move, in ``scrapers/`` before it.
+    """
+    folder = next((f for f in ("paperpulse/scrapers", "scrapers") if _exists(rev, f)), None)
+    if folder is None:
+        raise BenchmarkError(f"no scrapers at {rev!r} (neither paperpulse/scrapers/ nor scrapers/)")
     try:
         archive = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", rev, "paperpulse"],
+            ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", rev, folder],
             check=True,
             capture_output=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         raise BenchmarkError(
-            f"cannot export paperpulse/ at {rev!r} (revisions before the one-package layout "
-            f"have none): {detail.decode(errors='replace').strip() or exc}"
+            f"cannot export {folder}/ at {rev!r}: {detail.decode(errors='replace').strip() or exc}"
         ) from None
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
-    (into / "paperpulse").rename(into / PACKAGE)
+    (into / folder).rename(into / PACKAGE)
+    if folder != "scrapers":
+        (into / "paperpulse").rmdir()  # emptied: it must not stand beside the real package
     for path in (into / PACKAGE).rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"\bpaperpulse\.", f"{PACKAGE}.", source), encoding="utf-8")
+        path.write_text(
+            re.sub(r"\b(?:paperpulse\.)?scrapers\.", f"{PACKAGE}.", source), encoding="utf-8"
+        )
     # A previous export in this process (another --rev) must not answer the imports.
     for name in [m for m in sys.modules if m == PACKAGE or m.startswith(f"{PACKAGE}.")]:
         del sys.modules[name]
     sys.path.insert(0, str(into))
     return (
-        importlib.import_module(f"{PACKAGE}.scrapers.hf_daily"),
-        importlib.import_module(f"{PACKAGE}.scrapers.arxiv_listing"),
+        importlib.import_module(f"{PACKAGE}.hf_daily"),
+        importlib.import_module(f"{PACKAGE}.arxiv_listing"),
     )
+
+
+def _exists(rev: str, path: str) -> bool:
+    probe = ["git", "-C", str(REPO_ROOT), "cat-file", "-e", f"{rev}:{path}"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
 def build_cases(
@@ -146,7 +159,7 @@ def build_cases(
     ]
     for case in cases:
         before, after = (repr(c.run()) for c in case.competitors[:2])
-        if before.replace(PACKAGE, "paperpulse") != after:
+        if before.replace(PACKAGE, "scrapers") != after:
             raise BenchmarkError(f"{case.name}: the parser at {rev} extracts other values than now")
     return cases
 

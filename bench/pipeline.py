@@ -7,8 +7,8 @@ same steps without Prefect, so a benchmark can time paperpulse's own work (``pla
 
 Pacing: paperpulse's HF policy waits at least 0.5 s between requests (``HostPolicy.min_interval``)
 even when the RateLimit headers would allow more: politeness toward huggingface.co. Against a
-local replay that floor only measures ``sleep``; ``replay_client(floor=False)`` keeps every other
-rule (4 connections, RateLimit pacing, Retry-After, retries) and drops the floor.
+local replay that floor only measures ``sleep``; ``replay_client(..., floor=False)`` keeps every
+other rule (4 connections, RateLimit pacing, Retry-After, retries) and drops the floor.
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
-import httpx
-
-from paperpulse.flows import collect as collect_module
-from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome, repository
+from paperpulse.core.kinds import Source
+from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome
 from paperpulse.flows.compose import digest_periods
 from paperpulse.flows.config import Config
+from paperpulse.flows.context import Context, http_client, repository
 from paperpulse.flows.deliver import DeliveryOutcome, deliver
 from paperpulse.flows.jobs import Job, backfill_plan
 from paperpulse.flows.settings import Settings
-from paperpulse.scrapers.http import HttpClient, default_settings, host_key
+from paperpulse.scrapers.http import HttpClient
 
 WORKERS = 4  # flows.tasks.WORKERS (not imported: that module imports Prefect)
 
@@ -65,34 +64,32 @@ def write_workspace(folder: Path, database_url: str, hf_url: str) -> dict[str, s
     }
 
 
-def replay_client(settings: Settings, *, floor: bool) -> HttpClient:
-    """The client ``flows.collect`` builds, without the HF interval floor unless ``floor``."""
-    http = default_settings(
-        hf_url=settings.hf_url,
-        arxiv_url=settings.arxiv_url,
-        arxiv_api_url=settings.arxiv_api_url,
-        semantic_scholar_url=settings.semantic_scholar_url,
-        contact=settings.contact,
+def replay_client(settings: Settings, config: Config, *, floor: bool) -> HttpClient:
+    """The client a run's context builds, without the HF interval floor unless ``floor``.
+
+    (A flow builds its own context: ``PAPERPULSE_HF_MIN_INTERVAL=0`` drops its floor.)
+    """
+    return http_client(
+        settings if floor else dataclasses.replace(settings, hf_min_interval=0.0), config
     )
-    if not floor:
-        hf = host_key(httpx.URL(settings.hf_url))
-        policies = dict(http.policies)
-        policies[hf] = dataclasses.replace(policies[hf], min_interval=0.0)
-        http = dataclasses.replace(http, policies=policies)
-    return HttpClient(http)
 
 
-def use_client(client: HttpClient) -> None:
-    """Make every ``collect`` in this process fetch through ``client``."""
-    collect_module.http_client = lambda settings: client  # type: ignore[assignment]
+def replay_context(settings: Settings, config: Config, *, floor: bool) -> Context:
+    """A run's context fetching through ``replay_client``."""
+    return Context(
+        settings=settings,
+        config=config,
+        repository=repository(settings.database_url),
+        http=replay_client(settings, config, floor=floor),
+    )
 
 
-def collect_all(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[SourceOutcome]:
+def collect_all(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
     """``collect`` every job on a thread pool, like ``flows.tasks.run_jobs`` (no retries)."""
 
     def one(job: Job) -> SourceOutcome:
         try:
-            return collect(settings, config, job)
+            return collect(ctx, job)
         except Exception as exc:  # the run ledger already holds the failure
             return failed_outcome(job, exc)
 
@@ -100,14 +97,12 @@ def collect_all(settings: Settings, config: Config, jobs: Sequence[Job]) -> list
         return list(pool.map(one, jobs))
 
 
-def plain_backfill(
-    settings: Settings, config: Config, start: date, end: date
-) -> list[SourceOutcome]:
+def plain_backfill(ctx: Context, start: date, end: date) -> list[SourceOutcome]:
     """``flows.backfill.backfill`` for hf-daily without Prefect (no delivery)."""
-    repo = repository(settings.database_url)
-    done = {("hf-daily", p) for p in repo.complete_periods("hf-daily", str(start), str(end))}
-    jobs = backfill_plan(start, end, sources=["hf-daily"], done=done)
-    return collect_all(settings, config, jobs)
+    hf = Source.HF_DAILY
+    done = {(hf, p) for p in ctx.repository.complete_periods(hf, str(start), str(end))}
+    jobs = backfill_plan(start, end, sources=[hf], done=done)
+    return collect_all(ctx, jobs)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,8 +112,7 @@ class DailyResult:
 
 
 def plain_daily(
-    settings: Settings,
-    config: Config,
+    ctx: Context,
     day: date,
     email: bool,
     *,
@@ -131,12 +125,12 @@ def plain_daily(
     delivering the digests ("digest").
     """
     began = time.perf_counter()
-    jobs = daily_jobs(settings, config, day)
-    outcomes = collect_all(settings, config, jobs)
+    jobs = daily_jobs(ctx, day)
+    outcomes = collect_all(ctx, jobs)
     collected = time.perf_counter()
     deliveries: list[DeliveryOutcome] = []
     for period in digest_periods(day, jobs, outcomes):
-        deliveries += deliver(settings, config, period, email=email)
+        deliveries += deliver(ctx.settings, ctx.config, period, email=email)
     if timings is not None:
         timings["collect"] = collected - began
         timings["digest"] = time.perf_counter() - collected

@@ -64,9 +64,11 @@ def bench(name: str, url: str, papers: int, repeat: int) -> None:
     cases: dict[str, list[float]] = {"new papers": [], "same papers, new run": [], "same run": []}
     for day in range(1, repeat + 1):
         page = listing(day, papers, period=f"2026-08-{day:02d}")
-        first = repo.start_run("hf-daily", page.period, None, T0)
+        first = repo.start_exclusive_run("hf-daily", page.period, None, T0)
+        assert first is not None
         cases["new papers"].append(timed(repo, first, page))
-        second = repo.start_run("hf-daily", page.period, None, T0 + timedelta(hours=1))
+        second = repo.start_exclusive_run("hf-daily", page.period, None, T0 + timedelta(hours=1))
+        assert second is not None
         cases["same papers, new run"].append(timed(repo, second, page))
         cases["same run"].append(timed(repo, second, page))
     for case, times in cases.items():

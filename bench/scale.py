@@ -31,6 +31,7 @@ import shutil
 import statistics
 import tempfile
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import asdict, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -51,7 +52,7 @@ from bench.harness import (
     report,
     shared_data,
 )
-from bench.pipeline import plain_daily, replay_client, use_client, write_workspace
+from bench.pipeline import plain_daily, replay_context, write_workspace
 from bench.processes import CACHE
 from bench.scale_db import (
     RECENT_DAYS,
@@ -61,9 +62,8 @@ from bench.scale_db import (
     build_sqlite,
     environment,
 )
-from paperpulse.flows.collect import repository
-from paperpulse.flows.config import load_config
-from paperpulse.flows.settings import Settings
+from paperpulse.flows.context import repository
+from paperpulse.flows.settings import from_environment
 from paperpulse.storage import create_engine, upgrade
 from tests.replay import ReplayServer
 
@@ -349,10 +349,10 @@ def _competitor(
 
     def go() -> None:
         with environment(state["env"]):
-            settings, config = Settings.from_env(), load_config()
-            use_client(replay_client(settings, floor=False))
+            settings, config = from_environment()
             timings: dict[str, float] = {}
-            result = plain_daily(settings, config, day, email=True, timings=timings)
+            with closing(replay_context(settings, config, floor=False)) as ctx:
+                result = plain_daily(ctx, day, email=True, timings=timings)
         phases[label].append(timings)
         outcomes[label].append(
             tuple((o.source, o.period, o.status, o.fetched, o.new) for o in result.outcomes)

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.pipeline import replay_client, use_client, write_workspace
-from paperpulse.flows.collect import collect, repository
-from paperpulse.flows.config import load_config
+from bench.pipeline import replay_context, write_workspace
+from paperpulse.core.kinds import Source
+from paperpulse.flows.collect import collect
+from paperpulse.flows.context import repository
 from paperpulse.flows.jobs import Job
-from paperpulse.flows.settings import Settings
+from paperpulse.flows.settings import from_environment
 from paperpulse.storage import create_engine, upgrade
 from tests.replay import ReplayServer
 
@@ -341,8 +342,8 @@ def _recent_days(
         ReplayServer(captures, upvote_growth=lambda arxiv_id, generation: 7 * generation) as server,
         environment(write_workspace(folder, database_url, server.url)),
     ):
-        settings, config = Settings.from_env(), load_config()
-        use_client(replay_client(settings, floor=False))
+        settings, config = from_environment()
+        ctx = replay_context(settings, config, floor=False)
         try:
             for observation in range(history.recent_observations):
                 server.generation = observation
@@ -351,9 +352,9 @@ def _recent_days(
                     moment = datetime.combine(listed, datetime.min.time(), UTC) + timedelta(
                         days=1 + observation, hours=6
                     )
-                    job = Job(source="hf-daily", period=listed.isoformat())
-                    collect(settings, config, job, now=moment)
+                    collect(ctx, Job(source=Source.HF_DAILY, period=listed), now=moment)
         finally:
+            ctx.close()
             repository(database_url).engine.dispose()
             repository.cache_clear()
 

@@ -102,7 +102,10 @@ def workload(papers: int, runs: int, per_listing: int, baseline_share: float) ->
 
 def save_ours(repo: Repository, listings: Sequence[Listing]) -> None:
     for listing in listings:
-        run_id = repo.start_run(listing.source, listing.period, listing.url, listing.fetched_at)
+        run_id = repo.start_exclusive_run(
+            listing.source, listing.period, listing.url, listing.fetched_at
+        )
+        assert run_id is not None
         repo.save_listing(run_id, listing, listing.fetched_at, finished_at=listing.fetched_at)
 
 

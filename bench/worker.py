@@ -25,7 +25,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import closing, contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 from bench.naive import naive_save
-from bench.pipeline import plain_backfill, plain_daily, replay_client, use_client
+from bench.pipeline import plain_backfill, plain_daily, replay_context
 from paperpulse.flows.collect import SourceOutcome
 from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import load_config
@@ -89,12 +89,13 @@ def naive_backfill(start: date, end: date) -> dict[str, Any]:
 
 def backfill(task: str, spec: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.from_env()
-    client = replay_client(settings, floor=bool(spec.get("floor")))
-    use_client(client)
+    ctx = replay_context(settings, load_config(settings.config_file), floor=bool(spec.get("floor")))
+    if not spec.get("floor"):
+        os.environ["PAPERPULSE_HF_MIN_INTERVAL"] = "0"  # the flow builds its own context
     start, end = date.fromisoformat(spec["start"]), date.fromisoformat(spec["end"])
     began = time.perf_counter()
     if task == "plain-backfill":
-        outcomes = plain_backfill(settings, load_config(), start, end)
+        outcomes = plain_backfill(ctx, start, end)
     else:
         with _prefect(heartbeats=False):
             from paperpulse.flows.backfill import backfill as backfill_flow
@@ -105,7 +106,12 @@ def backfill(task: str, spec: dict[str, Any]) -> dict[str, Any]:
             except SourcesFailed as exc:
                 outcomes = list(exc.summary.outcomes)
     seconds = time.perf_counter() - began
-    return {"seconds": [seconds], "statuses": _statuses(outcomes), "http": _http(client, settings)}
+    ctx.close()
+    return {
+        "seconds": [seconds],
+        "statuses": _statuses(outcomes),
+        "http": _http(ctx.http, settings),
+    }
 
 
 def daily(task: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -139,15 +145,16 @@ def _daily_runner(task: str, day: date) -> Callable[[], tuple[list[SourceOutcome
 
     def plain() -> tuple[list[SourceOutcome], str | None]:
         settings = Settings.from_env()
-        use_client(replay_client(settings, floor=False))
-        result = plain_daily(settings, load_config(), day, email=True)
+        config = load_config(settings.config_file)
+        with closing(replay_context(settings, config, floor=False)) as ctx:
+            result = plain_daily(ctx, day, email=True)
         return list(result.outcomes), archived(settings)
 
     def flow() -> tuple[list[SourceOutcome], str | None]:
         from paperpulse.flows.daily import daily as daily_flow
 
+        os.environ["PAPERPULSE_HF_MIN_INTERVAL"] = "0"  # the flow builds its own context
         settings = Settings.from_env()
-        use_client(replay_client(settings, floor=False))
         summary = daily_flow(list_date=day, email=True)
         return list(summary.outcomes), archived(settings)
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from paperpulse.core.kinds import RunStatus
+
 # New-style ids (2407.21783, 0704.0001) and old-style ids (hep-th/9901001, math.GT/0309136).
 _ARXIV_ID = re.compile(
     r"^(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$"
@@ -155,7 +157,7 @@ class RunRecord:
     id: int
     source: str
     period: str
-    status: str  # "running" | "complete" | "empty" | "failed"
+    status: RunStatus
     started_at: datetime
     finished_at: datetime | None = None
     fetched: int = 0

@@ -13,12 +13,12 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from paperpulse.core.errors import DeliveryError
+from paperpulse.delivery.files import write_atomically
 
 REMOTE_NAME = "origin"
 GIT_TIMEOUT = 120.0  # seconds; a push to an unreachable host must not hang a run forever
@@ -224,16 +224,7 @@ def _write_atomically(target: Path, text: str) -> None:
     try:
         if target.is_file() and target.read_text(encoding="utf-8") == text:
             return  # untouched files keep their mtime; git would see no change either way
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-                file.write(text)
-            os.chmod(temporary, 0o644)  # mkstemp makes 0600; the archive is meant to be read
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, text.encode("utf-8"))  # 0644: the archive is meant to be read
     except (OSError, UnicodeDecodeError) as exc:
         raise DeliveryError(
             f"git archive: cannot write {target}: {exc}; make the archive directory writable"

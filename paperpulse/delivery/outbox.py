@@ -6,15 +6,14 @@ again replaces the file atomically, so a reader never sees a half-written messag
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
 from paperpulse.core.errors import DeliveryError
+from paperpulse.delivery.files import write_atomically
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
 _NAME_LIMIT = 100  # per part: keeps the file name under common 255-byte limits
@@ -43,17 +42,8 @@ def write_to_outbox(
     path = outbox / outbox_filename(key, recipient)
     data = message.as_bytes(policy=policy.SMTP)
     try:
-        outbox.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=outbox, prefix=".tmp-", suffix=".eml")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        # Private (0600) like a mail spool; durable: the run records it as sent.
+        write_atomically(path, data, mode=0o600, durable=True)
     except OSError as exc:
         raise DeliveryError(
             f"outbox: cannot write {path}: {exc.strerror or exc}; make {outbox} writable "

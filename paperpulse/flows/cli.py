@@ -17,10 +17,11 @@ from pathlib import Path
 from types import FrameType
 
 from paperpulse.core.errors import PaperpulseError
+from paperpulse.core.kinds import DeliveryStatus, Edition, Source
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-SOURCES = ("hf-daily", "hf-week")  # what a backfill can fetch by list date
+SOURCES = (Source.HF_DAILY, Source.HF_WEEK)  # what a backfill can fetch by list date
 
 
 class UsageError(PaperpulseError):
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="a day of the edition (default: today, UTC)",
     )
-    digest.add_argument("--edition", choices=("daily", "weekly"), default="daily")
+    digest.add_argument("--edition", choices=tuple(Edition), default=Edition.DAILY)
     digest.add_argument("--format", choices=("md", "html", "txt"), default="md", dest="fmt")
     digest.add_argument("--out", type=Path, metavar="PATH", help="write here (default: stdout)")
     digest.set_defaults(handler=_cmd_digest)
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="a day of the edition (default: today, UTC)",
     )
-    deliver.add_argument("--edition", choices=("daily", "weekly"), default="daily")
+    deliver.add_argument("--edition", choices=tuple(Edition), default=Edition.DAILY)
     deliver.set_defaults(handler=_cmd_deliver)
 
     parse = _command(
@@ -311,12 +312,11 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 def _cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse.digest.render import render
     from paperpulse.flows.compose import build, period_for
-    from paperpulse.flows.config import load_config
     from paperpulse.flows.foryou import add_for_you
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.settings import from_environment
 
     period = period_for(args.edition, args.date or _today())
-    settings, config = Settings.from_env(), load_config()
+    settings, config = from_environment()
     digest = add_for_you(
         build(settings, config, period),
         settings,
@@ -340,18 +340,17 @@ def _cmd_digest(args: argparse.Namespace) -> int:
 
 def _cmd_deliver(args: argparse.Namespace) -> int:
     from paperpulse.flows.compose import period_for
-    from paperpulse.flows.config import load_config
     from paperpulse.flows.deliver import deliver
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.settings import from_environment
 
     period = period_for(args.edition, args.date or _today())
-    outcomes = deliver(Settings.from_env(), load_config(), period)
+    outcomes = deliver(*from_environment(), period)
     for outcome in outcomes:
         print(
             f"{period.edition}/{period.key} {outcome.channel} {outcome.recipient}: "
             f"{outcome.status}{' — ' + outcome.detail if outcome.detail else ''}"
         )
-    failed = [o for o in outcomes if o.status == "failed"]
+    failed = [o for o in outcomes if o.status == DeliveryStatus.FAILED]
     if failed:
         raise PaperpulseError(
             f"{len(failed)} delivery(ies) failed; they are retried by the "
@@ -392,10 +391,10 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     _quiet_prefect(args.verbose)
-    from paperpulse.flows.config import load_config
     from paperpulse.flows.serve import serve
+    from paperpulse.flows.settings import from_environment
 
-    schedule = load_config().schedule
+    schedule = from_environment()[1].schedule
     print(
         f"serving daily at '{schedule.cron}' ({schedule.timezone}) and backfill on demand; "
         "Ctrl-C to stop"
@@ -407,22 +406,22 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_topics_explain(args: argparse.Namespace) -> int:
     from paperpulse.core.models import normalize_arxiv_id
     from paperpulse.digest.topics import explain
-    from paperpulse.flows.collect import repository
     from paperpulse.flows.compose import query_hits, topics_of
-    from paperpulse.flows.config import load_config
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.context import repository
+    from paperpulse.flows.settings import from_environment
 
     try:
         arxiv_id = normalize_arxiv_id(args.arxiv_id)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    topics = topics_of(load_config())
+    settings, config = from_environment()
+    topics = topics_of(config)
     if not topics:
         raise UsageError(
             "no topics are configured: add [[topics]] to paperpulse.toml "
             "(see paperpulse.example.toml)"
         )
-    repo = repository(Settings.from_env().database_url)
+    repo = repository(settings.database_url)
     paper = repo.papers([arxiv_id]).get(arxiv_id)
     if paper is None:
         raise UsageError(
@@ -440,7 +439,7 @@ def _cmd_topics_explain(args: argparse.Namespace) -> int:
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from paperpulse.flows.collect import repository
+    from paperpulse.flows.context import repository
     from paperpulse.flows.foryou import (
         POOL_DAYS,
         import_feedback_file,
@@ -496,7 +495,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from paperpulse.core.models import normalize_arxiv_id
-    from paperpulse.flows.collect import repository
+    from paperpulse.flows.context import repository
     from paperpulse.flows.settings import Settings
 
     try:

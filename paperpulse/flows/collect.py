@@ -9,19 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import cache
 
 from paperpulse.core.errors import PaperpulseError
+from paperpulse.core.kinds import RunStatus, Source
 from paperpulse.core.models import AuthorProfile, Listing
-from paperpulse.flows.config import Config
+from paperpulse.flows.context import Context
 from paperpulse.flows.jobs import Job, daily_plan
-from paperpulse.flows.settings import Settings
 from paperpulse.scrapers import arxiv_source, authors, hf_daily, hf_papers
 from paperpulse.scrapers.completeness import check_against_previous
-from paperpulse.scrapers.http import HttpClient, default_settings
-from paperpulse.storage.db import create_engine
-from paperpulse.storage.migrate import upgrade
-from paperpulse.storage.repository import Repository
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,8 +24,8 @@ class SourceOutcome:
     """What one job did: a line of the run summary and of the digest's health header."""
 
     source: str
-    period: str
-    status: str  # "complete" | "empty" | "failed" | "skipped" (another run had it)
+    period: str  # the ledger's key of the listing
+    status: RunStatus  # COMPLETE, EMPTY, FAILED, or SKIPPED (another run had it)
     run_id: int | None = None
     fetched: int = 0
     new: int = 0
@@ -39,66 +34,37 @@ class SourceOutcome:
     error: str | None = None
 
 
-@cache
-def repository(database_url: str) -> Repository:
-    """One engine (and one migration check) per database per process, shared by all steps."""
-    engine = create_engine(database_url)
-    upgrade(engine)
-    return Repository(engine)
-
-
-@cache
-def http_client(settings: Settings) -> HttpClient:
-    """One client per process: per-host pacing must hold across concurrent tasks."""
-    return HttpClient(
-        default_settings(
-            hf_url=settings.hf_url,
-            arxiv_url=settings.arxiv_url,
-            arxiv_api_url=settings.arxiv_api_url,
-            semantic_scholar_url=settings.semantic_scholar_url,
-            contact=settings.contact,
-            hf_token=settings.hf_token,
-            s2_api_key=settings.s2_api_key,
-            hf_min_interval=settings.hf_min_interval,
-        )
-    )
-
-
-def fetch(settings: Settings, config: Config, job: Job, now: datetime) -> Listing | AuthorProfile:
+def fetch(ctx: Context, job: Job, now: datetime) -> Listing | AuthorProfile:
     """One job's network work; returns the parsed listing (or an author profile)."""
-    client = http_client(settings)
-    if job.source == "hf-daily":
+    client, settings = ctx.http, ctx.settings
+    if job.source == Source.HF_DAILY:
         return hf_daily.fetch_daily(
-            client,
-            base_url=settings.hf_url,
-            list_date=date.fromisoformat(job.period),
-            via=settings.hf_via,
-            now=now,
+            client, base_url=settings.hf_url, list_date=job.day, via=settings.hf_via, now=now
         )
-    if job.source == "hf-week":
+    if job.source == Source.HF_WEEK:
         return hf_papers.fetch_period(
             client,
             base_url=settings.hf_url,
             kind="week",
-            key=job.period,
+            key=job.ledger_period,
             via=settings.hf_via,
             now=now,
         )
-    if job.source == "hf-trending":
+    if job.source == Source.HF_TRENDING:
         return hf_papers.fetch_trending(client, base_url=settings.hf_url, now=now)
-    if job.source == "hf-search":
+    if job.source == Source.HF_SEARCH:
         return hf_papers.search(client, base_url=settings.hf_url, query=job.target, now=now)
-    if job.source == "arxiv-listing":
+    if job.source == Source.ARXIV_LISTING:
         return arxiv_source.fetch_category_new(
             client, base_url=settings.arxiv_url, category=job.target, now=now
         )
-    if job.source == "arxiv-author":
+    if job.source == Source.ARXIV_AUTHOR:
         return authors.fetch_author_papers(
             client, api_base_url=settings.arxiv_api_url, name=job.target, since=None, now=now
         )
-    if job.source == "s2-profile":
+    if job.source == Source.S2_PROFILE:
         author_id = next(
-            (a.semantic_scholar_id for a in config.authors if a.name == job.target), None
+            (a.semantic_scholar_id for a in ctx.config.authors if a.name == job.target), None
         )
         return authors.fetch_author_profile(
             client,
@@ -110,73 +76,77 @@ def fetch(settings: Settings, config: Config, job: Job, now: datetime) -> Listin
     raise ValueError(f"no fetcher for source {job.source!r}")
 
 
-def job_url(settings: Settings, job: Job) -> str:
+def job_url(ctx: Context, job: Job) -> str:
     """Where a job reads from, for the run ledger (the fetch may page beyond it)."""
-    if job.source == "hf-daily":
-        return hf_daily.api_url(settings.hf_url, date=job.period)
-    if job.source in ("arxiv-listing",):
-        return f"{settings.arxiv_url.rstrip('/')}/list/{job.target}/new"
-    return f"{job.source}:{job.target or job.period}"
+    if job.source == Source.HF_DAILY:
+        return hf_daily.api_url(ctx.settings.hf_url, date=job.ledger_period)
+    if job.source == Source.ARXIV_LISTING:
+        return f"{ctx.settings.arxiv_url.rstrip('/')}/list/{job.target}/new"
+    return f"{job.source}:{job.target or job.ledger_period}"
 
 
 # How far back the ledger is asked which HF list dates are complete (covers heal and refresh).
 PLAN_LOOKBACK = timedelta(days=60)
 
 
-def daily_jobs(settings: Settings, config: Config, day: date) -> list[Job]:
+def daily_jobs(ctx: Context, day: date) -> list[Job]:
     """The daily run's jobs for ``day``, planned against the run ledger."""
-    done = repository(settings.database_url).complete_periods(
-        "hf-daily", (day - PLAN_LOOKBACK).isoformat(), day.isoformat()
+    done = ctx.repository.complete_periods(
+        Source.HF_DAILY, (day - PLAN_LOOKBACK).isoformat(), day.isoformat()
     )
-    return daily_plan(config, day, hf_daily_done=done)
+    return daily_plan(ctx.config, day, hf_daily_done=done)
 
 
-def collect(
-    settings: Settings, config: Config, job: Job, now: datetime | None = None
-) -> SourceOutcome:
+def collect(ctx: Context, job: Job, now: datetime | None = None) -> SourceOutcome:
     """Fetch and store one job as one run; raises (after recording) when it fails.
 
     If another process is fetching the same listing right now, returns a "skipped" outcome
     instead of fetching it twice.
     """
-    repo = repository(settings.database_url)
-    started = now or settings.clock.now()
+    repo, period = ctx.repository, job.ledger_period
+    started = now or ctx.settings.clock.now()
 
     def finished() -> datetime:
         # A caller that fixes the time (tests, replays) gets a ledger on that clock too.
-        return started if now is not None else settings.clock.now()
+        return started if now is not None else ctx.settings.clock.now()
 
-    run_id = repo.start_exclusive_run(job.source, job.period, job_url(settings, job), started)
+    run_id = repo.start_exclusive_run(job.source, period, job_url(ctx, job), started)
     if run_id is None:
         return SourceOutcome(
             source=job.source,
-            period=job.period,
-            status="skipped",
+            period=period,
+            status=RunStatus.SKIPPED,
             error="another run is fetching this listing right now",
         )
     try:
-        result = fetch(settings, config, job, started)
+        result = fetch(ctx, job, started)
         if isinstance(result, AuthorProfile):
             repo.save_author_profile(run_id, job.target, result, observed_at=started)
-            repo.finish_run(run_id, status="complete", fetched=1, finished_at=finished())
+            repo.finish_run(run_id, status=RunStatus.COMPLETE, fetched=1, finished_at=finished())
             return SourceOutcome(
-                source=job.source, period=job.period, status="complete", run_id=run_id, fetched=1
+                source=job.source,
+                period=period,
+                status=RunStatus.COMPLETE,
+                run_id=run_id,
+                fetched=1,
             )
         # The ledger keys a listing by the job (an arXiv category, HF trending by list date);
         # the parser's own period (the announcement day) lives on in each paper's list_date.
-        result = replace(result, period=job.period)
-        previous = repo.latest_complete_run(job.source, job.period)
+        result = replace(result, period=period)
+        previous = repo.latest_complete_run(job.source, period)
         check_against_previous(result, previous.fetched if previous else None)
         saved = repo.save_listing(
             run_id, result, observed_at=result.fetched_at, finished_at=finished()
         )
     except BaseException as exc:
-        repo.finish_run(run_id, status="failed", error=describe(exc), finished_at=finished())
+        repo.finish_run(
+            run_id, status=RunStatus.FAILED, error=describe(exc), finished_at=finished()
+        )
         raise
     return SourceOutcome(
         source=job.source,
-        period=job.period,
-        status="complete" if saved.fetched else "empty",
+        period=period,
+        status=RunStatus.COMPLETE if saved.fetched else RunStatus.EMPTY,
         run_id=run_id,
         fetched=saved.fetched,
         new=saved.new,
@@ -192,5 +162,5 @@ def describe(error: BaseException) -> str:
 
 def failed_outcome(job: Job, error: BaseException) -> SourceOutcome:
     return SourceOutcome(
-        source=job.source, period=job.period, status="failed", error=describe(error)
+        source=job.source, period=job.ledger_period, status=RunStatus.FAILED, error=describe(error)
     )

@@ -22,8 +22,9 @@ from paperpulse.digest.edition import (
 )
 from paperpulse.digest.models import Digest, SourceHealth
 from paperpulse.digest.topics import Topic
-from paperpulse.flows.collect import SourceOutcome, repository
+from paperpulse.flows.collect import SourceOutcome
 from paperpulse.flows.config import Config, TopicConfig
+from paperpulse.flows.context import repository
 from paperpulse.flows.jobs import Job, iso_week
 from paperpulse.flows.settings import Settings
 from paperpulse.scrapers.authors import profile_changes
@@ -114,9 +115,7 @@ def digest_periods(
     and another source answered); on Sundays, the week's too."""
     answered = [(j, o) for j, o in zip(jobs, outcomes, strict=True) if o.status in ANSWERED]
     days = {
-        date.fromisoformat(j.period)
-        for j, _ in answered
-        if j.source == "hf-daily" and j.reason in ("scheduled", "heal")
+        j.day for j, _ in answered if j.source == "hf-daily" and j.reason in ("scheduled", "heal")
     }
     if not any(j.source == "hf-daily" for j in jobs) and answered:
         days.add(day)

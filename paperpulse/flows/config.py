@@ -1,13 +1,13 @@
 """``paperpulse.toml``: what to follow and where to deliver, validated on load.
 
 The file is optional: without it HF Daily Papers is followed and digests go to the archive only.
-``PAPERPULSE_CONFIG`` names another path. Errors name the file, the key and the problem.
+``PAPERPULSE_CONFIG`` names another path (``Settings.config_file``). Errors name the file, the
+key and the problem.
 Secrets (SMTP password, HF token) never live here: they come from the environment.
 """
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -166,6 +166,14 @@ class Config(_Model):
     schedule: ScheduleConfig = ScheduleConfig()
     channels: tuple[ChannelConfig, ...] = ()
 
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, value: str | None) -> str | None:
+        # It goes into the User-Agent's comment: no line breaks, no parentheses.
+        if value is not None and (not value.strip() or any(c in value for c in "\r\n()")):
+            raise ValueError("must be an e-mail address or URL, without parentheses")
+        return value
+
     @field_validator("topics")
     @classmethod
     def _unique_topics(cls, topics: tuple[TopicConfig, ...]) -> tuple[TopicConfig, ...]:
@@ -185,16 +193,11 @@ class Config(_Model):
         return channels
 
 
-def config_path(environ: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    return Path(env.get("PAPERPULSE_CONFIG") or DEFAULT_PATH)
-
-
-def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config; a missing default file means the defaults."""
-    env = os.environ if environ is None else environ
-    explicit = path is not None or bool(env.get("PAPERPULSE_CONFIG"))
-    path = path or config_path(env)
+def load_config(path: Path | None = None) -> Config:
+    """Read and validate the config at ``path`` (which must exist), else the optional
+    ``./paperpulse.toml``: without it, the defaults."""
+    explicit = path is not None
+    path = path or DEFAULT_PATH
     if not path.exists():
         if explicit:
             raise ConfigError(f"{path}: config file not found (check PAPERPULSE_CONFIG)")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from prefect import flow
 
+from paperpulse.core.kinds import Edition
 from paperpulse.flows.collect import daily_jobs
 from paperpulse.flows.compose import digest_periods, period_for
-from paperpulse.flows.config import load_config
+from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath
-from paperpulse.flows.settings import Settings
+from paperpulse.flows.settings import Settings, from_environment
 from paperpulse.flows.tasks import (
     RunSummary,
     SourcesFailed,
@@ -38,10 +40,11 @@ def logical_date(list_date: date | None) -> date:
 def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     """Fetch every enabled source for one list date (healing missed dates, refreshing recent
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
-    settings, config = Settings.from_env(), load_config()
+    settings, config = from_environment()
     day = logical_date(list_date)
-    jobs = daily_jobs(settings, config, day)
-    outcomes = run_jobs(settings, config, jobs)
+    with closing(Context.open(settings, config)) as ctx:
+        jobs = daily_jobs(ctx, day)
+        outcomes = run_jobs(ctx, jobs)
     periods = digest_periods(day, jobs, outcomes)
     deliveries: list[DeliveryOutcome] = []
     last_daily = max(
@@ -51,7 +54,7 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
         # Healed days go to the archive; each reader gets one email covering what they missed.
         mail = email and (period is last_daily or period.edition == "weekly")
         deliveries += deliver_task(settings, config, period, mail)
-    main = period_for("daily", day)
+    main = period_for(Edition.DAILY, day)
     archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
     summary = RunSummary(
         list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive

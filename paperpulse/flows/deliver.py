@@ -18,7 +18,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from paperpulse.core.errors import ConfigError, PaperpulseError
+from paperpulse.core.kinds import DeliveryStatus
 from paperpulse.delivery.chat import send_chat
+from paperpulse.delivery.files import write_atomically
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import SmtpSettings, send
@@ -29,9 +31,9 @@ from paperpulse.digest.email_message import build_message, fit_to_size, footer_u
 from paperpulse.digest.models import Digest, RenderedDigest
 from paperpulse.digest.presentation import ReaderLinks, archive_links
 from paperpulse.digest.render import render_all
-from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import ARCHIVE, Period, build, reader_period
 from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
+from paperpulse.flows.context import repository
 from paperpulse.flows.foryou import add_for_you
 from paperpulse.flows.publish import feeds, index_and_nav
 from paperpulse.flows.settings import Settings
@@ -43,7 +45,7 @@ RECLAIM_AFTER = timedelta(minutes=30)
 class DeliveryOutcome:
     channel: str  # "archive" | "email" | "outbox" | "chat"
     recipient: str
-    status: str  # "sent" | "unchanged" | "skipped" | "failed"
+    status: DeliveryStatus
     detail: str = ""  # commit sha, message id, outbox path, or the error
 
 
@@ -104,7 +106,7 @@ def deliver_archive(settings: Settings, config: Config, period: Period) -> Deliv
         digest.key,
         "archive",
         ARCHIVE,
-        status="sent",
+        status=DeliveryStatus.SENT,
         at=settings.clock.now(),
         message_id=detail[:200] or None,
     )
@@ -117,7 +119,7 @@ def deliver_archive(settings: Settings, config: Config, period: Period) -> Deliv
 
 def _publish_files(
     root: Path, files: Mapping[str, str], message: str, config: Config
-) -> tuple[str, str]:
+) -> tuple[DeliveryStatus, str]:
     """Write the archive's files and commit them (no empty commits); push if configured."""
     if config.archive.git:
         archive = ArchiveRepo(
@@ -129,14 +131,14 @@ def _publish_files(
         )
         archive.ensure()
         result = archive.write_and_commit(files, message)
-        status = "sent" if result.committed else "unchanged"
+        status = DeliveryStatus.SENT if result.committed else DeliveryStatus.UNCHANGED
         detail = result.sha or ""
         if result.push_error:
             detail += f" (push failed, will retry next run: {result.push_error})"
         return status, detail
     for name, text in files.items():
-        _write(root / name, text)
-    return "sent", str(root)
+        write_atomically(root / name, text.encode("utf-8"))
+    return DeliveryStatus.SENT, str(root)
 
 
 @contextmanager
@@ -150,13 +152,6 @@ def archive_lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 # --- email --------------------------------------------------------------------------------
@@ -224,7 +219,7 @@ def deliver_email(
         return DeliveryOutcome(
             channel=channel,
             recipient=recipient.address,
-            status="skipped",
+            status=DeliveryStatus.SKIPPED,
             detail="already sent (or being sent by another run)",
         )
     try:
@@ -249,12 +244,15 @@ def deliver_email(
             key,
             channel,
             recipient.address,
-            status="failed",
+            status=DeliveryStatus.FAILED,
             at=settings.clock.now(),
             error=str(exc),
         )
         return DeliveryOutcome(
-            channel=channel, recipient=recipient.address, status="failed", detail=str(exc)
+            channel=channel,
+            recipient=recipient.address,
+            status=DeliveryStatus.FAILED,
+            detail=str(exc),
         )
     sent_at = settings.clock.now()
     # The days a catch-up covered count as delivered too: none of them is mailed again.
@@ -263,13 +261,13 @@ def deliver_email(
             day_key,
             channel,
             recipient.address,
-            status="sent",
+            status=DeliveryStatus.SENT,
             at=sent_at,
             message_id=str(message["Message-ID"]),
         )
     repo.record_shown(recipient.address, key, shown, digest.generated_at)
     return DeliveryOutcome(
-        channel=channel, recipient=recipient.address, status="sent", detail=detail
+        channel=channel, recipient=recipient.address, status=DeliveryStatus.SENT, detail=detail
     )
 
 
@@ -339,7 +337,7 @@ def deliver_chat(
         return DeliveryOutcome(
             channel="chat",
             recipient=channel.name,
-            status="skipped",
+            status=DeliveryStatus.SKIPPED,
             detail="already sent (or being sent by another run)",
         )
     reader = f"chat:{channel.name}"
@@ -351,14 +349,21 @@ def deliver_chat(
         send_chat(url, title=message.title, body=message.body, name=channel.name)
     except PaperpulseError as exc:
         repo.record_delivery(
-            key, "chat", channel.name, status="failed", at=settings.clock.now(), error=str(exc)
+            key,
+            "chat",
+            channel.name,
+            status=DeliveryStatus.FAILED,
+            at=settings.clock.now(),
+            error=str(exc),
         )
         return DeliveryOutcome(
-            channel="chat", recipient=channel.name, status="failed", detail=str(exc)
+            channel="chat", recipient=channel.name, status=DeliveryStatus.FAILED, detail=str(exc)
         )
-    repo.record_delivery(key, "chat", channel.name, status="sent", at=settings.clock.now())
+    repo.record_delivery(
+        key, "chat", channel.name, status=DeliveryStatus.SENT, at=settings.clock.now()
+    )
     repo.record_shown(reader, key, message.shown, digest.generated_at)
-    return DeliveryOutcome(channel="chat", recipient=channel.name, status="sent")
+    return DeliveryOutcome(channel="chat", recipient=channel.name, status=DeliveryStatus.SENT)
 
 
 def _channel_url(channel: ChannelConfig, env: Mapping[str, str]) -> str:

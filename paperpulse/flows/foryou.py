@@ -29,8 +29,8 @@ from paperpulse.digest.library import (
     zotero_items,
 )
 from paperpulse.digest.models import Digest
-from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import ARCHIVE
+from paperpulse.flows.context import repository
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import Repository
 

@@ -13,20 +13,36 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
+from paperpulse.core.kinds import Source
 from paperpulse.flows.config import Config
+
+Reason = Literal["scheduled", "heal", "refresh", "backfill"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Job:
-    source: str  # "hf-daily", "hf-week", "hf-trending", "hf-search", "arxiv-listing", ...
-    period: str  # the listing's key: a date, a week, a query, a category's day, an author
+    source: Source
+    period: date | str  # a list date for day jobs; else the listing's key: a week, a query...
     target: str = ""  # what to fetch when it is not the period: a category, a query, a name
-    reason: str = "scheduled"  # "scheduled" | "heal" | "refresh" | "backfill"
+    reason: Reason = "scheduled"
+
+    @property
+    def ledger_period(self) -> str:
+        """The period as the run ledger keys the listing."""
+        return self.period.isoformat() if isinstance(self.period, date) else self.period
+
+    @property
+    def day(self) -> date:
+        """The list date of a day job."""
+        if not isinstance(self.period, date):
+            raise ValueError(f"a {self.source} job for {self.period!r} is not for a list date")
+        return self.period
 
     @property
     def key(self) -> str:
-        return f"{self.source}:{self.target or self.period}"
+        return f"{self.source}:{self.target or self.ledger_period}"
 
 
 def iso_week(day: date) -> str:
@@ -46,17 +62,17 @@ def hf_daily_jobs(
     """The list date itself; every missed date of the last ``heal_days`` after the first
     complete one (heal: a fresh install does not reach back, a hole between complete days is
     filled); the last ``refresh_days`` complete dates again (refresh: upvotes keep growing)."""
-    jobs = [Job(source="hf-daily", period=day.isoformat())]
-    window = [(day - timedelta(days=back)).isoformat() for back in range(1, heal_days + 1)]
-    known = [d for d in window if d in done]
+    jobs = [Job(source=Source.HF_DAILY, period=day)]
+    window = [day - timedelta(days=back) for back in range(1, heal_days + 1)]
+    known = [d for d in window if d.isoformat() in done]
     first_done = min(known) if known else None
     for back in range(1, max(heal_days, refresh_days) + 1):
-        past = (day - timedelta(days=back)).isoformat()
-        if past in done:
+        past = day - timedelta(days=back)
+        if past.isoformat() in done:
             if back <= refresh_days:
-                jobs.append(Job(source="hf-daily", period=past, reason="refresh"))
+                jobs.append(Job(source=Source.HF_DAILY, period=past, reason="refresh"))
         elif first_done is not None and past > first_done and back <= heal_days:
-            jobs.append(Job(source="hf-daily", period=past, reason="heal"))
+            jobs.append(Job(source=Source.HF_DAILY, period=past, reason="heal"))
     return jobs
 
 
@@ -74,20 +90,20 @@ def daily_plan(
             refresh_days=refresh_days,
         )
     if sources.hf_weekly:
-        jobs.append(Job(source="hf-week", period=iso_week(day)))
+        jobs.append(Job(source=Source.HF_WEEK, period=iso_week(day)))
     if sources.hf_trending:
-        jobs.append(Job(source="hf-trending", period=day.isoformat()))
+        jobs.append(Job(source=Source.HF_TRENDING, period=day.isoformat()))
     if sources.hf_search:
         for query in unique(q for t in config.topics for q in t.hf_queries):
-            jobs.append(Job(source="hf-search", period=query, target=query))
+            jobs.append(Job(source=Source.HF_SEARCH, period=query, target=query))
     for category in unique(sources.arxiv_categories):
-        jobs.append(Job(source="arxiv-listing", period=category, target=category))
+        jobs.append(Job(source=Source.ARXIV_LISTING, period=category, target=category))
     if sources.followed_authors:
         for author in config.authors:
-            jobs.append(Job(source="arxiv-author", period=author.name, target=author.name))
+            jobs.append(Job(source=Source.ARXIV_AUTHOR, period=author.name, target=author.name))
     if sources.semantic_scholar:
         for author in config.authors:
-            jobs.append(Job(source="s2-profile", period=author.name, target=author.name))
+            jobs.append(Job(source=Source.S2_PROFILE, period=author.name, target=author.name))
     return jobs
 
 
@@ -95,7 +111,7 @@ def backfill_plan(
     start: date,
     end: date,
     *,
-    sources: Iterable[str],
+    sources: Iterable[Source],
     done: Collection[tuple[str, str]],
     force: bool = False,
 ) -> list[Job]:
@@ -103,9 +119,9 @@ def backfill_plan(
     jobs = []
     for day in date_range(start, end):
         for source in sources:
-            period = day.isoformat() if source == "hf-daily" else iso_week(day)
+            period = day if source == Source.HF_DAILY else iso_week(day)
             job = Job(source=source, period=period, reason="backfill")
-            if (force or (source, period) not in done) and job not in jobs:
+            if (force or (source, job.ledger_period) not in done) and job not in jobs:
                 jobs.append(job)
     return jobs
 

@@ -23,9 +23,9 @@ from paperpulse.digest.feed import (
 )
 from paperpulse.digest.models import Digest
 from paperpulse.digest.topics import match_papers
-from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import ARCHIVE, period_for, query_hits, topics_of
 from paperpulse.flows.config import Config
+from paperpulse.flows.context import repository
 from paperpulse.flows.jobs import iso_week
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import Repository

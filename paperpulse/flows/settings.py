@@ -1,4 +1,8 @@
-"""Runtime settings from the environment (the embedded defaults need none of them)."""
+"""Runtime settings from the environment (the embedded defaults need none of them).
+
+``Settings.from_env`` is where paperpulse reads its environment; ``from_environment`` adds the
+config file it names.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 
 from paperpulse.core.clock import SYSTEM_CLOCK, ShiftedClock, WallClock
 from paperpulse.core.errors import ConfigError
+from paperpulse.flows.config import Config, load_config
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
 DEFAULT_CONTACT = "https://github.com/paperpulse/paperpulse"
@@ -28,12 +33,13 @@ class Settings:
     arxiv_api_url: str = DEFAULT_ARXIV_API_URL
     semantic_scholar_url: str = DEFAULT_S2_URL
     hf_via: str = "api"  # "api" (default) or "html"
-    contact: str = DEFAULT_CONTACT
+    contact: str | None = None  # else the config's contact, else DEFAULT_CONTACT
     hf_token: str | None = field(default=None, repr=False)  # never printed
     s2_api_key: str | None = field(default=None, repr=False)  # never printed
     hf_min_interval: float = 0.5  # seconds between HF requests at least
     # What time it is for runs, windows and the reader's ledger (tests live through a month).
     clock: WallClock = field(default=SYSTEM_CLOCK, compare=False, repr=False)
+    config_file: Path | None = None  # PAPERPULSE_CONFIG; None: ./paperpulse.toml if present
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,11 +66,12 @@ class Settings:
             arxiv_api_url=get("PAPERPULSE_ARXIV_API_URL", DEFAULT_ARXIV_API_URL),
             semantic_scholar_url=get("PAPERPULSE_S2_URL", DEFAULT_S2_URL),
             hf_via=hf_via,
-            contact=get("PAPERPULSE_CONTACT", DEFAULT_CONTACT),
+            contact=env.get("PAPERPULSE_CONTACT", "").strip() or None,
             hf_token=env.get("HF_TOKEN") or None,
             s2_api_key=env.get("PAPERPULSE_S2_API_KEY") or None,
             hf_min_interval=hf_min_interval,
             clock=_clock(env.get("PAPERPULSE_NOW", "").strip()),
+            config_file=Path(config) if (config := get("PAPERPULSE_CONFIG", "")) else None,
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),
@@ -88,3 +95,9 @@ def _clock(now: str) -> WallClock:
             f"PAPERPULSE_NOW must be an ISO date-time like 2024-08-02T09:00+00:00, not {now!r}"
         ) from None
     return ShiftedClock(start if start.tzinfo else start.replace(tzinfo=UTC))
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> tuple[Settings, Config]:
+    """The settings from the environment, and the config file they name."""
+    settings = Settings.from_env(environ)
+    return settings, load_config(settings.config_file)

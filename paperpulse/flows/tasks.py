@@ -22,9 +22,11 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 from paperpulse.core.errors import PaperpulseError, TransientFetchError
+from paperpulse.core.kinds import DeliveryStatus, RunStatus
 from paperpulse.flows.collect import SourceOutcome, collect, failed_outcome
 from paperpulse.flows.compose import Period
 from paperpulse.flows.config import Config
+from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome, deliver
 from paperpulse.flows.jobs import Job
 from paperpulse.flows.settings import Settings
@@ -56,11 +58,11 @@ class RunSummary:
         return [
             f"{o.source} {o.period} failed: {o.error}"
             for o in self.outcomes
-            if o.status == "failed"
+            if o.status == RunStatus.FAILED
         ] + [
             f"{d.channel} to {d.recipient} failed: {d.detail}"
             for d in self.deliveries
-            if d.status == "failed"
+            if d.status == DeliveryStatus.FAILED
         ]
 
     def line(self) -> str:
@@ -69,8 +71,12 @@ class RunSummary:
         new = sum(o.new for o in self.outcomes)
         updated = sum(o.updated for o in self.outcomes)
         where = f"digest: {self.archive}" if self.archive else "no digest written"
-        mailed = [d for d in self.deliveries if d.channel == "email" and d.status == "sent"]
-        boxed = [d for d in self.deliveries if d.channel == "outbox" and d.status == "sent"]
+        mailed = [
+            d for d in self.deliveries if d.channel == "email" and d.status == DeliveryStatus.SENT
+        ]
+        boxed = [
+            d for d in self.deliveries if d.channel == "outbox" and d.status == DeliveryStatus.SENT
+        ]
         mail = f"; {len(mailed)} email(s) sent" if mailed else ""
         if boxed:
             where_to = Path(boxed[0].detail).parent
@@ -104,8 +110,8 @@ def _transient_only(task: object, task_run: object, state: object) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="{job.source}-{job.period}",
 )
-def collect_task(settings: Settings, config: Config, job: Job) -> SourceOutcome:
-    return collect(settings, config, job)
+def collect_task(ctx: Context, job: Job) -> SourceOutcome:
+    return collect(ctx, job)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="deliver-{period.edition}-{period.key}")
@@ -115,7 +121,7 @@ def deliver_task(
     return deliver(settings, config, period, email=email)
 
 
-def run_jobs(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[SourceOutcome]:
+def run_jobs(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
     """Run jobs as tasks, at most ``2 * WORKERS`` in flight so memory stays flat."""
     outcomes: list[SourceOutcome] = []
     hook = progress_hook.get()
@@ -130,7 +136,7 @@ def run_jobs(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[So
             hook(len(outcomes), len(jobs), outcome)
 
     for job in jobs:
-        pending.append((job, collect_task.submit(settings, config, job)))
+        pending.append((job, collect_task.submit(ctx, job)))
         if len(pending) >= 2 * WORKERS:
             finish_oldest()
     while pending:
@@ -141,7 +147,7 @@ def run_jobs(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[So
 def _log(outcome: SourceOutcome) -> None:
     """One line per job in the flow run's log (Prefect's logger: it reaches the UI)."""
     logger = get_run_logger()
-    if outcome.status == "failed":
+    if outcome.status == RunStatus.FAILED:
         logger.error("%s %s failed: %s", outcome.source, outcome.period, outcome.error)
     else:
         logger.info(

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from paperpulse.core.errors import FetchError, ParseError
+from paperpulse.core.kinds import Source
 from paperpulse.core.models import Author, Listing, ListingItem, Paper, split_arxiv_id
 
-SOURCE = "arxiv-api"
+SOURCE = Source.ARXIV_API
 API_URL = "https://export.arxiv.org/api/query"
 MAX_RESULTS_PER_CALL = 2000  # the API's documented ceiling for one call
 SORT_BY = ("relevance", "lastUpdatedDate", "submittedDate")
@@ -29,7 +30,6 @@ _NS = {
     "arxiv": "http://arxiv.org/schemas/atom",
 }
 _DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_CATEGORY = re.compile(r"[A-Za-z][A-Za-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")
 _FIELDS = ("ti", "au", "abs", "co", "jr", "cat", "rn", "id", "all")
 
 
@@ -158,13 +158,6 @@ def keyword_query(phrase: str, *, fields: Iterable[str] = ("ti", "abs")) -> str:
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def category_query(category: str) -> str:
-    """``cat:cs.CL``."""
-    if not _CATEGORY.fullmatch(category):
-        raise ValueError(f"not an arXiv category: {category!r}")
-    return f"cat:{category}"
-
-
 def submitted_between(start: datetime, end: datetime) -> str:
     """``submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]`` in UTC (the API's clock)."""
     if start.tzinfo is None or end.tzinfo is None:
@@ -179,16 +172,6 @@ def submitted_between(start: datetime, end: datetime) -> str:
 def all_of(*queries: str) -> str:
     """``(a) AND (b)``."""
     return _join("AND", queries)
-
-
-def any_of(*queries: str) -> str:
-    """``(a) OR (b)``."""
-    return _join("OR", queries)
-
-
-def and_not(query: str, excluded: str) -> str:
-    """``(query) ANDNOT (excluded)``."""
-    return f"({query}) ANDNOT ({excluded})"
 
 
 def _parse_entry(entry: ET.Element, url: str, n: int) -> Paper:

@@ -19,10 +19,11 @@ from urllib.parse import urlencode
 from selectolax.lexbor import LexborNode
 
 from paperpulse.core.errors import LayoutChanged, ParseError
+from paperpulse.core.kinds import Source
 from paperpulse.core.models import Author, Listing, ListingItem, Paper, split_arxiv_id
 from paperpulse.scrapers.dom import parse_html
 
-SOURCE = "arxiv-listing"
+SOURCE = Source.ARXIV_LISTING
 NOTHING_ANNOUNCED = "arXiv announced no entries for this listing"  # the page said so itself
 ARXIV_BASE = "https://arxiv.org"
 LISTING_KINDS = ("new", "recent", "pastweek")

@@ -2,8 +2,6 @@
 
     GET {base}/list/<cat>/new                          one page (arXiv shows up to 2000 on it);
                                                        any paging the page declares is followed
-    GET {base}/list/<cat>/recent?skip=0&show=N         N: the smallest size arXiv offers (25, 50,
-                                                       100, 2000) that covers max_entries
     GET {api}/api/query?search_query=|id_list=&start=&max_results=   paged through ``start``
 
 The client paces (15 s between listing pages, 3 s between API calls) and retries transport
@@ -21,7 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from paperpulse.core.errors import LayoutChanged, TransientFetchError
-from paperpulse.core.models import Listing, ListingItem, Paper, normalize_arxiv_id
+from paperpulse.core.models import Listing, ListingItem
 from paperpulse.scrapers.arxiv_api import (
     MAX_RESULTS_PER_CALL,
     ApiPage,
@@ -41,12 +39,10 @@ from paperpulse.scrapers.protocols import Client
 
 log = logging.getLogger(__name__)
 
-SHOW_SIZES = (25, 50, 100, 2000)  # the page sizes arXiv's listing pages offer
 MAX_LISTING_PAGES = 10  # 20,000 entries at show=2000: far beyond any category's week
 API_PAGE_SIZE = 100
 API_MAX_RESULTS = 30_000  # the API's documented ceiling for one query, all pages together
 EMPTY_RETRIES = 2  # extra attempts for an API page that is empty although it should not be
-ENRICH_BATCH = 100  # ids per id_list lookup
 _PAGING_NOTE = re.compile(r"^this page holds entries ")  # per-page notes, moot once stitched
 
 
@@ -63,49 +59,13 @@ def fetch_category_new(
 ) -> Listing:
     """Today's ``/list/<category>/new``: new submissions, cross-lists and replacements.
 
-    Papers are dated by the announcement date the page names, never by the run date.
+    Papers are dated by the announcement date the page names, never by the run date. Any
+    further page the listing declares is followed and stitched on.
     """
-    return _fetch_listing(
-        client, base_url=base_url, category=category, kind="new", params=None, cap=None, now=now
-    )
-
-
-def fetch_category_recent(
-    client: Client,
-    *,
-    base_url: str,
-    category: str,
-    max_entries: int = 2000,
-    now: datetime | None = None,
-) -> Listing:
-    """``/list/<category>/recent`` (the last five announcement days), the first ``max_entries``."""
-    if max_entries < 1:
-        raise ValueError(f"max_entries must be >= 1, not {max_entries}")
-    show = next((size for size in SHOW_SIZES if size >= max_entries), SHOW_SIZES[-1])
-    return _fetch_listing(
-        client,
-        base_url=base_url,
-        category=category,
-        kind="recent",
-        params={"skip": 0, "show": show},
-        cap=max_entries,
-        now=now,
-    )
-
-
-def _fetch_listing(
-    client: Client,
-    *,
-    base_url: str,
-    category: str,
-    kind: str,
-    params: Mapping[str, int] | None,
-    cap: int | None,
-    now: datetime | None,
-) -> Listing:
     fetched_at = now or datetime.now(UTC)
-    url = listing_url(category, kind, base=base_url)
+    url = listing_url(category, "new", base=base_url)
     pages: list[ListingPage] = []
+    params: Mapping[str, int] | None = None
     for _ in range(MAX_LISTING_PAGES):
         response = client.get(url, source=LISTING_SOURCE, params=params)
         if not response.content.strip():
@@ -118,10 +78,9 @@ def _fetch_listing(
         if pages:
             _check_continues(pages[-1], page)
         pages.append(page)
-        collected = sum(len(p.listing.items) for p in pages)
         params = next_page_params(page)
-        if params is None or (cap is not None and collected >= cap):
-            return _stitch_listing(pages, cap, fetched_at)
+        if params is None:
+            return _stitch_listing(pages, fetched_at)
     raise LayoutChanged(
         f"the listing still declares more entries after {MAX_LISTING_PAGES} pages: its paging "
         "looks broken; save a page and run `paperpulse parse arxiv-listing FILE`",
@@ -151,28 +110,24 @@ def _check_continues(previous: ListingPage, page: ListingPage) -> None:
         )
 
 
-def _stitch_listing(pages: Sequence[ListingPage], cap: int | None, fetched_at: datetime) -> Listing:
+def _stitch_listing(pages: Sequence[ListingPage], fetched_at: datetime) -> Listing:
     first = pages[0]
     items = [item for page in pages for item in page.listing.items]
-    kept = items[:cap] if cap is not None else items
     total = first.total
-    if total is not None and len(kept) != (wanted := min(total, cap or total)):
+    if total is not None and len(items) != total:
         raise LayoutChanged(
             f"parsed {len(items)} entries over {len(pages)} pages, but the listing declares "
-            f"{total} (wanted {wanted}); save the pages and run "
-            "`paperpulse parse arxiv-listing FILE`",
+            f"{total}; save the pages and run `paperpulse parse arxiv-listing FILE`",
             source=LISTING_SOURCE,
             url=first.listing.url,
         )
     notes = [n for page in pages for n in page.listing.notes if not _PAGING_NOTE.match(n)]
-    if len(kept) < len(items) or (total is not None and len(kept) < total):
-        notes.append(f"kept the first {len(kept)} of {total or len(items)} entries (max_entries)")
     return Listing(
         source=LISTING_SOURCE,
         period=first.listing.period,
         url=first.listing.url,
         fetched_at=fetched_at,
-        items=_reranked(kept),
+        items=_reranked(items),
         declared_count=total,
         notes=tuple(dict.fromkeys(notes)),
     )
@@ -213,7 +168,7 @@ def fetch_api(
         if len(ids) > MAX_RESULTS_PER_CALL:
             raise ValueError(
                 f"{len(ids)} ids exceed the {MAX_RESULTS_PER_CALL} one call can return; "
-                "use enrich(), which batches them"
+                "split them into batches"
             )
         size = min(max_results, len(ids))
     else:
@@ -301,39 +256,6 @@ def _stitch_api(pages: Sequence[ApiPage], max_results: int, fetched_at: datetime
         declared_count=last.total_results,  # the latest word: results may grow while paging
         notes=tuple(notes),
     )
-
-
-def enrich(
-    client: Client,
-    *,
-    base_url: str,
-    ids: Iterable[str],
-    batch_size: int = ENRICH_BATCH,
-    now: datetime | None = None,
-) -> dict[str, Paper]:
-    """arXiv's own metadata (categories, abstract, comment, journal ref, DOI) for each id.
-
-    Ids may carry versions or ``arXiv:`` prefixes; keys are ids without version. Best effort:
-    ids arXiv does not know are absent from the answer, and so is a batch the API kept
-    answering empty (logged; the next run asks again). Raises ``ValueError`` for a string that
-    is not an arXiv id, before any request.
-    """
-    if not 1 <= batch_size <= MAX_RESULTS_PER_CALL:
-        raise ValueError(f"batch_size must be 1..{MAX_RESULTS_PER_CALL}, not {batch_size}")
-    wanted = list(dict.fromkeys(normalize_arxiv_id(raw) for raw in ids))
-    fetched_at = now or datetime.now(UTC)
-    endpoint = api_endpoint(base_url)
-    found: dict[str, Paper] = {}
-    for offset in range(0, len(wanted), batch_size):
-        batch = wanted[offset : offset + batch_size]
-        url = query_url(endpoint, id_list=batch, max_results=len(batch))
-        page = _api_page(client, url, expect=True, fetched_at=fetched_at)
-        if page is None:
-            log.warning("arXiv API: no entries for %d ids after retries; skipped", len(batch))
-            continue
-        asked = set(batch)
-        found.update((p.arxiv_id, p) for p in page.listing.papers if p.arxiv_id in asked)
-    return found
 
 
 def _reranked(items: Iterable[ListingItem]) -> tuple[ListingItem, ...]:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from paperpulse.core.errors import FetchError
+from paperpulse.core.kinds import Source
 from paperpulse.core.models import AuthorProfile, Listing, Paper
 from paperpulse.core.names import same_author_name
 from paperpulse.scrapers import semantic_scholar as s2
@@ -23,7 +24,7 @@ from paperpulse.scrapers.arxiv_api import all_of, author_query, submitted_betwee
 from paperpulse.scrapers.arxiv_source import fetch_api
 from paperpulse.scrapers.protocols import Client
 
-SOURCE = "arxiv-author"
+SOURCE = Source.ARXIV_AUTHOR
 S2_GRAPH_PATH = "/graph/v1"
 SEARCH_CANDIDATES = 10  # namesakes to choose from when no author id is configured
 RECENT_PAPERS = 10

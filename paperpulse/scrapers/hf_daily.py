@@ -16,12 +16,13 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from paperpulse.core.errors import LayoutChanged, ParseError
+from paperpulse.core.kinds import Source
 from paperpulse.core.models import Listing, ListingItem
 from paperpulse.scrapers.dom import parse_html
 from paperpulse.scrapers.hf_items import parse_items
 from paperpulse.scrapers.protocols import Client
 
-SOURCE = "hf-daily"
+SOURCE = Source.HF_DAILY
 PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 20  # 2,000 papers in a day would be ten times the record: stop rather than loop
 NO_PAPERS = "no Daily Papers were listed for this date"
@@ -152,12 +153,19 @@ def _listing(
 
 
 def parse_any(
-    content: bytes, *, url: str, requested_date: date | None, fetched_at: datetime
+    content: bytes,
+    *,
+    url: str,
+    requested_date: date | None,
+    fetched_at: datetime,
+    source: str = SOURCE,
 ) -> Listing:
     """Sniff a saved file: HTML page or API JSON (what `paperpulse parse hf-daily` accepts)."""
     head = content.lstrip()[:1]
     parse = parse_page if head == b"<" else parse_api
-    return parse(content, url=url, requested_date=requested_date, fetched_at=fetched_at)
+    return parse(
+        content, url=url, requested_date=requested_date, fetched_at=fetched_at, source=source
+    )
 
 
 # --- fetching (I/O through the injected client) -------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from paperpulse.core.errors import ParseError
+from paperpulse.core.kinds import Source
 from paperpulse.core.models import Listing, ListingItem
 from paperpulse.scrapers.hf_daily import fetch_api_listing, parse_page
 from paperpulse.scrapers.hf_items import parse_item, parse_items
@@ -29,7 +30,7 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SEARCH_LIMIT = 120  # the search API's maximum
 QUERY_LIMIT = 250  # characters HF accepts in q
 
-SOURCES = {"hf-week": "week", "hf-month": "month", "hf-trending": "trending"}
+SOURCES = {Source.HF_WEEK: "week", Source.HF_MONTH: "month", Source.HF_TRENDING: "trending"}
 
 
 def check_period(kind: str, key: str) -> str:
@@ -81,19 +82,19 @@ def fetch_trending(
     period = (now or datetime.now(UTC)).date().isoformat()
     if via == "html":
         url = f"{base_url.rstrip('/')}/papers/trending"
-        response = client.get(url, source="hf-trending")
+        response = client.get(url, source=Source.HF_TRENDING)
         return parse_page(
             response.content,
             url=url,
             requested_date=None,
-            source="hf-trending",
+            source=Source.HF_TRENDING,
             period=period,
             fetched_at=now or datetime.now(UTC),
         )
     return fetch_api_listing(
         client,
         base_url=base_url,
-        source="hf-trending",
+        source=Source.HF_TRENDING,
         period=period,
         params={"sort": "trending"},
         max_items=limit,
@@ -115,11 +116,15 @@ def parse_search(content: bytes | str, *, url: str, query: str, fetched_at: date
     try:
         payload = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"response is not JSON ({exc})", source="hf-search", url=url) from None
+        raise ParseError(
+            f"response is not JSON ({exc})", source=Source.HF_SEARCH, url=url
+        ) from None
     if not isinstance(payload, list):
-        raise ParseError("expected a JSON list of search results", source="hf-search", url=url)
-    items = parse_items(payload, source="hf-search", url=url, requested_date=None)
-    return Listing(source="hf-search", period=query, url=url, fetched_at=fetched_at, items=items)
+        raise ParseError("expected a JSON list of search results", source=Source.HF_SEARCH, url=url)
+    items = parse_items(payload, source=Source.HF_SEARCH, url=url, requested_date=None)
+    return Listing(
+        source=Source.HF_SEARCH, period=query, url=url, fetched_at=fetched_at, items=items
+    )
 
 
 def search(
@@ -133,7 +138,7 @@ def search(
     if not query.strip():
         raise ValueError("an HF search needs a non-empty query")
     url = search_url(base_url, query, limit)
-    response = client.get(url, source="hf-search")
+    response = client.get(url, source=Source.HF_SEARCH)
     return parse_search(response.content, url=url, query=query, fetched_at=now or datetime.now(UTC))
 
 
@@ -150,29 +155,20 @@ class PaperDetails:
     spaces: int | None = None
 
 
-def paper_url(base_url: str, arxiv_id: str) -> str:
-    return f"{base_url.rstrip('/')}/api/papers/{arxiv_id}"
-
-
 def parse_paper(content: bytes | str, *, url: str) -> PaperDetails:
     try:
         payload = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"response is not JSON ({exc})", source="hf-paper", url=url) from None
+        raise ParseError(f"response is not JSON ({exc})", source=Source.HF_PAPER, url=url) from None
     if not isinstance(payload, Mapping):
-        raise ParseError("expected a JSON object for one paper", source="hf-paper", url=url)
-    item = parse_item(payload, rank=1, source="hf-paper", url=url, requested_date=None)
+        raise ParseError("expected a JSON object for one paper", source=Source.HF_PAPER, url=url)
+    item = parse_item(payload, rank=1, source=Source.HF_PAPER, url=url, requested_date=None)
     return PaperDetails(
         item=item,
         models=_count(payload, "models"),
         datasets=_count(payload, "datasets"),
         spaces=_count(payload, "spaces"),
     )
-
-
-def fetch_paper(client: Client, *, base_url: str, arxiv_id: str) -> PaperDetails:
-    url = paper_url(base_url, arxiv_id)
-    return parse_paper(client.get(url, source="hf-paper").content, url=url)
 
 
 def _count(payload: Mapping[str, Any], name: str) -> int | None:

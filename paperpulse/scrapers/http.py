@@ -8,7 +8,6 @@ What "polite" means here, and where each rule lives:
     ``RateLimit`` header so the quota is spread over the window instead of ending in 429;
   * 429/503 ``Retry-After`` honoured host-wide; transient failures retried with exponential
     backoff and jitter, then raised as ``TransientFetchError``; permanent ones raised at once;
-  * conditional GET through a pluggable validator cache (``scrapers.http_cache``);
   * bodies streamed and capped; bearer tokens and extra headers (API keys such as Semantic
     Scholar's ``x-api-key``) sent only to their own host and never printed; a response that
     echoes one back (in its body or headers) has it replaced by "[token]" before anything
@@ -31,7 +30,6 @@ import httpx
 
 from paperpulse.core.clock import Clock, SystemClock
 from paperpulse.core.errors import ConfigError, FetchError, ParseError, TransientFetchError
-from paperpulse.scrapers.http_cache import CachedResponse, ValidatorCache
 from paperpulse.scrapers.pacing import (
     HostGate,
     HostPolicy,
@@ -48,7 +46,6 @@ __all__ = [
     "HostStats",
     "HttpClient",
     "HttpSettings",
-    "ValidatorCache",
     "default_settings",
     "host_key",
 ]
@@ -70,9 +67,7 @@ _HINTS = {
 
 _OTHER_HOSTS = HostPolicy(min_interval=1.0, max_connections=2)
 # Headers the client sets itself: an extra header must not silently replace them.
-_RESERVED_HEADERS = frozenset(
-    {"host", "user-agent", "authorization", "if-none-match", "if-modified-since"}
-)
+_RESERVED_HEADERS = frozenset({"host", "user-agent", "authorization"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,12 +173,11 @@ def default_settings(
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fetched:
     url: str  # the final URL, after redirects
-    status: int  # 304 when the body came from the validator cache
+    status: int
     content: bytes
     headers: Mapping[str, str]
     source: str
     redirected: bool = False
-    not_modified: bool = False
 
     def text(self) -> str:
         match = re.search(r"charset=[\"']?([\w.:-]+)", self.headers.get("content-type", ""))
@@ -228,12 +222,10 @@ class HttpClient:
         *,
         transport: httpx.BaseTransport | None = None,
         clock: Clock | None = None,
-        cache: ValidatorCache | None = None,
         rng: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
         self._clock = clock or SystemClock()
-        self._cache = cache
         self._rng = rng or random.random  # jitter; tests inject a constant
         self._secrets = longest_first(
             [
@@ -283,15 +275,13 @@ class HttpClient:
         self._check_allowed(target, source, "")
         redirected = False
         for _ in range(self.settings.max_redirects + 1):
-            cached = self._cache.get(str(target)) if self._cache else None
-            hop = self._fetch(target, source, cached)
+            hop = self._fetch(target, source)
             if hop.status in _REDIRECTS and "location" in hop.headers:
                 previous, target = target, target.join(hop.headers["location"])
                 self._check_allowed(target, source, f" (redirected from {previous})")
                 redirected = True
                 continue
             if 200 <= hop.status < 300:
-                self._remember(hop)
                 return Fetched(
                     url=str(hop.url),
                     status=hop.status,
@@ -299,16 +289,6 @@ class HttpClient:
                     headers=hop.headers,
                     source=source,
                     redirected=redirected,
-                )
-            if hop.status == 304 and cached is not None:
-                return Fetched(
-                    url=str(hop.url),
-                    status=304,
-                    content=cached.content,
-                    headers=httpx.Headers(cached.headers),
-                    source=source,
-                    redirected=redirected,
-                    not_modified=True,
                 )
             raise self._permanent(hop, source)
         raise FetchError(
@@ -338,13 +318,13 @@ class HttpClient:
                 self._gates[host] = HostGate(self.settings.policy_for(host), self._clock)
             return self._gates[host]
 
-    def _fetch(self, target: httpx.URL, source: str, cached: CachedResponse | None) -> _Hop:
+    def _fetch(self, target: httpx.URL, source: str) -> _Hop:
         """One hop, retried on transient failures; the host waits out any Retry-After."""
         gate = self._gate(host_key(target))
         attempt = 1
         while True:
             try:
-                return self._attempt(target, source, gate, cached)
+                return self._attempt(target, source, gate)
             except TransientFetchError as exc:
                 too_long = (exc.retry_after or 0.0) > self.settings.max_retry_after
                 if attempt > self.settings.max_retries or too_long:
@@ -373,11 +353,8 @@ class HttpClient:
                     gate.sleep(delay)
                 attempt += 1
 
-    def _attempt(
-        self, target: httpx.URL, source: str, gate: HostGate, cached: CachedResponse | None
-    ) -> _Hop:
-        headers = cached.conditional_headers() if cached else {}
-        headers.update(self.settings.extra_headers.get(host_key(target), {}))
+    def _attempt(self, target: httpx.URL, source: str, gate: HostGate) -> _Hop:
+        headers = dict(self.settings.extra_headers.get(host_key(target), {}))
         if token := self.settings.bearer_tokens.get(host_key(target)):
             headers["Authorization"] = f"Bearer {token}"
         url = str(target)
@@ -466,20 +443,6 @@ class HttpClient:
         said = f'; server said: "{hop.excerpt}"' if hop.excerpt else ""
         message = self._redact(f"HTTP {hop.status} {reason}: {hint}{said}")
         return FetchError(message, source=source, url=str(hop.url), status=hop.status)
-
-    def _remember(self, hop: _Hop) -> None:
-        etag, modified = hop.headers.get("etag"), hop.headers.get("last-modified")
-        if self._cache is not None and (etag or modified):
-            kept = {k: v for k, v in hop.headers.items() if k in ("content-type", "etag")}
-            self._cache.put(
-                CachedResponse(
-                    url=str(hop.url),
-                    content=hop.content,
-                    etag=etag,
-                    last_modified=modified,
-                    headers=kept,
-                )
-            )
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)

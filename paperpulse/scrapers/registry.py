@@ -42,14 +42,12 @@ def date_in_name(name: str) -> date | None:
 
 def _hf_listing(source: str) -> Parser:
     def parse(content: bytes, url: str) -> Listing:
-        day = date_in_name(url)
-        now = datetime.now(UTC)
-        if content.lstrip()[:1] == b"<":
-            return hf_daily.parse_page(
-                content, url=url, requested_date=day, fetched_at=now, source=source
-            )
-        return hf_daily.parse_api(
-            content, url=url, requested_date=day, fetched_at=now, source=source
+        return hf_daily.parse_any(
+            content,
+            url=url,
+            requested_date=date_in_name(url),
+            fetched_at=datetime.now(UTC),
+            source=source,
         )
 
     return parse

@@ -15,11 +15,12 @@ from datetime import date
 from urllib.parse import quote, urlencode
 
 from paperpulse.core.errors import FetchError, ParseError
+from paperpulse.core.kinds import Source
 from paperpulse.core.models import AuthorPaper, AuthorProfile, split_arxiv_id
 from paperpulse.core.names import same_author_name
 from paperpulse.core.text import clean_text
 
-SOURCE = "semantic-scholar"
+SOURCE = Source.SEMANTIC_SCHOLAR
 S2_API = "https://api.semanticscholar.org/graph/v1"
 AUTHOR_FIELDS = ("name", "hIndex", "paperCount", "citationCount", "affiliations")
 PAPER_FIELDS = ("title", "externalIds", "year", "publicationDate", "citationCount")

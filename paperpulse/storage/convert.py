@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, cast
 
+from paperpulse.core.kinds import DeliveryStatus, RunStatus
 from paperpulse.core.models import Author, AuthorPaper, AuthorProfile, Paper, RunRecord, Sighting
 from paperpulse.storage.records import DeliveryRecord
 from paperpulse.storage.schema import DeliveryRow, PaperRow, RunRow, SightingRow
@@ -53,7 +54,7 @@ def to_run_record(row: RunRow) -> RunRecord:
         id=row.id,
         source=row.source,
         period=row.period,
-        status=row.status,
+        status=RunStatus(row.status),
         started_at=row.started_at,
         finished_at=row.finished_at,
         fetched=row.fetched,
@@ -69,7 +70,7 @@ def to_delivery(row: DeliveryRow) -> DeliveryRecord:
         digest_key=row.digest_key,
         channel=row.channel,
         recipient=row.recipient,
-        status=row.status,
+        status=DeliveryStatus(row.status),
         attempts=row.attempts,
         claimed_at=row.claimed_at,
         sent_at=row.sent_at,

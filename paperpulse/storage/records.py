@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from paperpulse.core.kinds import DeliveryStatus
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SaveResult:
@@ -24,7 +26,7 @@ class DeliveryRecord:
     digest_key: str
     channel: str
     recipient: str
-    status: str  # "sending" (claimed) | "sent" | "failed"
+    status: DeliveryStatus
     attempts: int
     claimed_at: datetime | None = None
     sent_at: datetime | None = None

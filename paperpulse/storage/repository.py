@@ -23,6 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from paperpulse.core.errors import StorageError
+from paperpulse.core.kinds import (
+    DONE_RUN_STATUSES,
+    STORED_RUN_STATUSES,
+    DeliveryStatus,
+    RunStatus,
+)
 from paperpulse.core.merge import family, merge_papers
 from paperpulse.core.models import AuthorProfile, Listing, Paper, RunRecord, Sighting
 from paperpulse.storage import bulk
@@ -47,7 +53,6 @@ from paperpulse.storage.merge import (
 )
 from paperpulse.storage.records import DeliveryRecord, SaveResult, ShownRecord
 from paperpulse.storage.schema import (
-    RUN_STATUSES,
     AuthorProfileRow,
     Base,
     DeliveryRow,
@@ -59,8 +64,7 @@ from paperpulse.storage.schema import (
     UTCDateTime,
 )
 
-FINISHED_RUN_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
-DONE_RUN_STATUSES = ("complete", "empty")  # a period that needs no more fetching
+FINISHED_RUN_STATUSES = tuple(s for s in STORED_RUN_STATUSES if s != RunStatus.RUNNING)
 # Any constant works; it only has to be the same in every paperpulse process.
 _PG_SAVE_LOCK = 0x70705F73  # "pp_s"
 _PG_RUN_LOCK = 0x70705F72  # "pp_r"
@@ -93,24 +97,6 @@ class Repository:
 
     # ------------------------------------------------------------------ runs
 
-    def start_run(self, source: str, period: str, url: str | None, started_at: datetime) -> int:
-        """Open a run in the ledger (status "running") and return its id."""
-        values = {
-            "source": source,
-            "period": period,
-            "url": url,
-            "status": "running",
-            "started_at": _aware(started_at, "started_at"),
-            "fetched": 0,
-            "new": 0,
-            "updated": 0,
-        }
-        with self._write(f"starting a {source} run for {period}") as conn:
-            run_id: int = conn.execute(
-                sa.insert(_runs).values(values).returning(_runs.c.id)
-            ).scalar_one()
-        return run_id
-
     def start_exclusive_run(
         self,
         source: str,
@@ -120,7 +106,8 @@ class Repository:
         *,
         stale_after: timedelta = timedelta(minutes=30),
     ) -> int | None:
-        """Like ``start_run``, unless another run of this listing is in flight: then None.
+        """Open a run in the ledger ("running") and return its id; None if another run of this
+        listing is in flight.
 
         The check and the insert happen under one lock (PostgreSQL advisory lock, SQLite's
         write lock), so two processes fetching the same date at once never both proceed. A
@@ -134,7 +121,7 @@ class Repository:
                     sa.text("SELECT pg_advisory_xact_lock(:a, hashtext(:b))"),
                     {"a": _PG_RUN_LOCK, "b": f"{source}\x1f{period}"},
                 )
-            running = _runs.c.status == "running"
+            running = _runs.c.status == RunStatus.RUNNING
             same = and_(_runs.c.source == source, _runs.c.period == period, running)
             in_flight = conn.execute(
                 select(_runs.c.id, _runs.c.owner, _runs.c.started_at).where(same)
@@ -149,7 +136,7 @@ class Repository:
                     sa.update(_runs)
                     .where(_runs.c.id.in_(dead))
                     .values(
-                        status="failed",
+                        status=RunStatus.FAILED,
                         error="interrupted (the process running it stopped)",
                         finished_at=started_at,
                     )
@@ -162,7 +149,7 @@ class Repository:
                     source=source,
                     period=period,
                     url=url,
-                    status="running",
+                    status=RunStatus.RUNNING,
                     owner=f"{socket.gethostname()}:{os.getpid()}",
                     started_at=started_at,
                     fetched=0,
@@ -177,7 +164,7 @@ class Repository:
         self,
         run_id: int,
         *,
-        status: str,
+        status: RunStatus,
         fetched: int = 0,
         new: int = 0,
         updated: int = 0,
@@ -234,7 +221,11 @@ class Repository:
         """The most recent run of this listing that finished "complete"."""
         query = (
             select(RunRow)
-            .where(RunRow.source == source, RunRow.period == period, RunRow.status == "complete")
+            .where(
+                RunRow.source == source,
+                RunRow.period == period,
+                RunRow.status == RunStatus.COMPLETE,
+            )
             .order_by(RunRow.id.desc())
             .limit(1)
         )
@@ -408,24 +399,6 @@ class Repository:
                     history.setdefault(row.arxiv_id, []).append(to_sighting(row))
         return history
 
-    def previous_sightings(
-        self, source: str, period: str, before_run_id: int
-    ) -> dict[str, Sighting]:
-        """Sightings of the last complete run of the same listing before ``before_run_id``."""
-        previous = (
-            select(func.max(RunRow.id))
-            .where(
-                RunRow.source == source,
-                RunRow.period == period,
-                RunRow.status == "complete",
-                RunRow.id < before_run_id,
-            )
-            .scalar_subquery()
-        )
-        query = select(SightingRow).where(SightingRow.run_id == previous)
-        with self._read(f"reading the {source} run before {before_run_id}") as session:
-            return {row.arxiv_id: to_sighting(row) for row in session.scalars(query)}
-
     def listing_items(self, run_id: int) -> list[tuple[Paper, Sighting]]:
         """What one run saw, best rank first (unranked last), with each paper as stored now."""
         query = (
@@ -537,15 +510,6 @@ class Repository:
 
     # ------------------------------------------------------------ deliveries
 
-    def delivery_status(
-        self, digest_key: str, channel: str, recipient: str
-    ) -> DeliveryRecord | None:
-        """Where this digest stands for this recipient on this channel; None if never tried."""
-        key = _delivery_key(digest_key, channel, recipient)
-        with self._read(f"reading the delivery of {digest_key}") as session:
-            row = session.scalars(select(DeliveryRow).where(_delivery_match(key))).first()
-            return None if row is None else to_delivery(row)
-
     def sent_digests(self, channel: str, recipient: str) -> list[str]:
         """Keys of the digests delivered on ``channel`` to ``recipient`` ("daily/2024-08-01"),
         sorted: the archive's index and navigation are built from this, not from its files."""
@@ -583,17 +547,17 @@ class Repository:
         with self._write(f"claiming the {channel} delivery of {digest_key}") as conn:
             inserted = conn.execute(
                 bulk.insert(conn.dialect, _deliveries)
-                .values(**key, status="sending", attempts=1, claimed_at=claimed_at)
+                .values(**key, status=DeliveryStatus.SENDING, attempts=1, claimed_at=claimed_at)
                 .on_conflict_do_nothing(index_elements=list(key))
                 .returning(_deliveries.c.id)
             ).first()
             if inserted is not None:
                 return True
             # The condition lives in the UPDATE itself (never check-then-act in Python).
-            retry: ColumnElement[bool] = _deliveries.c.status == "failed"
+            retry: ColumnElement[bool] = _deliveries.c.status == DeliveryStatus.FAILED
             if reclaim_after is not None:
                 stale = and_(
-                    _deliveries.c.status == "sending",
+                    _deliveries.c.status == DeliveryStatus.SENDING,
                     _deliveries.c.claimed_at < claimed_at - reclaim_after,
                 )
                 retry = or_(retry, stale)
@@ -601,7 +565,7 @@ class Repository:
                 sa.update(_deliveries)
                 .where(_delivery_match(key), retry)
                 .values(
-                    status="sending",
+                    status=DeliveryStatus.SENDING,
                     attempts=_deliveries.c.attempts + 1,
                     claimed_at=claimed_at,
                     error=None,
@@ -615,7 +579,7 @@ class Repository:
         channel: str,
         recipient: str,
         *,
-        status: str,
+        status: DeliveryStatus,
         at: datetime,
         message_id: str | None = None,
         error: str | None = None,
@@ -625,7 +589,7 @@ class Repository:
         Idempotent under (digest_key, channel, recipient). A failed delivery may later become
         sent; a sent one never changes again. An attempt counts once, claimed first or not.
         """
-        if status not in ("sent", "failed"):
+        if status not in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
             raise ValueError(f"delivery status must be 'sent' or 'failed', not {status!r}")
         at = _aware(at, "at")
         key = _delivery_key(digest_key, channel, recipient)
@@ -635,12 +599,12 @@ class Repository:
                 status=status,
                 attempts=1,
                 claimed_at=at,
-                sent_at=at if status == "sent" else None,
+                sent_at=at if status == DeliveryStatus.SENT else None,
                 message_id=message_id,
                 error=error,
             )
             new, old = insert.excluded, _deliveries.c
-            claimed = old.status == "sending"  # the claim already counted this attempt
+            claimed = old.status == DeliveryStatus.SENDING  # the claim already counted this attempt
             conn.execute(
                 insert.on_conflict_do_update(
                     index_elements=list(key),
@@ -652,7 +616,7 @@ class Repository:
                         "attempts": sa.case((claimed, old.attempts), else_=old.attempts + 1),
                         "claimed_at": sa.case((claimed, old.claimed_at), else_=new.claimed_at),
                     },
-                    where=old.status != "sent",
+                    where=old.status != DeliveryStatus.SENT,
                 )
             )
             with Session(bind=conn) as session:
@@ -844,7 +808,9 @@ class Repository:
             select(_runs.c.source, _runs.c.period).where(_runs.c.id == run_id)
         ).first()
         if run is None:
-            raise StorageError(f"{action}: run {run_id} does not exist; call start_run first")
+            raise StorageError(
+                f"{action}: run {run_id} does not exist; call start_exclusive_run first"
+            )
         if (run.source, run.period) != (listing.source, listing.period):
             raise ValueError(
                 f"run {run_id} is {run.source} {run.period}, not {listing.source} {listing.period}"
@@ -879,7 +845,7 @@ def _close_run(
         sa.update(_runs)
         .where(_runs.c.id == run_id)
         .values(
-            status="complete" if result.fetched else "empty",
+            status=RunStatus.COMPLETE if result.fetched else RunStatus.EMPTY,
             fetched=result.fetched,
             new=result.new,
             updated=result.updated,

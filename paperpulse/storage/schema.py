@@ -33,9 +33,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-RUN_STATUSES = ("running", "complete", "empty", "failed")
-DELIVERY_STATUSES = ("sending", "sent", "failed")
-
 # Named constraints let later Alembic migrations (SQLite batch mode especially) address them.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -12,7 +12,7 @@ import pytest
 from paperpulse.core.errors import DeliveryError
 from paperpulse.delivery.outbox import outbox_filename, write_to_outbox
 from paperpulse.digest.email_message import build_message
-from tests.delivery.conftest import render_sample
+from tests.digest_builders import render_sample
 
 
 def compose(recipient: str = "alice@example.org", papers: int = 2) -> email.message.EmailMessage:

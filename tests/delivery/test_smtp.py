@@ -23,8 +23,8 @@ from tests.delivery.conftest import (
     TlsFiles,
     check_credentials,
     free_port,
-    render_sample,
 )
+from tests.digest_builders import render_sample
 
 SENT_AT = datetime(2024, 8, 1, 6, 30, tzinfo=UTC)
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import Paper, RunRecord, Sighting
 from paperpulse.digest.diff import (
     DEFAULT_DIFF_PARAMS,
@@ -37,7 +38,8 @@ class Ledger:
 
     def run(
         self, at: datetime, *papers: str | tuple[str, int], source: str = "hf-trending",
-        period: str = "trending", status: str = "complete", upvotes: dict[str, int] | None = None,
+        period: str = "trending", status: RunStatus = RunStatus.COMPLETE,
+        upvotes: dict[str, int] | None = None,
     ) -> RunRecord:  # fmt: skip
         record = RunRecord(
             id=len(self.runs) + 1, source=source, period=period, status=status, started_at=at,
@@ -270,10 +272,10 @@ def test_window_ends_are_compared_not_adjacent_runs_inside_it() -> None:
 def test_failed_and_empty_runs_say_nothing_about_absence() -> None:
     ledger = Ledger()
     ledger.run(T0 - 2 * DAY, "2408.00001", "2408.00002")
-    ledger.run(T0 - DAY, status="failed")
+    ledger.run(T0 - DAY, status=RunStatus.FAILED)
     ledger.run(T0 - timedelta(hours=1), "2408.00001", "2408.00002")
-    ledger.run(T0, status="failed")
-    ledger.run(T0 + timedelta(minutes=10), status="empty")
+    ledger.run(T0, status=RunStatus.FAILED)
+    ledger.run(T0 + timedelta(minutes=10), status=RunStatus.EMPTY)
     assert ledger.diff() == ()
 
 

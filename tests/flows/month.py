@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes
@@ -18,9 +19,10 @@ from email.message import Message
 from pathlib import Path
 
 from paperpulse.core.errors import PaperpulseError
-from paperpulse.flows.collect import collect, daily_jobs, failed_outcome, repository
+from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome
 from paperpulse.flows.compose import ARCHIVE, digest_periods, period_for
 from paperpulse.flows.config import Config
+from paperpulse.flows.context import Context, repository
 from paperpulse.flows.deliver import deliver, deliver_archive
 from paperpulse.flows.jobs import Job
 from paperpulse.flows.settings import Settings
@@ -126,8 +128,9 @@ class Month:
         moment = run_moment(day)
         self.clock.at = moment
         self.travel.now = moment
-        jobs = daily_jobs(self.settings, self.config, day)
-        outcomes = [self._collect(job) for job in jobs]
+        with closing(Context.open(self.settings, self.config)) as ctx:
+            jobs = daily_jobs(ctx, day)
+            outcomes = [_collect(ctx, job) for job in jobs]
         periods = digest_periods(day, jobs, outcomes)
         dailies = [p for p in periods if p.edition == "daily"]
         for period in periods:
@@ -141,16 +144,11 @@ class Month:
     def backfill(self, days: Iterable[date]) -> None:
         """Fetch ``days`` at the current moment, then deliver each to the archive in order."""
         days = list(days)
-        for day in days:
-            self._collect(Job(source="hf-daily", period=day.isoformat(), reason="backfill"))
+        with closing(Context.open(self.settings, self.config)) as ctx:
+            for day in days:
+                _collect(ctx, Job(source="hf-daily", period=day, reason="backfill"))
         for day in days:
             deliver_archive(self.settings, self.config, period_for("daily", day))
-
-    def _collect(self, job: Job):  # type: ignore[no-untyped-def]
-        try:
-            return collect(self.settings, self.config, job)
-        except PaperpulseError as exc:
-            return failed_outcome(job, exc)
 
     def announced(self, reader: str = ARCHIVE) -> dict[str, str]:
         """``{arxiv_id: digest key}`` of every paper announced to ``reader`` as new."""
@@ -166,6 +164,13 @@ class Month:
                 {"r": reader},
             )
             return {arxiv_id: key for arxiv_id, key in rows}
+
+
+def _collect(ctx: Context, job: Job) -> SourceOutcome:
+    try:
+        return collect(ctx, job)
+    except PaperpulseError as exc:
+        return failed_outcome(job, exc)
 
 
 def listing_ids(data: Path, day: date) -> list[str]:

@@ -11,12 +11,13 @@ import feedparser
 import pytest
 
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
-from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import ArchiveConfig, Config, TopicConfig
+from paperpulse.flows.context import repository
 from paperpulse.flows.deliver import deliver
 from paperpulse.flows.settings import Settings
 from tests.flows.month import SimClock
+from tests.storage.builders import start_run
 
 DAYS = (date(2026, 11, 19), date(2026, 11, 20))
 FEEDS = "https://example.github.io/papers"
@@ -71,7 +72,7 @@ def observe(settings: Settings, day: date) -> None:
             ListingItem(paper=p, rank=i + 1, upvotes=9 - i) for i, p in enumerate(DAY_PAPERS[day])
         ),
     )
-    run = repo.start_run("hf-daily", day.isoformat(), "u", at(day))
+    run = start_run(repo, "hf-daily", day.isoformat(), "u", at(day))
     repo.save_listing(run, listing, at(day), finished_at=at(day))
 
 

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
-from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import ArchiveConfig, ChannelConfig, Config, TopicConfig
+from paperpulse.flows.context import repository
 from paperpulse.flows.deliver import deliver
 from paperpulse.flows.settings import Settings
 from tests.delivery.webhook import Webhook, webhook
 from tests.flows.month import SimClock
+from tests.storage.builders import start_run
 
 DAY = date(2026, 11, 20)
 T = datetime(2026, 11, 20, 18, tzinfo=UTC)
@@ -58,7 +59,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     )
     repo = repository(settings.database_url)
     repo.save_listing(
-        repo.start_run("hf-daily", DAY.isoformat(), "u", T), listing, T, finished_at=T
+        start_run(repo, "hf-daily", DAY.isoformat(), "u", T), listing, T, finished_at=T
     )
     return settings
 
@@ -110,10 +111,8 @@ def test_a_failed_send_is_retried_by_the_next_run_and_sent_once(
     assert deliver(settings, CONFIG, period)[-1].status == "sent"
     assert deliver(settings, CONFIG, period)[-1].status == "skipped"
     assert len(hook.received) == 2  # the refused attempt and the one that went through
-    state = repository(settings.database_url).delivery_status(
-        "daily/2026-11-20", "chat", "lab-slack"
-    )
-    assert state is not None and state.status == "sent" and state.attempts == 2
+    [state] = repository(settings.database_url).delivered("lab-slack", prefix="daily/2026-11-20")
+    assert state.channel == "chat" and state.status == "sent" and state.attempts == 2
 
 
 def test_a_missing_secret_fails_in_one_line_and_sends_nothing(

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from paperpulse.core.kinds import RunStatus, Source
+from paperpulse.storage import Repository, create_engine
 from tests.replay import Faults, ReplayServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +111,22 @@ def test_a_malformed_response_is_one_line_and_stores_nothing(
     assert result.returncode == 1
     assert "is not an arXiv id" in one_line_error(result)
     assert not (workspace / "archive" / "2024").exists()
+    engine = create_engine(os.environ["PAPERPULSE_DATABASE_URL"])  # the workspace's database
+    try:
+        with engine.connect() as conn:
+            stored = {
+                table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("papers", "sightings", "deliveries", "sent_ledger")
+            }
+        runs = Repository(engine).runs()
+    finally:
+        engine.dispose()
+    assert stored == {"papers": 0, "sightings": 0, "deliveries": 0, "sent_ledger": 0}
+    # The ledger keeps the failure, so the next run heals the date.
+    assert [(r.source, r.period, r.status) for r in runs] == [
+        (Source.HF_DAILY, "2024-08-01", RunStatus.FAILED)
+    ]
+    assert "is not an arXiv id" in (runs[0].error or "")
 
 
 def test_backfill_shows_progress_and_resumes(

@@ -5,15 +5,18 @@ The sites are respx routes serving our fixtures; the client, parsers, storage an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from contextlib import closing
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import respx
 
-from paperpulse.flows.collect import collect, repository
+from paperpulse.core.kinds import RunStatus, Source
+from paperpulse.flows.collect import collect
 from paperpulse.flows.config import AuthorConfig, Config
+from paperpulse.flows.context import Context
 from paperpulse.flows.jobs import Job
 from paperpulse.flows.settings import Settings
 
@@ -71,13 +74,20 @@ def sites() -> respx.MockRouter:
 @pytest.mark.parametrize(
     ("job", "fetched"),
     [
-        (Job(source="hf-daily", period="2026-11-20"), 2),
-        (Job(source="hf-week", period="2026-W47"), 2),
-        (Job(source="hf-trending", period="2026-11-20"), 2),
-        (Job(source="hf-search", period="speculative decoding", target="speculative decoding"), 2),
-        (Job(source="arxiv-listing", period="cs.CL", target="cs.CL"), None),
-        (Job(source="arxiv-author", period="Jane Doe", target="Jane Doe"), None),
-        (Job(source="s2-profile", period="Hanze Dong", target="Hanze Dong"), 1),
+        (Job(source=Source.HF_DAILY, period=date(2026, 11, 20)), 2),
+        (Job(source=Source.HF_WEEK, period="2026-W47"), 2),
+        (Job(source=Source.HF_TRENDING, period="2026-11-20"), 2),
+        (
+            Job(
+                source=Source.HF_SEARCH,
+                period="speculative decoding",
+                target="speculative decoding",
+            ),
+            2,
+        ),
+        (Job(source=Source.ARXIV_LISTING, period="cs.CL", target="cs.CL"), None),
+        (Job(source=Source.ARXIV_AUTHOR, period="Jane Doe", target="Jane Doe"), None),
+        (Job(source=Source.S2_PROFILE, period="Hanze Dong", target="Hanze Dong"), 1),
     ],
     ids=lambda v: v.source if isinstance(v, Job) else None,
 )
@@ -85,18 +95,21 @@ def test_each_job_kind_lands_in_the_ledger(
     settings: Settings, sites: respx.MockRouter, job: Job, fetched: int | None
 ) -> None:
     config = Config(authors=(AuthorConfig(name="Hanze Dong"),))
-    outcome = collect(settings, config, job, now=NOW)
-    assert outcome.status == "complete", outcome
+    with closing(Context.open(settings, config)) as ctx:
+        outcome = collect(ctx, job, now=NOW)
+    assert outcome.status is RunStatus.COMPLETE, outcome
     if fetched is not None:
         assert outcome.fetched == fetched
-    repo = repository(settings.database_url)
-    (run,) = repo.runs(job.source, job.period)
-    assert (run.status, run.fetched) == ("complete", outcome.fetched)
+    repo = ctx.repository
+    (run,) = repo.runs(job.source, job.ledger_period)
+    assert (run.status, run.fetched) == (RunStatus.COMPLETE, outcome.fetched)
     if job.source == "s2-profile":
         ((_, profile),) = repo.author_profiles("Hanze Dong", until=NOW)
         assert profile.name == "Hanze Dong" and profile.h_index is not None
     else:
         items = repo.listing_items(run.id)
-        assert len(items) == outcome.fetched and all(s.period == job.period for _, s in items)
+        assert len(items) == outcome.fetched and all(
+            s.period == job.ledger_period for _, s in items
+        )
     if job.source == "arxiv-author":  # only papers really by the followed name
         assert all(any(a.name == "Jane Doe" for a in p.authors) for p, _ in items)

@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from paperpulse.core.models import Author, AuthorProfile, Listing, ListingItem, Paper
-from paperpulse.flows.collect import repository
 from paperpulse.flows.compose import build, period_for
 from paperpulse.flows.config import AuthorConfig, Config
+from paperpulse.flows.context import repository
 from paperpulse.flows.settings import Settings
 from tests.flows.month import SimClock
+from tests.storage.builders import start_run
 
 DAY = date(2026, 11, 20)
 T = datetime(2026, 11, 20, 18, tzinfo=UTC)
@@ -26,7 +27,7 @@ def save(settings: Settings, source: str, period: str, papers: list[Paper], at: 
         fetched_at=at,
         items=tuple(ListingItem(paper=p, rank=i + 1, upvotes=5) for i, p in enumerate(papers)),
     )
-    run_id = repo.start_run(source, period, "u", at)
+    run_id = start_run(repo, source, period, "u", at)
     repo.save_listing(run_id, listing, at, finished_at=at)
 
 
@@ -101,7 +102,7 @@ def test_an_arxiv_only_reader_gets_the_days_announcements_linked_to_arxiv(
         arxiv_id="2611.00030", title="Announced the day before", list_date=DAY - timedelta(days=1)
     )
     repo = repository(settings.database_url)
-    run_id = repo.start_run("arxiv-listing", "cs.CL", "u", T)
+    run_id = start_run(repo, "arxiv-listing", "cs.CL", "u", T)
     listing = Listing(
         source="arxiv-listing",
         period="cs.CL",

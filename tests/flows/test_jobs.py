@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from paperpulse.core.kinds import Source
 from paperpulse.flows.config import AuthorConfig, Config, SourcesConfig, TopicConfig
 from paperpulse.flows.jobs import backfill_plan, daily_plan, hf_daily_jobs
 
@@ -12,7 +13,8 @@ DAY = date(2024, 8, 9)
 
 def plan(done: set[str], heal: int = 14, refresh: int = 2) -> dict[str, str]:
     jobs = hf_daily_jobs(DAY, done=done, heal_days=heal, refresh_days=refresh)
-    return {j.period: j.reason for j in jobs}
+    assert all(isinstance(j.period, date) for j in jobs)  # a day job carries its date
+    return {j.ledger_period: j.reason for j in jobs}
 
 
 def test_a_fresh_install_fetches_only_the_day() -> None:
@@ -52,7 +54,7 @@ def test_the_config_adds_sources_once_each() -> None:
         authors=(AuthorConfig(name="Hanze Dong"),),
     )
     jobs = daily_plan(config, DAY, hf_daily_done=set())
-    assert [(j.source, j.period) for j in jobs] == [
+    assert [(j.source, j.ledger_period) for j in jobs] == [
         ("hf-daily", "2024-08-09"),
         ("hf-week", "2024-W32"),
         ("hf-trending", "2024-08-09"),
@@ -65,9 +67,8 @@ def test_the_config_adds_sources_once_each() -> None:
 
 def test_backfill_skips_complete_days_unless_forced() -> None:
     done = {("hf-daily", "2024-08-01")}
-    jobs = backfill_plan(date(2024, 8, 1), date(2024, 8, 3), sources=["hf-daily"], done=done)
-    assert [j.period for j in jobs] == ["2024-08-02", "2024-08-03"]
-    forced = backfill_plan(
-        date(2024, 8, 1), date(2024, 8, 3), sources=["hf-daily"], done=done, force=True
-    )
+    days = (date(2024, 8, 1), date(2024, 8, 3))
+    jobs = backfill_plan(*days, sources=[Source.HF_DAILY], done=done)
+    assert [j.period for j in jobs] == [date(2024, 8, 2), date(2024, 8, 3)]
+    forced = backfill_plan(*days, sources=[Source.HF_DAILY], done=done, force=True)
     assert len(forced) == 3

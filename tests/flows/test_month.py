@@ -73,7 +73,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
     if request.param == "sqlite":
         yield lambda name: f"sqlite:///{tmp_path / name}.db"
         return
-    from paperpulse.flows.collect import repository
+    from paperpulse.flows.context import repository
     from paperpulse.storage import create_engine
     from tests.storage.conftest import _drop_schema, _in_schema, _new_schema, _postgres_url
 

@@ -15,9 +15,10 @@ import pytest
 
 from paperpulse.digest.edition import RISING, shown_items
 from paperpulse.digest.models import Digest
-from paperpulse.flows.collect import collect, repository
+from paperpulse.flows.collect import collect
 from paperpulse.flows.compose import build, period_for
 from paperpulse.flows.config import Config
+from paperpulse.flows.context import Context, repository
 from paperpulse.flows.jobs import hf_daily_jobs
 from paperpulse.flows.settings import Settings
 from tests.flows.month import SimClock
@@ -48,17 +49,19 @@ def replayed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Rep
             clock=clock,
         )
         config = Config()
-        repo = repository(settings.database_url)
+        ctx = Context.open(settings, config)
+        repo = ctx.repository
         for k, day in enumerate(DAYS):
             for observation, hour in enumerate((6, 18)):
                 server.generation = 2 * k + observation
                 clock.at = datetime.combine(day, time(hour), tzinfo=UTC)
                 done = repo.complete_periods("hf-daily", "2024-01-01", day.isoformat())
                 for job in hf_daily_jobs(day, done=done, heal_days=14, refresh_days=6):
-                    collect(settings, config, job)
+                    collect(ctx, job)
             digest = build(settings, config, period_for("daily", day), reader=READER)
             repo.record_shown(READER, digest.key, shown_items(digest), digest.generated_at)
             digests.append(digest)
+        ctx.close()
     return settings, digests
 
 

@@ -47,7 +47,7 @@ from paperpulse.digest.models import Digest, DigestItem, RenderedDigest, Section
 from paperpulse.digest.render import render_all
 from paperpulse.scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
 from paperpulse.scrapers import semantic_scholar as s2
-from tests.delivery.test_email_message import OUR_HEADERS
+from tests.digest.test_email_message import OUR_HEADERS
 from tests.digest_builders import build_daily
 from tests.reliability.hostile import HOSTILE, INVALID_BYTES, ONE_MEGABYTE, SURROGATE_ESCAPES
 from tests.reliability.record import record

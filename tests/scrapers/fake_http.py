@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import httpx
 
 from paperpulse.scrapers.http import HttpClient, default_settings
-from paperpulse.scrapers.http_cache import MemoryValidatorCache
 
 NOW = datetime(2026, 7, 28, 6, 0, tzinfo=UTC)
 ARXIV = "https://arxiv.test"
@@ -51,12 +50,7 @@ class Recorder:
         return [r.url.params.get(name) for r in self.requests]
 
 
-def make_client(
-    clock: FakeClock,
-    *,
-    cache: MemoryValidatorCache | None = None,
-    s2_api_key: str | None = None,
-) -> HttpClient:
+def make_client(clock: FakeClock, *, s2_api_key: str | None = None) -> HttpClient:
     settings = default_settings(
         hf_url=HF,
         arxiv_url=ARXIV,
@@ -64,7 +58,7 @@ def make_client(
         semantic_scholar_url=S2,
         s2_api_key=s2_api_key,
     )
-    return HttpClient(settings, clock=clock, cache=cache, rng=lambda: 0.5)
+    return HttpClient(settings, clock=clock, rng=lambda: 0.5)
 
 
 def atom_feed(

@@ -1,4 +1,4 @@
-"""arXiv fetchers: listing pages stitched and checked, API paged and retried, ids enriched."""
+"""arXiv fetchers: listing pages stitched and checked, the API paged and retried."""
 
 from __future__ import annotations
 
@@ -16,10 +16,8 @@ from paperpulse.core.errors import FetchError, LayoutChanged, TransientFetchErro
 from paperpulse.scrapers import arxiv_source
 from paperpulse.scrapers.arxiv_listing import NOTHING_ANNOUNCED
 from paperpulse.scrapers.arxiv_source import (
-    enrich,
     fetch_api,
     fetch_category_new,
-    fetch_category_recent,
 )
 from paperpulse.scrapers.http import HttpClient
 from tests.scrapers.fake_http import (
@@ -34,7 +32,6 @@ from tests.scrapers.fake_http import (
 
 NEW = f"{ARXIV}/list/cs.CL/new"
 NEW_ASTRO = f"{ARXIV}/list/astro-ph/new"
-RECENT = f"{ARXIV}/list/cs.CL/recent"
 QUERY = f"{ARXIV_API}/api/query"
 
 
@@ -110,27 +107,6 @@ def test_new_follows_declared_paging_fifteen_seconds_apart(
     )
     listing = fetch_category_new(client, base_url=ARXIV, category="cs.CL", now=NOW)
     assert server.params("skip") == [None, "3"] and server.params("show") == [None, "3"]
-    assert [i.rank for i in listing.items] == [1, 2, 3, 4, 5]
-    assert server.times == [0.0, 15.0]
-    assert listing.notes == ()  # the per-page "more pages follow" note is gone once stitched
-
-
-# --- /recent ------------------------------------------------------------------------------------
-
-
-def test_recent_stitches_pages_with_continuous_ranks_and_dates(
-    client: HttpClient, clock: FakeClock, fixtures_dir: Path
-) -> None:
-    server = serve(
-        clock,
-        RECENT,
-        page(fixtures_dir, "list_recent_small.html"),
-        page(fixtures_dir, "list_recent_small_page2.html"),
-    )
-    listing = fetch_category_recent(client, base_url=ARXIV, category="cs.CL", now=NOW)
-
-    assert server.params("skip") == ["0", "3"]
-    assert server.params("show") == ["2000", "3"]  # asked for all; the page said 3 per page
     assert [(i.rank, i.paper.arxiv_id, i.paper.list_date) for i in listing.items] == [
         (1, "2607.23001", date(2026, 7, 28)),
         (2, "2607.23002", date(2026, 7, 28)),
@@ -138,44 +114,17 @@ def test_recent_stitches_pages_with_continuous_ranks_and_dates(
         (4, "2607.22002", date(2026, 7, 27)),
         (5, "2607.22003", date(2026, 7, 27)),
     ]
-    assert (listing.period, listing.declared_count, listing.notes) == ("2026-07-28", 5, ())
-    assert clock.monotonic() >= 15.0 and server.times == [0.0, 15.0]
-
-
-@pytest.mark.parametrize(
-    ("max_entries", "show", "requests"), [(3, "25", 1), (4, "25", 2), (60, "100", 2)]
-)
-def test_recent_stops_at_max_entries(
-    client: HttpClient,
-    clock: FakeClock,
-    fixtures_dir: Path,
-    max_entries: int,
-    show: str,
-    requests: int,
-) -> None:
-    server = serve(
-        clock,
-        RECENT,
-        page(fixtures_dir, "list_recent_small.html"),
-        page(fixtures_dir, "list_recent_small_page2.html"),
-    )
-    listing = fetch_category_recent(
-        client, base_url=ARXIV, category="cs.CL", max_entries=max_entries, now=NOW
-    )
-    kept = min(max_entries, 5)
-    assert len(server.requests) == requests and server.params("show")[0] == show
-    assert [i.rank for i in listing.items] == list(range(1, kept + 1))
-    assert listing.notes == (
-        () if kept == 5 else (f"kept the first {kept} of 5 entries (max_entries)",)
-    )
+    assert (listing.period, listing.declared_count) == ("2026-07-28", 5)
+    assert server.times == [0.0, 15.0]
+    assert listing.notes == ()  # the per-page "more pages follow" note is gone once stitched
 
 
 def test_a_server_ignoring_skip_is_a_layout_change(
     client: HttpClient, clock: FakeClock, fixtures_dir: Path
 ) -> None:
-    serve(clock, RECENT, page(fixtures_dir, "list_recent_small.html"))  # page one, every time
+    serve(clock, NEW, page(fixtures_dir, "list_recent_small.html"))  # page one, every time
     with pytest.raises(LayoutChanged, match="starts at entry 1, expected 4"):
-        fetch_category_recent(client, base_url=ARXIV, category="cs.CL", now=NOW)
+        fetch_category_new(client, base_url=ARXIV, category="cs.CL", now=NOW)
 
 
 def test_a_listing_that_moves_while_paging_is_transient(
@@ -184,9 +133,9 @@ def test_a_listing_that_moves_while_paging_is_transient(
     moved = page(fixtures_dir, "list_recent_small_page2.html").replace(
         b"Total of 5 entries", b"Total of 6 entries"
     )
-    serve(clock, RECENT, page(fixtures_dir, "list_recent_small.html"), moved)
+    serve(clock, NEW, page(fixtures_dir, "list_recent_small.html"), moved)
     with pytest.raises(TransientFetchError, match=r"changed while paging.*total 5.*6"):
-        fetch_category_recent(client, base_url=ARXIV, category="cs.CL", now=NOW)
+        fetch_category_new(client, base_url=ARXIV, category="cs.CL", now=NOW)
 
 
 def test_pages_holding_more_than_the_declared_total_are_a_layout_change(
@@ -201,13 +150,13 @@ def test_pages_holding_more_than_the_declared_total_are_a_layout_change(
         .replace("showing last 2 of 3", "showing last 3 of 3")
         .replace("</dl>", extra + "</dl>")
     )
-    serve(clock, RECENT, page(fixtures_dir, "list_recent_small.html"), second.encode())
+    serve(clock, NEW, page(fixtures_dir, "list_recent_small.html"), second.encode())
     with pytest.raises(LayoutChanged, match=r"parsed 6 entries over 2 pages.*declares 5"):
-        fetch_category_recent(client, base_url=ARXIV, category="cs.CL", now=NOW)
+        fetch_category_new(client, base_url=ARXIV, category="cs.CL", now=NOW)
 
 
 def _one_entry_page(position: int, total: int) -> bytes:
-    """A /recent page holding only entry ``position`` of ``total``: paging that never ends."""
+    """A listing page holding only entry ``position`` of ``total``: paging that never ends."""
     return f"""<div id='dlpage'><h2>Authors and titles for recent submissions</h2>
 <div class='paging'>Total of {total} entries : <span>{position}-{position}</span></div>
 <dl id='articles'><h3>Mon, 27 Jul 2026</h3>
@@ -224,9 +173,9 @@ def test_paging_that_never_ends_is_bounded(client: HttpClient, clock: FakeClock)
         return httpx.Response(200, content=_one_entry_page(skip + 1, 10_000))
 
     server = Recorder(clock, respond)
-    respx.get(url__startswith=RECENT).mock(side_effect=server)
+    respx.get(url__startswith=NEW).mock(side_effect=server)
     with pytest.raises(LayoutChanged, match=f"after {arxiv_source.MAX_LISTING_PAGES} pages"):
-        fetch_category_recent(client, base_url=ARXIV, category="cs.CL", now=NOW)
+        fetch_category_new(client, base_url=ARXIV, category="cs.CL", now=NOW)
     assert len(server.requests) == arxiv_source.MAX_LISTING_PAGES
 
 
@@ -239,12 +188,8 @@ def test_a_blank_listing_body_is_transient(client: HttpClient, clock: FakeClock)
 def test_bad_arguments_are_refused_before_any_request(client: HttpClient) -> None:
     with pytest.raises(ValueError, match="not an arXiv category"):
         fetch_category_new(client, base_url=ARXIV, category="cs CL; rm", now=NOW)
-    with pytest.raises(ValueError, match="max_entries"):
-        fetch_category_recent(client, base_url=ARXIV, category="cs.CL", max_entries=0)
     with pytest.raises(ValueError, match="max_results"):
         fetch_api(client, base_url=ARXIV_API, search_query="cat:cs.CL", max_results=30_001)
-    with pytest.raises(ValueError, match="not an arXiv id"):
-        enrich(client, base_url=ARXIV_API, ids=["2607.22529", "not-an-id"])
     assert respx.calls.call_count == 0
 
 
@@ -415,45 +360,6 @@ def test_an_id_lookup_is_one_call_even_when_totals_count_unknown_ids(
     assert [p.arxiv_id for p in listing.papers] == ["2607.00001", "2607.00002"]
 
 
-# --- enrich -------------------------------------------------------------------------------------
-
-
-def test_enrich_batches_ids_and_keys_papers_by_plain_id(
-    client: HttpClient, clock: FakeClock
-) -> None:
-    def respond(request: httpx.Request) -> httpx.Response:
-        asked = request.url.params["id_list"].split(",")
-        known = [(f"{i}v2", "2026-07-27T10:00:00Z", ["Ann Lee"]) for i in asked if i[-1] != "9"]
-        return httpx.Response(200, content=atom_feed(known, total=len(asked)))
-
-    server = Recorder(clock, respond)
-    respx.get(url__startswith=QUERY).mock(side_effect=server)
-    ids = [f"2607.{n:05d}" for n in range(250)] + ["arXiv:2607.00000v3", "2607.00001v1"]
-    found = enrich(client, base_url=ARXIV_API, ids=ids, now=NOW)
-
-    batches = [r.url.params["id_list"].split(",") for r in server.requests]
-    assert [len(b) for b in batches] == [100, 100, 50]  # duplicates and versions folded first
-    assert [r.url.params["max_results"] for r in server.requests] == ["100", "100", "50"]
-    expected = {f"2607.{n:05d}" for n in range(250) if n % 10 != 9}
-    assert set(found) == expected
-    assert all(p.arxiv_id == key and p.version == 2 for key, p in found.items())
-    assert found["2607.00000"].categories == ("cs.CL",)
-    assert all(b - a >= 3.0 for a, b in itertools.pairwise(server.times))
-
-
-def test_enrich_skips_a_batch_arxiv_keeps_answering_empty(
-    client: HttpClient, clock: FakeClock, fixtures_dir: Path
-) -> None:
-    server = serve(clock, QUERY, atom_feed([], total=1, per_page=1))
-    assert enrich(client, base_url=ARXIV_API, ids=["2607.99999"], now=NOW) == {}
-    assert len(server.requests) == 1 + arxiv_source.EMPTY_RETRIES
-
-
-def test_enrich_with_nothing_to_ask_makes_no_request(client: HttpClient) -> None:
-    assert enrich(client, base_url=ARXIV_API, ids=[], now=NOW) == {}
-    assert respx.calls.call_count == 0
-
-
 # --- the real captures --------------------------------------------------------------------------
 
 REAL_RECENT = "pages/arxiv_listing/list_cs.CL_recent_2026-07-28_shelf.html"
@@ -461,27 +367,14 @@ REAL_LEGACY = "pages/arxiv_listing/list_astro-ph_new_2014-06-13_legacy_gabriel-p
 REAL_IDS = "pages/arxiv_api/query_id_list_1601.00001_2020-09-04_zoia.xml"
 
 
-def test_real_recent_page_capped_at_its_fifty_entries(
-    client: HttpClient, clock: FakeClock, shared_data: Path
-) -> None:
-    server = serve(clock, RECENT, (shared_data / REAL_RECENT).read_bytes())
-    listing = fetch_category_recent(
-        client, base_url=ARXIV, category="cs.CL", max_entries=50, now=NOW
-    )
-    assert server.params("show") == ["50"] and len(server.requests) == 1
-    assert [i.rank for i in listing.items] == list(range(1, 51))
-    assert listing.declared_count == 408
-    assert listing.notes == ("kept the first 50 of 408 entries (max_entries)",)
-
-
-def test_real_recent_page_wanting_more_asks_for_the_next_page(
+def test_a_real_first_page_wanting_more_asks_for_the_next_page(
     client: HttpClient, clock: FakeClock, shared_data: Path
 ) -> None:
     # Only page one was captured: serving it again must be caught, not stitched twice.
-    server = serve(clock, RECENT, (shared_data / REAL_RECENT).read_bytes())
+    server = serve(clock, NEW, (shared_data / REAL_RECENT).read_bytes())
     with pytest.raises(LayoutChanged, match="starts at entry 1, expected 51"):
-        fetch_category_recent(client, base_url=ARXIV, category="cs.CL", now=NOW)
-    assert server.params("skip") == ["0", "50"] and server.params("show") == ["2000", "50"]
+        fetch_category_new(client, base_url=ARXIV, category="cs.CL", now=NOW)
+    assert server.params("skip") == [None, "50"] and server.params("show") == [None, "50"]
 
 
 def test_real_legacy_new_page_is_one_complete_listing(
@@ -493,10 +386,10 @@ def test_real_legacy_new_page_is_one_complete_listing(
     assert listing.period == "2014-06-13"
 
 
-def test_real_id_lookup_enriches_doi_and_journal_ref(
+def test_real_id_lookup_reads_doi_and_journal_ref(
     client: HttpClient, clock: FakeClock, shared_data: Path
 ) -> None:
     serve(clock, QUERY, (shared_data / REAL_IDS).read_bytes())
-    found = enrich(client, base_url=ARXIV_API, ids=["1601.00001v1"], now=NOW)
-    paper = found["1601.00001"]
+    listing = fetch_api(client, base_url=ARXIV_API, id_list=["1601.00001v1"], now=NOW)
+    [paper] = listing.papers
     assert paper.doi and paper.journal_ref and paper.primary_category == "cond-mat.mes-hall"

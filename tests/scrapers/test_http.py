@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +18,6 @@ from hypothesis import strategies as st
 
 from paperpulse.core.errors import ConfigError, FetchError, ParseError, TransientFetchError
 from paperpulse.scrapers.http import Fetched, HttpClient, HttpSettings, default_settings
-from paperpulse.scrapers.http_cache import CachedResponse, FileValidatorCache, MemoryValidatorCache
 from paperpulse.scrapers.pacing import HostPolicy, parse_ratelimit, parse_retry_after
 
 TOKEN = "hf_SECRETsecret1234567890"
@@ -111,10 +109,7 @@ def connect(clock: FakeClock) -> Iterator[Connect]:
     clients: list[HttpClient] = []
 
     def make(
-        handler: Handler,
-        *,
-        settings: HttpSettings | None = None,
-        cache: MemoryValidatorCache | None = None,
+        handler: Handler, *, settings: HttpSettings | None = None
     ) -> tuple[HttpClient, Server]:
         server = Server(clock, handler)
         settings = settings or default_settings(contact="ops@example.org", hf_token=TOKEN)
@@ -122,7 +117,6 @@ def connect(clock: FakeClock) -> Iterator[Connect]:
             settings,
             transport=httpx.MockTransport(server),
             clock=clock,
-            cache=cache,
             rng=lambda: 0.5,
         )
         clients.append(client)
@@ -139,7 +133,7 @@ def connect(clock: FakeClock) -> Iterator[Connect]:
 def test_200_returns_body_params_and_stats(connect: Connect) -> None:
     client, server = connect(script(ok(b'[{"paper": {"id": "2406.00001"}}]')))
     got = client.get(HF, source="hf_daily", params={"date": "2024-06-01", "limit": 100})
-    assert got.status == 200 and not got.redirected and not got.not_modified
+    assert got.status == 200 and not got.redirected
     assert got.json() == [{"paper": {"id": "2406.00001"}}]
     assert server.requests[0].url.params["date"] == "2024-06-01"
     assert server.requests[0].url.params["limit"] == "100"
@@ -166,36 +160,6 @@ def test_text_uses_declared_charset() -> None:
     body = "Café".encode("latin-1")
     headers = {"content-type": "text/html; charset=ISO-8859-1"}
     assert Fetched(url=HF, status=200, content=body, headers=headers, source="s").text() == "Café"
-
-
-def test_304_serves_the_cached_body(connect: Connect) -> None:
-    cache = MemoryValidatorCache()
-    validators = {"etag": '"v1"', "last-modified": "Sat, 01 Jun 2024 00:00:00 GMT"}
-    client, server = connect(
-        script(ok(b"[1]", {**validators, "content-type": "application/json"}), httpx.Response(304)),
-        cache=cache,
-    )
-    first = client.get(HF, source="hf_daily")
-    second = client.get(HF, source="hf_daily")
-    assert "if-none-match" not in server.requests[0].headers
-    assert server.requests[1].headers["if-none-match"] == '"v1"'
-    assert server.requests[1].headers["if-modified-since"] == validators["last-modified"]
-    assert second.not_modified and not first.not_modified
-    assert second.content == first.content == b"[1]" and second.json() == [1]
-    assert second.headers["content-type"] == "application/json"
-
-
-def test_file_cache_survives_a_new_instance_and_ignores_corrupt_entries(tmp_path: Path) -> None:
-    entry = CachedResponse(
-        url=HF, content=b"\x00body\nwith newline", etag='"x"', headers={"a": "b"}
-    )
-    FileValidatorCache(tmp_path).put(entry)
-    assert FileValidatorCache(tmp_path).get(HF) == entry
-    assert FileValidatorCache(tmp_path).get(HF + "?other") is None
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")] == []
-    for path in tmp_path.iterdir():
-        path.write_bytes(b"not json\n")
-    assert FileValidatorCache(tmp_path).get(HF) is None
 
 
 @pytest.mark.parametrize(

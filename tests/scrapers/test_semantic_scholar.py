@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from paperpulse.core.errors import FetchError, LayoutChanged, ParseError
 from paperpulse.core.models import AuthorPaper, AuthorProfile
-from paperpulse.core.names import normalize_author_name, same_author_name
 from paperpulse.scrapers.semantic_scholar import (
     author_papers_url,
     author_search_url,
@@ -200,54 +199,6 @@ def test_damaged_or_reshaped_answers_give_a_value_or_a_source_error(
         return
     assert all(a.author_id and (a.h_index is None or a.h_index >= 0) for a in authors)
     assert all(p.paper_id and (p.arxiv_id is None or p.arxiv_id.strip()) for p in papers)
-
-
-# --- name matching ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        ("Lena Jäger", "lena jager"),
-        ("Jäger, Lena", "Lena Jager"),
-        ("Søren Kierkegaard", "Soren Kierkegaard"),
-        ("Shih-Min Yang", "Shihmin Yang"),
-        ("Shih-Min Yang", "Shih Min Yang"),
-        ("David W. Hogg", "David Hogg"),
-        ("David W. Hogg", "David William Hogg"),
-        ("HANZE  DONG", "Hanze Dong"),
-    ],
-)
-def test_same_author_name_matches_spelling_variants(a: str, b: str) -> None:
-    assert same_author_name(a, b)
-    assert same_author_name(b, a)
-
-
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        ("David W. Hogg", "David X. Hogg"),
-        ("D. Hogg", "David Hogg"),
-        ("Hanze Dong", "Hanze Wang"),
-        ("Dong", "Hanze Dong"),
-        ("", ""),
-        ("...", "..."),
-    ],
-)
-def test_same_author_name_keeps_different_people_apart(a: str, b: str) -> None:
-    assert not same_author_name(a, b)
-
-
-def test_normalize_author_name() -> None:
-    assert normalize_author_name("  Allende-Cid,  Héctor ") == "hector allende cid"
-    assert normalize_author_name("Łukasz Kaiser") == "lukasz kaiser"
-
-
-@given(st.text())
-def test_name_matching_is_reflexive_and_normalizing_is_idempotent(name: str) -> None:
-    normal = normalize_author_name(name)
-    assert normalize_author_name(normal) == normal
-    assert same_author_name(name, name) == bool(normal)
 
 
 def test_match_author_prefers_the_namesake_with_most_papers(fixtures_dir: Path) -> None:

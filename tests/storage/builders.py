@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
 from paperpulse.storage import Repository, SaveResult
 
@@ -62,11 +63,18 @@ def make_listing(
     )
 
 
+def start_run(repo: Repository, source: str, period: str, url: str | None, at: datetime) -> int:
+    """A new run of a listing no other run holds (the tests never race for one)."""
+    run_id = repo.start_exclusive_run(source, period, url, at)
+    assert run_id is not None, f"a {source} run for {period} is already in flight"
+    return run_id
+
+
 def save(
-    repo: Repository, listing: Listing, at: datetime = T0, *, status: str = "complete"
+    repo: Repository, listing: Listing, at: datetime = T0, *, status: RunStatus = RunStatus.COMPLETE
 ) -> tuple[int, SaveResult]:
     """Run the whole run life cycle for ``listing``: start, save, finish."""
-    run_id = repo.start_run(listing.source, listing.period, listing.url, at)
+    run_id = start_run(repo, listing.source, listing.period, listing.url, at)
     result = repo.save_listing(run_id, listing, at + SAVED_AFTER)
     repo.finish_run(
         run_id,

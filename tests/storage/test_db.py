@@ -19,7 +19,7 @@ from paperpulse.storage import (
     upgrade,
 )
 from paperpulse.storage.db import storage_error
-from tests.storage.builders import T0, make_listing, make_paper, save
+from tests.storage.builders import T0, make_listing, make_paper, save, start_run
 
 running_as_root = pytest.mark.skipif(
     hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores file permissions"
@@ -59,7 +59,7 @@ def test_in_memory_sqlite_works_across_connections() -> None:
     engine = create_engine("sqlite://")
     upgrade(engine)
     repo = Repository(engine)
-    run_id = repo.start_run("hf-daily", "2026-08-03", None, T0)
+    run_id = start_run(repo, "hf-daily", "2026-08-03", None, T0)
     repo.save_listing(run_id, make_listing([make_paper("2608.00001")]), T0)
     assert list(repo.papers(["2608.00001"])) == ["2608.00001"]
 
@@ -154,7 +154,7 @@ def test_read_only_sqlite_reads_but_refuses_writes_clearly(tmp_path: Path) -> No
     repo = Repository(engine)
     assert repo.runs() == []
     with pytest.raises(StorageError, match="read-only") as caught:
-        repo.start_run("hf-daily", "2026-08-03", None, T0)
+        start_run(repo, "hf-daily", "2026-08-03", None, T0)
     assert "starting a hf-daily run for 2026-08-03" in str(caught.value)
     engine.dispose()
 
@@ -165,7 +165,7 @@ def test_read_only_sqlite_file_permissions(tmp_path: Path) -> None:
     path.chmod(0o444)
     repo = Repository(create_engine(f"sqlite:///{path}"))
     with pytest.raises(StorageError, match="read-only"):
-        repo.start_run("hf-daily", "2026-08-03", None, T0)
+        start_run(repo, "hf-daily", "2026-08-03", None, T0)
 
 
 def test_full_disk_is_explained(tmp_path: Path) -> None:
@@ -182,7 +182,7 @@ def test_full_disk_is_explained(tmp_path: Path) -> None:
 
     repo = Repository(engine)
     papers = [make_paper(f"2608.{i:05d}", abstract="x" * 2_000) for i in range(1, 200)]
-    run_id = repo.start_run("hf-daily", "2026-08-03", None, T0)
+    run_id = start_run(repo, "hf-daily", "2026-08-03", None, T0)
     with pytest.raises(StorageError, match="the disk is full"):
         repo.save_listing(run_id, make_listing(papers), T0)
     engine.dispose()

@@ -6,8 +6,14 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from paperpulse.core.kinds import DeliveryStatus
 from paperpulse.storage import Repository
+from paperpulse.storage.convert import to_delivery
+from paperpulse.storage.records import DeliveryRecord
+from paperpulse.storage.schema import DeliveryRow
 from tests.storage.builders import T0
 
 KEY = ("daily/2026-08-03", "email", "ada@example.org")
@@ -15,34 +21,48 @@ MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 
 
+def stored(repo: Repository) -> list[DeliveryRecord]:
+    """Every delivery row as the repository would return it."""
+    with Session(repo.engine) as session:
+        return [to_delivery(row) for row in session.scalars(select(DeliveryRow))]
+
+
 def test_first_claim_wins_until_the_delivery_fails(repo: Repository) -> None:
-    assert repo.delivery_status(*KEY) is None
+    assert stored(repo) == []
     assert repo.claim_delivery(*KEY, claimed_at=T0) is True
     assert repo.claim_delivery(*KEY, claimed_at=T0 + MINUTE) is False  # claimed
 
-    failed = repo.record_delivery(*KEY, status="failed", at=T0 + MINUTE, error="SMTP 451")
+    failed = repo.record_delivery(
+        *KEY, status=DeliveryStatus.FAILED, at=T0 + MINUTE, error="SMTP 451"
+    )
     assert (failed.status, failed.attempts, failed.error) == ("failed", 1, "SMTP 451")
 
     assert repo.claim_delivery(*KEY, claimed_at=T0 + 2 * MINUTE) is True  # retry
-    sent = repo.record_delivery(*KEY, status="sent", at=T0 + 3 * MINUTE, message_id="<m@x>")
+    sent = repo.record_delivery(
+        *KEY, status=DeliveryStatus.SENT, at=T0 + 3 * MINUTE, message_id="<m@x>"
+    )
     assert (sent.status, sent.attempts, sent.error) == ("sent", 2, None)
     assert sent.sent_at == T0 + 3 * MINUTE
     assert repo.claim_delivery(*KEY, claimed_at=T0 + 4 * MINUTE) is False  # sent
-    assert repo.delivery_status(*KEY) == sent
+    assert stored(repo) == [sent]
 
 
 def test_a_sent_delivery_never_changes_again(repo: Repository) -> None:
-    sent = repo.record_delivery(*KEY, status="sent", at=T0, message_id="<a@x>")
-    again = repo.record_delivery(*KEY, status="sent", at=T0 + MINUTE, message_id="<b@x>")
-    late_failure = repo.record_delivery(*KEY, status="failed", at=T0 + MINUTE, error="boom")
+    sent = repo.record_delivery(*KEY, status=DeliveryStatus.SENT, at=T0, message_id="<a@x>")
+    again = repo.record_delivery(
+        *KEY, status=DeliveryStatus.SENT, at=T0 + MINUTE, message_id="<b@x>"
+    )
+    late_failure = repo.record_delivery(
+        *KEY, status=DeliveryStatus.FAILED, at=T0 + MINUTE, error="boom"
+    )
     assert sent == again == late_failure
     assert sent.attempts == 1
 
 
 def test_recording_without_a_claim_counts_each_attempt(repo: Repository) -> None:
-    repo.record_delivery(*KEY, status="failed", at=T0, error="timeout")
-    repo.record_delivery(*KEY, status="failed", at=T0 + MINUTE, error="timeout again")
-    record = repo.record_delivery(*KEY, status="sent", at=T0 + 2 * MINUTE)
+    repo.record_delivery(*KEY, status=DeliveryStatus.FAILED, at=T0, error="timeout")
+    repo.record_delivery(*KEY, status=DeliveryStatus.FAILED, at=T0 + MINUTE, error="timeout again")
+    record = repo.record_delivery(*KEY, status=DeliveryStatus.SENT, at=T0 + 2 * MINUTE)
     assert (record.status, record.attempts) == ("sent", 3)
 
 
@@ -59,13 +79,13 @@ def test_a_stale_claim_can_be_taken_over_only_when_asked(repo: Repository) -> No
     assert not repo.claim_delivery(*KEY, claimed_at=later)
     assert not repo.claim_delivery(*KEY, claimed_at=later, reclaim_after=timedelta(hours=1))
     assert repo.claim_delivery(*KEY, claimed_at=later, reclaim_after=timedelta(minutes=10))
-    record = repo.delivery_status(*KEY)
-    assert record is not None and (record.attempts, record.claimed_at) == (2, later)
+    [record] = stored(repo)
+    assert (record.attempts, record.claimed_at) == (2, later)
 
 
 def test_invalid_outcome_is_refused(repo: Repository) -> None:
     with pytest.raises(ValueError, match="'sent' or 'failed'"):
-        repo.record_delivery(*KEY, status="sending", at=T0)
+        repo.record_delivery(*KEY, status=DeliveryStatus.SENDING, at=T0)
 
 
 def race_to_claim(repo: Repository, key: tuple[str, str, str], contenders: int) -> list[bool]:
@@ -96,7 +116,7 @@ def test_concurrent_claims_have_exactly_one_winner(repo: Repository, contenders:
     for round_ in range(10):
         key = (f"daily/race-{round_}", "email", "ada@example.org")
         if round_ % 2:  # odd rounds race on an existing failed row (the UPDATE path)
-            repo.record_delivery(*key, status="failed", at=T0, error="earlier failure")
+            repo.record_delivery(*key, status=DeliveryStatus.FAILED, at=T0, error="earlier failure")
         wins = race_to_claim(repo, key, contenders)
         assert sorted(wins) == [False] * (contenders - 1) + [True], f"round {round_}"
 

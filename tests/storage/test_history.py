@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 
 from paperpulse.core.errors import StorageError
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import Author
 from paperpulse.storage import Repository
-from tests.storage.builders import T0, make_listing, make_paper, save
+from tests.storage.builders import T0, make_listing, make_paper, save, start_run
 
 HOUR = timedelta(hours=1)
 
@@ -48,21 +49,6 @@ def test_sightings_are_ordered_and_filtered_by_time(repo: Repository) -> None:
     assert [s.upvotes for s in window["2608.00001"]] == [10]  # [since, until)
 
 
-def test_previous_sightings_come_from_the_last_complete_run_of_the_same_listing(
-    repo: Repository,
-) -> None:
-    paper = make_paper("2608.00001")
-    first, _ = save(repo, make_listing([paper], upvotes=5), T0)
-    save(repo, make_listing([paper], upvotes=50, period="2026-08-04"), T0 + HOUR)  # other period
-    save(repo, make_listing([paper], upvotes=7), T0 + 2 * HOUR, status="failed")
-    current, _ = save(repo, make_listing([paper], upvotes=9), T0 + 3 * HOUR)
-
-    previous = repo.previous_sightings("hf-daily", "2026-08-03", current)
-    assert previous["2608.00001"].run_id == first
-    assert previous["2608.00001"].upvotes == 5
-    assert repo.previous_sightings("hf-daily", "2026-08-03", first) == {}
-
-
 def test_listing_items_pair_papers_with_sightings_by_rank(repo: Repository) -> None:
     papers = [make_paper(f"2608.0000{i}") for i in range(1, 4)]
     run_id, _ = save(repo, make_listing(list(reversed(papers))))
@@ -76,13 +62,13 @@ def test_listing_items_pair_papers_with_sightings_by_rank(repo: Repository) -> N
 
 
 def test_run_ledger(repo: Repository) -> None:
-    run_id = repo.start_run("arxiv-listing", "2026-08-03", "https://arxiv.org/list/cs.LG/new", T0)
+    run_id = start_run(repo, "arxiv-listing", "2026-08-03", "https://arxiv.org/list/cs.LG/new", T0)
     [running] = repo.runs("arxiv-listing")
     assert (running.id, running.status, running.finished_at) == (run_id, "running", None)
 
     repo.finish_run(
         run_id,
-        status="failed",
+        status=RunStatus.FAILED,
         fetched=40,
         declared=47,
         error="7 papers missing",
@@ -104,7 +90,7 @@ def test_latest_complete_run_is_the_newest_complete_one(repo: Repository) -> Non
     listing = make_listing([make_paper("2608.00001")])
     save(repo, listing, T0)
     newest, _ = save(repo, listing, T0 + HOUR)
-    save(repo, listing, T0 + 2 * HOUR, status="failed")
+    save(repo, listing, T0 + 2 * HOUR, status=RunStatus.FAILED)
     latest = repo.latest_complete_run("hf-daily", "2026-08-03")
     assert latest is not None and latest.id == newest
 
@@ -112,9 +98,14 @@ def test_latest_complete_run_is_the_newest_complete_one(repo: Repository) -> Non
 def test_complete_periods_include_empty_days_not_failed_or_running_ones(
     repo: Repository,
 ) -> None:
-    for day, status in [("01", "complete"), ("02", "empty"), ("03", "failed"), ("09", "complete")]:
+    for day, status in [
+        ("01", RunStatus.COMPLETE),
+        ("02", RunStatus.EMPTY),
+        ("03", RunStatus.FAILED),
+        ("09", RunStatus.COMPLETE),
+    ]:
         save(repo, make_listing([], period=f"2026-08-{day}"), status=status)
-    repo.start_run("hf-daily", "2026-08-04", None, T0)  # still running
+    start_run(repo, "hf-daily", "2026-08-04", None, T0)  # still running
     save(repo, make_listing([], source="arxiv-listing", period="2026-08-05"))
 
     assert repo.complete_periods("hf-daily", "2026-08-01", "2026-08-05") == {
@@ -125,7 +116,7 @@ def test_complete_periods_include_empty_days_not_failed_or_running_ones(
 
 def test_finishing_needs_a_real_run_and_a_final_status(repo: Repository) -> None:
     with pytest.raises(StorageError, match="no such run"):
-        repo.finish_run(99, status="complete", finished_at=T0)
-    run_id = repo.start_run("hf-daily", "2026-08-03", None, T0)
+        repo.finish_run(99, status=RunStatus.COMPLETE, finished_at=T0)
+    run_id = start_run(repo, "hf-daily", "2026-08-03", None, T0)
     with pytest.raises(ValueError, match="run status"):
-        repo.finish_run(run_id, status="running", finished_at=T0)
+        repo.finish_run(run_id, status=RunStatus.RUNNING, finished_at=T0)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from paperpulse.core.models import AuthorPaper, AuthorProfile, Paper
 from paperpulse.storage import Repository
-from tests.storage.builders import T0, make_listing, make_paper, save
+from tests.storage.builders import T0, make_listing, make_paper, save, start_run
 
 
 def test_a_listing_in_flight_is_not_fetched_twice(repo: Repository) -> None:
@@ -55,12 +55,12 @@ def test_another_hosts_run_blocks_until_it_is_stale(repo: Repository, engine: En
 
 def test_save_and_finish_is_one_transaction(repo: Repository) -> None:
     listing = make_listing([make_paper("2608.00001")])
-    run_id = repo.start_run(listing.source, listing.period, listing.url, T0)
+    run_id = start_run(repo, listing.source, listing.period, listing.url, T0)
     result = repo.save_listing(run_id, listing, T0, finished_at=T0 + timedelta(seconds=1))
     (run,) = repo.runs(listing.source, listing.period)
     assert (run.status, run.fetched, run.new) == ("complete", 1, 1) and result.new == 1
     empty = make_listing([], period="2026-08-08")
-    run_id = repo.start_run(empty.source, empty.period, empty.url, T0)
+    run_id = start_run(repo, empty.source, empty.period, empty.url, T0)
     repo.save_listing(run_id, empty, T0, finished_at=T0)
     assert repo.runs(empty.source, empty.period)[0].status == "empty"
 

@@ -1,64 +1,64 @@
-"""A daily run's queries search indexes; none scans a table, so history size does not matter.
+"""The queries paperpulse really runs search indexes; none scans a table, so history size does
+not matter.
 
-Checked with SQLite's EXPLAIN QUERY PLAN (deterministic without ANALYZE statistics).
-PostgreSQL's planner rightly scans tables this small, so its plans say nothing here.
+Each test captures every statement sent to the database (a ``before_cursor_execute`` listener)
+while paperpulse does real work, then asks SQLite's EXPLAIN QUERY PLAN about each one
+(deterministic without ANALYZE statistics). PostgreSQL's planner rightly scans tables this
+small, so its plans say nothing here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from paperpulse.core.kinds import DeliveryStatus, Source
 from paperpulse.core.models import Author
+from paperpulse.flows.compose import period_for
+from paperpulse.flows.config import (
+    AuthorConfig,
+    Config,
+    EmailConfig,
+    RecipientConfig,
+    TopicConfig,
+)
+from paperpulse.flows.context import repository
+from paperpulse.flows.deliver import deliver
+from paperpulse.flows.settings import Settings
 from paperpulse.storage import Repository
 from tests.storage.builders import T0, make_listing, make_paper, save
 
+Statement = tuple[str, Any]
+DAY = date(2026, 8, 3)  # the builders' list date
+H = timedelta(hours=1)
 
-@pytest.fixture
-def statements(engine: Engine, backend: str) -> Iterator[list[tuple[str, Any]]]:
-    if backend != "sqlite":
-        pytest.skip("query plans are checked on SQLite")
-    seen: list[tuple[str, Any]] = []
+
+@contextmanager
+def captured(engine: Engine) -> Iterator[list[Statement]]:
+    """Every SELECT, UPDATE and DELETE sent through ``engine`` while the block runs."""
+    seen: list[Statement] = []
 
     def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
-            seen.append((statement, params))
+            # executemany passes a list of parameter sets: one is enough for a plan.
+            one = params[0] if isinstance(params, list) and params else params
+            seen.append((statement, one))
 
     event.listen(engine, "before_cursor_execute", capture)
-    yield seen
-    event.remove(engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
 
 
-def test_every_daily_query_uses_an_index(
-    repo: Repository, engine: Engine, statements: list[tuple[str, Any]]
-) -> None:
-    ids = ["2608.00001", "2608.00002"]
-    save(repo, make_listing([make_paper(i) for i in ids]))
-    byline = (Author(name="Grace Hopper"),)
-    run_id, _ = save(
-        repo,
-        make_listing([make_paper(ids[0], authors=byline), make_paper(ids[1])]),
-        T0 + timedelta(1),
-    )
-    repo.papers(ids)
-    repo.sightings(ids, since=T0)
-    repo.previous_sightings("hf-daily", "2026-08-03", run_id)
-    repo.listing_items(run_id)
-    repo.latest_complete_run("hf-daily", "2026-08-03")
-    repo.complete_periods("hf-daily", "2026-08-01", "2026-08-31")
-    repo.claim_delivery("daily/2026-08-03", "email", "a@x", claimed_at=T0)
-    repo.claim_delivery("daily/2026-08-03", "email", "a@x", claimed_at=T0)
-    repo.record_delivery("daily/2026-08-03", "email", "a@x", status="sent", at=T0)
-    repo.record_shown("a@x", "daily/2026-08-03", [(ids[0], 3, True)], T0)
-    repo.shown("a@x", ids, before="daily/2026-08-04")
-    repo.last_digest_moment("a@x", before="daily/2026-08-04")
-
-    assert len(statements) > 15
+def assert_no_scans(engine: Engine, statements: list[Statement]) -> None:
     raw = engine.raw_connection()
     try:
         for statement, params in statements:
@@ -67,3 +67,64 @@ def test_every_daily_query_uses_an_index(
             assert not [d for d in details if d.startswith("SCAN")], (statement, details)
     finally:
         raw.close()
+
+
+def test_every_query_of_a_digest_and_its_delivery_uses_an_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daily digest built and delivered (archive commit, feeds, an email to the outbox)."""
+    monkeypatch.setenv("PAPERPULSE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    for name in ("PAPERPULSE_SMTP_HOST", "PAPERPULSE_MAIL_TO", "PAPERPULSE_MAIL_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", archive_dir=tmp_path / "archive"
+    )
+    config = Config(
+        topics=(TopicConfig(name="Agents", include=("paper",), hf_queries=("agents",)),),
+        authors=(AuthorConfig(name="Ada Lovelace"),),
+        email=EmailConfig(recipients=(RecipientConfig(address="reader@example.org"),)),
+    )
+    repo = repository(settings.database_url)
+    papers = [make_paper(f"2608.{n:05d}") for n in range(1, 6)]
+    yesterday = [make_paper("2608.00100", list_date=DAY - timedelta(days=1))]
+    save(repo, make_listing(yesterday, period=(DAY - timedelta(days=1)).isoformat()), T0 - 24 * H)
+    save(repo, make_listing(papers[:3], source=Source.HF_SEARCH, period="agents"), T0)
+    save(repo, make_listing(papers[:2], source=Source.ARXIV_AUTHOR, period="Ada Lovelace"), T0)
+    save(repo, make_listing(papers, upvotes=5), T0)
+    save(repo, make_listing(papers, upvotes=40), T0 + 6 * H)  # upvotes grew: rising
+
+    with captured(repo.engine) as statements:
+        outcomes = deliver(settings, config, period_for("daily", DAY))
+
+    assert [(o.channel, o.status) for o in outcomes] == [
+        ("archive", DeliveryStatus.SENT),
+        ("outbox", DeliveryStatus.SENT),
+    ]
+    assert "2608.00001" in (tmp_path / "archive" / "2026" / "08" / "2026-08-03.md").read_text()
+    tables = " ".join(s for s, _ in statements)
+    for table in ("runs", "sightings", "papers", "paper_authors", "deliveries", "sent_ledger"):
+        assert f"FROM {table}" in tables, table  # the digest's reads were all captured
+    assert_no_scans(repo.engine, statements)
+
+
+def test_every_query_of_saving_runs_and_claiming_deliveries_uses_an_index(
+    repo: Repository, engine: Engine, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("query plans are checked on SQLite")
+    ids = ["2608.00001", "2608.00002"]
+    with captured(engine) as statements:
+        save(repo, make_listing([make_paper(i) for i in ids]))
+        byline = (Author(name="Grace Hopper"),)
+        save(
+            repo,
+            make_listing([make_paper(ids[0], authors=byline), make_paper(ids[1])]),
+            T0 + timedelta(1),
+        )
+        repo.latest_complete_run("hf-daily", "2026-08-03")
+        repo.complete_periods("hf-daily", "2026-08-01", "2026-08-31")
+        repo.claim_delivery("daily/2026-08-03", "email", "a@x", claimed_at=T0)
+        repo.claim_delivery("daily/2026-08-03", "email", "a@x", claimed_at=T0)
+        repo.record_delivery("daily/2026-08-03", "email", "a@x", status=DeliveryStatus.SENT, at=T0)
+    assert len(statements) > 10
+    assert_no_scans(engine, statements)

@@ -14,10 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from paperpulse.core.errors import StorageError
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import Author, Listing, ListingItem
 from paperpulse.storage import Repository, SaveResult
 from paperpulse.storage.schema import PaperRow
-from tests.storage.builders import SAVED_AFTER, T0, make_listing, make_paper, save
+from tests.storage.builders import SAVED_AFTER, T0, make_listing, make_paper, save, start_run
 
 DAY = timedelta(days=1)
 
@@ -131,7 +132,7 @@ def test_version_never_goes_back(repo: Repository) -> None:
 
 def test_resaving_the_same_run_adds_nothing(repo: Repository, engine: Engine) -> None:
     listing = make_listing([make_paper("2608.00001"), make_paper("2608.00002")])
-    run_id = repo.start_run(listing.source, listing.period, listing.url, T0)
+    run_id = start_run(repo, listing.source, listing.period, listing.url, T0)
     first = repo.save_listing(run_id, listing, T0)
     again = repo.save_listing(run_id, listing, T0 + timedelta(minutes=1))
 
@@ -259,7 +260,7 @@ def failing_sightings_insert(engine: Engine) -> Iterator[None]:
 def test_a_failure_midway_writes_nothing(repo: Repository, engine: Engine) -> None:
     save(repo, make_listing([make_paper("2608.00001")], period="2026-08-02"), T0 - DAY)
     listing = make_listing([make_paper("2608.00001", title="Changed"), make_paper("2608.00002")])
-    run_id = repo.start_run(listing.source, listing.period, listing.url, T0)
+    run_id = start_run(repo, listing.source, listing.period, listing.url, T0)
 
     with failing_sightings_insert(engine), pytest.raises(RuntimeError, match="injected"):
         repo.save_listing(run_id, listing, T0)
@@ -302,7 +303,7 @@ def test_a_database_error_is_a_storage_error_and_writes_nothing(
     repo: Repository, engine: Engine, trigger_rejecting_2608_00002: None
 ) -> None:
     listing = make_listing([make_paper("2608.00001"), make_paper("2608.00002")])
-    run_id = repo.start_run(listing.source, listing.period, listing.url, T0)
+    run_id = start_run(repo, listing.source, listing.period, listing.url, T0)
     with pytest.raises(StorageError, match=r"saving the hf-daily listing for 2026-08-03 \(run "):
         repo.save_listing(run_id, listing, T0)
     assert count(engine, "papers") == 0
@@ -314,7 +315,7 @@ def test_unknown_run_and_mismatched_listing_are_refused(repo: Repository) -> Non
     listing = make_listing([make_paper("2608.00001")])
     with pytest.raises(StorageError, match="run 42 does not exist"):
         repo.save_listing(42, listing, T0)
-    other = repo.start_run("arxiv-listing", "2026-08-03", None, T0)
+    other = start_run(repo, "arxiv-listing", "2026-08-03", None, T0)
     with pytest.raises(ValueError, match="not hf-daily 2026-08-03"):
         repo.save_listing(other, listing, T0)
 
@@ -334,7 +335,7 @@ def test_thousands_of_papers_in_one_listing(repo: Repository, engine: Engine) ->
 
 
 def test_empty_listing_saves_nothing(repo: Repository, engine: Engine) -> None:
-    _, result = save(repo, make_listing([]), status="empty")
+    _, result = save(repo, make_listing([]), status=RunStatus.EMPTY)
     assert (result.fetched, result.new, result.updated) == (0, 0, 0)
     assert count(engine, "sightings") == 0
     assert repo.runs()[0].status == "empty"
@@ -343,8 +344,8 @@ def test_empty_listing_saves_nothing(repo: Repository, engine: Engine) -> None:
 def test_naive_times_are_refused(repo: Repository) -> None:
     naive = datetime(2026, 8, 3, 6, 0)
     with pytest.raises(ValueError, match="timezone-aware"):
-        repo.start_run("hf-daily", "2026-08-03", None, naive)
-    run_id = repo.start_run("hf-daily", "2026-08-03", None, T0)
+        start_run(repo, "hf-daily", "2026-08-03", None, naive)
+    run_id = start_run(repo, "hf-daily", "2026-08-03", None, T0)
     with pytest.raises(ValueError, match="published_at"):
         repo.save_listing(run_id, make_listing([make_paper("2608.00001", published_at=naive)]), T0)
 
@@ -354,7 +355,7 @@ def test_aware_times_round_trip_as_utc(repo: Repository) -> None:
 
     tokyo = datetime(2026, 8, 3, 9, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Tokyo"))
     paper = make_paper("2608.00001", published_at=tokyo)
-    run_id = repo.start_run("hf-daily", "2026-08-03", None, tokyo)
+    run_id = start_run(repo, "hf-daily", "2026-08-03", None, tokyo)
     repo.save_listing(run_id, make_listing([paper]), tokyo)
 
     stored = repo.papers(["2608.00001"])["2608.00001"].published_at
@@ -375,7 +376,7 @@ def test_concurrent_saves_of_overlapping_listings(repo: Repository, engine: Engi
         make_listing(papers[::2], source="hf-weekly"),
         make_listing(papers[1::2], source="hf-trending"),
     ]
-    run_ids = [repo.start_run(x.source, x.period, x.url, T0) for x in listings]
+    run_ids = [start_run(repo, x.source, x.period, x.url, T0) for x in listings]
     barrier = threading.Barrier(len(listings))
     results: list[SaveResult] = []
     errors: list[BaseException] = []

@@ -24,7 +24,7 @@ from paperpulse.digest.email_message import (
 )
 from paperpulse.digest.escaping import header_safe
 from paperpulse.digest.models import RenderedDigest
-from tests.delivery.conftest import render_sample
+from tests.digest_builders import render_sample
 
 OUR_HEADERS = {
     "Subject",

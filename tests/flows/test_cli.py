@@ -11,7 +11,7 @@ import pytest
 
 from paperpulse.flows.cli import build_parser, main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -8,8 +8,9 @@ import pytest
 
 from paperpulse.core.errors import ConfigError
 from paperpulse.flows.config import Config, load_config
+from paperpulse.flows.settings import from_environment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -20,13 +21,13 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    config = load_config(environ={})
+    config = load_config()
     assert config == Config()
     assert config.sources.hf_daily and not config.topics
 
 
 def test_the_shipped_example_is_valid() -> None:
-    config = load_config(ROOT / "paperpulse.example.toml", environ={})
+    config = load_config(ROOT / "paperpulse.example.toml")
     assert [t.name for t in config.topics] == ["LLM inference", "Agents"]
     assert config.email.sender == "paperpulse@example.org"
     assert config.schedule.timezone == "Europe/Berlin"
@@ -35,7 +36,7 @@ def test_the_shipped_example_is_valid() -> None:
 
 def test_env_names_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
-        load_config(environ={"PAPERPULSE_CONFIG": str(tmp_path / "nope.toml")})
+        from_environment({"PAPERPULSE_CONFIG": str(tmp_path / "nope.toml")})
 
 
 @pytest.mark.parametrize(
@@ -53,6 +54,6 @@ def test_env_names_a_missing_file(tmp_path: Path) -> None:
 def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, expected: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
+        load_config(path)
     assert str(info.value).startswith(f"{path}: ")
     assert expected in str(info.value)

@@ -1,0 +1,72 @@
+"""What every step of a run shares, made once where the run starts and passed down.
+
+A flow (or the CLI, or a benchmark) opens one ``Context`` and hands it to each step, then
+closes it (``with closing(Context.open(...)) as ctx``): no HTTP client is cached behind a module
+global, so a test or a benchmark swaps the client by building its own context instead of
+patching a function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from paperpulse.flows.config import Config
+from paperpulse.flows.settings import DEFAULT_CONTACT, Settings
+from paperpulse.scrapers.http import HttpClient, default_settings
+from paperpulse.storage.db import create_engine
+from paperpulse.storage.migrate import upgrade
+from paperpulse.storage.repository import Repository
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    settings: Settings
+    config: Config
+    repository: Repository
+    # One client per run: per-host pacing must hold across the run's concurrent tasks.
+    http: HttpClient
+
+    @classmethod
+    def open(cls, settings: Settings, config: Config) -> Context:
+        return cls(
+            settings=settings,
+            config=config,
+            repository=repository(settings.database_url),
+            http=http_client(settings, config),
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def contact(settings: Settings, config: Config) -> str:
+    """Who site operators can reach: ``PAPERPULSE_CONTACT``, else the config's ``contact``."""
+    return settings.contact or config.contact or DEFAULT_CONTACT
+
+
+def http_client(settings: Settings, config: Config) -> HttpClient:
+    return HttpClient(
+        default_settings(
+            hf_url=settings.hf_url,
+            arxiv_url=settings.arxiv_url,
+            arxiv_api_url=settings.arxiv_api_url,
+            semantic_scholar_url=settings.semantic_scholar_url,
+            contact=contact(settings, config),
+            hf_token=settings.hf_token,
+            s2_api_key=settings.s2_api_key,
+            hf_min_interval=settings.hf_min_interval,
+        )
+    )
+
+
+@cache
+def repository(database_url: str) -> Repository:
+    """One engine (its connection pool and one migration check) per database per process.
+
+    A repository holds no state beyond its engine, so sharing it is safe; contexts and the
+    digest and delivery steps, which find it by the settings' URL, get the same one.
+    """
+    engine = create_engine(database_url)
+    upgrade(engine)
+    return Repository(engine)
