@@ -1,14 +1,15 @@
 """paperpulse's runs as plain function calls, pointed at a local replay of Hugging Face.
 
-The Prefect flows (``flows.daily``, ``flows.backfill``) are thin: a plan of jobs, one
-``collect`` per job on a pool of ``WORKERS`` threads, then ``deliver``. These functions do the
-same steps without Prefect, so a benchmark can time paperpulse's own work (``plain_daily``,
-``plain_backfill``) and, beside it, what orchestrating it costs. Nothing here imports Prefect.
+``plain_daily`` and ``plain_backfill`` call the product's one plain pipeline
+(``paperpulse.flows.pipeline``): what ``paperpulse run`` / ``backfill`` run by default, and what
+the Prefect flows wrap. A benchmark can then time paperpulse's own work and, beside it, what
+orchestrating it costs. Nothing here imports Prefect.
 
-Pacing: paperpulse's HF policy waits at least 0.5 s between requests (``HostPolicy.min_interval``)
-even when the RateLimit headers would allow more: politeness toward huggingface.co. Against a
-local replay that floor only measures ``sleep``; ``replay_client(floor=False)`` keeps every other
-rule (4 connections, RateLimit pacing, Retry-After, retries) and drops the floor.
+Pacing: paperpulse's HF policy waits at least ``HF_MIN_INTERVAL`` between requests
+(``HostPolicy.min_interval``) even when the RateLimit headers would allow more: politeness
+toward huggingface.co. Against a local replay that floor only measures ``sleep``;
+``replay_client(floor=False)`` keeps every other rule (4 connections, RateLimit pacing,
+Retry-After, retries) and drops the floor.
 """
 
 from __future__ import annotations
@@ -16,22 +17,27 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import httpx
 
 from paperpulse.flows import collect as collect_module
-from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome, repository
-from paperpulse.flows.compose import digest_periods
+from paperpulse.flows.collect import SourceOutcome
 from paperpulse.flows.config import Config
-from paperpulse.flows.deliver import DeliveryOutcome, deliver
-from paperpulse.flows.jobs import Job, backfill_plan
+from paperpulse.flows.jobs import Job
+from paperpulse.flows.pipeline import (
+    WORKERS,
+    RunSummary,
+    Steps,
+    backfill_run,
+    daily_run,
+    run_jobs_in_threads,
+)
 from paperpulse.flows.settings import Settings
 from paperpulse.scrapers.http import HttpClient, default_settings, host_key
 
-WORKERS = 4  # flows.tasks.WORKERS (not imported: that module imports Prefect)
+__all__ = ["WORKERS", "plain_backfill", "plain_daily", "replay_client", "use_client"]
 
 # Topics without HF search queries: the replay server serves the daily lists only.
 BENCH_CONFIG = """\
@@ -87,33 +93,11 @@ def use_client(client: HttpClient) -> None:
     collect_module.http_client = lambda settings: client  # type: ignore[assignment]
 
 
-def collect_all(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[SourceOutcome]:
-    """``collect`` every job on a thread pool, like ``flows.tasks.run_jobs`` (no retries)."""
-
-    def one(job: Job) -> SourceOutcome:
-        try:
-            return collect(settings, config, job)
-        except Exception as exc:  # the run ledger already holds the failure
-            return failed_outcome(job, exc)
-
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(one, jobs))
-
-
 def plain_backfill(
     settings: Settings, config: Config, start: date, end: date
 ) -> list[SourceOutcome]:
-    """``flows.backfill.backfill`` for hf-daily without Prefect (no delivery)."""
-    repo = repository(settings.database_url)
-    done = {("hf-daily", p) for p in repo.complete_periods("hf-daily", str(start), str(end))}
-    jobs = backfill_plan(start, end, sources=["hf-daily"], done=done)
-    return collect_all(settings, config, jobs)
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class DailyResult:
-    outcomes: tuple[SourceOutcome, ...]
-    deliveries: tuple[DeliveryOutcome, ...]
+    """``paperpulse backfill`` for hf-daily (no delivery)."""
+    return list(backfill_run(settings, config, start, end).outcomes)
 
 
 def plain_daily(
@@ -123,21 +107,24 @@ def plain_daily(
     email: bool,
     *,
     timings: dict[str, float] | None = None,
-) -> DailyResult:
-    """``flows.daily.daily`` step by step without Prefect: plan, collect, deliver (the same
-    helpers the flow calls; the flow then reads the published Markdown back for its artifact).
+) -> RunSummary:
+    """``paperpulse run`` for ``day``: plan, collect, deliver.
 
     ``timings`` receives the seconds spent fetching and storing ("collect") and building and
     delivering the digests ("digest").
     """
+    spent: dict[str, float] = {}
+
+    def timed_jobs(settings: Settings, config: Config, jobs: Sequence[Job]) -> list[SourceOutcome]:
+        began = time.perf_counter()
+        try:
+            return run_jobs_in_threads(settings, config, jobs)
+        finally:
+            spent["collect"] = time.perf_counter() - began
+
     began = time.perf_counter()
-    jobs = daily_jobs(settings, config, day)
-    outcomes = collect_all(settings, config, jobs)
-    collected = time.perf_counter()
-    deliveries: list[DeliveryOutcome] = []
-    for period in digest_periods(day, jobs, outcomes):
-        deliveries += deliver(settings, config, period, email=email)
+    summary = daily_run(settings, config, day, email, steps=Steps(run_jobs=timed_jobs))
     if timings is not None:
-        timings["collect"] = collected - began
-        timings["digest"] = time.perf_counter() - collected
-    return DailyResult(outcomes=tuple(outcomes), deliveries=tuple(deliveries))
+        timings["collect"] = spent["collect"]
+        timings["digest"] = time.perf_counter() - began - spent["collect"]
+    return summary

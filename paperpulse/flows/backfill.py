@@ -1,27 +1,16 @@
-"""The ``backfill`` flow: any range of list dates, resumable, at each host's pace."""
+"""The ``backfill`` flow: ``pipeline.backfill_run`` as a Prefect flow run (deployments,
+``--prefect``); its steps run as Prefect tasks and it publishes a summary artifact."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 from prefect import flow
 
-from paperpulse.core.errors import PaperpulseError
-from paperpulse.flows.collect import repository
-from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import load_config
-from paperpulse.flows.deliver import DeliveryOutcome
-from paperpulse.flows.jobs import backfill_plan
+from paperpulse.flows.pipeline import RunSummary, backfill_run
 from paperpulse.flows.settings import Settings
-from paperpulse.flows.tasks import (
-    RunSummary,
-    SourcesFailed,
-    deliver_task,
-    publish,
-    run_jobs,
-    thread_pool,
-)
+from paperpulse.flows.tasks import PREFECT, publish, thread_pool
 
 
 @flow(name="backfill", task_runner=thread_pool(), log_prints=True)
@@ -38,30 +27,8 @@ def backfill(
     fetches only what is missing. With ``deliver`` each day's digest is delivered too.
     """
     settings, config = Settings.from_env(), load_config()
-    sources = sources or ["hf-daily"]
-    if end < start:
-        raise PaperpulseError(f"backfill: --end {end} is before --start {start}")
-    repo = repository(settings.database_url)
-    done = {
-        (s, p)
-        for s in sources
-        for p in repo.complete_periods(s, start.isoformat(), end.isoformat())
-    }
-    jobs = backfill_plan(start, end, sources=sources, done=done, force=force)
-    outcomes = run_jobs(settings, config, jobs)
-    deliveries: list[DeliveryOutcome] = []
-    if deliver:
-        for day in _days(start, end):
-            deliveries += deliver_task(settings, config, period_for("daily", day), True)
-    summary = RunSummary(list_date=None, outcomes=tuple(outcomes), deliveries=tuple(deliveries))
+    summary = backfill_run(
+        settings, config, start, end, sources, force=force, deliver=deliver, steps=PREFECT
+    )
     publish(summary, None, f"backfill-{start.isoformat()}-{end.isoformat()}")
-    if summary.failures:
-        raise SourcesFailed(summary)
-    return summary
-
-
-def _days(start: date, end: date) -> Iterator[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
+    return summary.raise_for_failures()

@@ -1,25 +1,17 @@
-"""The ``daily`` flow: every enabled source for one list date -> store -> digest -> deliver."""
+"""The ``daily`` flow: ``pipeline.daily_run`` as a Prefect flow run (serve, deployments,
+``--prefect``); its steps run as Prefect tasks and it publishes artifacts."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from prefect import flow
 
-from paperpulse.flows.collect import daily_jobs
-from paperpulse.flows.compose import digest_periods, period_for
+from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import load_config
-from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath
+from paperpulse.flows.pipeline import RunSummary, archived_markdown, daily_run
 from paperpulse.flows.settings import Settings
-from paperpulse.flows.tasks import (
-    RunSummary,
-    SourcesFailed,
-    deliver_task,
-    publish,
-    run_jobs,
-    thread_pool,
-)
+from paperpulse.flows.tasks import PREFECT, publish, thread_pool
 
 
 def logical_date(list_date: date | None) -> date:
@@ -40,20 +32,6 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
     settings, config = Settings.from_env(), load_config()
     day = logical_date(list_date)
-    jobs = daily_jobs(settings, config, day)
-    outcomes = run_jobs(settings, config, jobs)
-    periods = digest_periods(day, jobs, outcomes)
-    deliveries: list[DeliveryOutcome] = []
-    for period in periods:
-        deliveries += deliver_task(settings, config, period, email)
-    main = period_for("daily", day)
-    archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
-    summary = RunSummary(
-        list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive
-    )
-    published = Path(archive) if archive else None
-    markdown = published.read_text(encoding="utf-8") if published and published.exists() else None
-    publish(summary, markdown, main.key)
-    if summary.failures:
-        raise SourcesFailed(summary)
-    return summary
+    summary = daily_run(settings, config, day, email, steps=PREFECT)
+    publish(summary, archived_markdown(summary), period_for("daily", day).key)
+    return summary.raise_for_failures()
