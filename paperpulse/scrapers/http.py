@@ -238,6 +238,9 @@ class HttpClient:
         rng: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
+        # Called before every attempt, after this process's own pacing, with the host and its
+        # policy: where several processes share a host's budget (Prefect global rate limits).
+        self.permit: Callable[[str, HostPolicy], None] | None = None
         self._clock = clock or SystemClock()
         self._cache = cache
         self._rng = rng or random.random  # jitter; tests inject a constant
@@ -388,6 +391,8 @@ class HttpClient:
             headers["Authorization"] = f"Bearer {token}"
         url = str(target)
         with gate.turn():
+            if self.permit is not None:
+                self.permit(host_key(target), gate.policy)
             gate.add(requests=1)
             try:
                 with self._client.stream("GET", target, headers=headers) as response:
