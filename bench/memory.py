@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bench.harness import shared_data
 from bench.pipeline import replay_client, use_client, write_workspace
-from bench.processes import migrated_sqlite
+from bench.processes import migrated_sqlite, prefect_env
 
 START = date(2024, 5, 27)
 DATES = 584
@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         url = f"http://127.0.0.1:{port}"
         wait_for(port)
         os.environ.update(write_workspace(folder, f"sqlite:///{database}", url))
+        if options.prefect:
+            os.environ.update(prefect_env())  # the benchmarks' own PREFECT_HOME, quiet server
         from paperpulse.flows.config import load_config
         from paperpulse.flows.pipeline import backfill_run, progress_hook
         from paperpulse.flows.settings import Settings

@@ -10,7 +10,7 @@ from prefect import flow
 from paperpulse.flows.config import load_config
 from paperpulse.flows.pipeline import RunSummary, backfill_run
 from paperpulse.flows.settings import Settings
-from paperpulse.flows.shared_pacing import share_host_budgets
+from paperpulse.flows.shared_pacing import shared_host_budgets
 from paperpulse.flows.tasks import PREFECT, publish, thread_pool
 
 
@@ -28,9 +28,9 @@ def backfill(
     fetches only what is missing. With ``deliver`` each day's digest is delivered too.
     """
     settings, config = Settings.from_env(), load_config()
-    share_host_budgets(settings)  # several workers: one budget per host
-    summary = backfill_run(
-        settings, config, start, end, sources, force=force, deliver=deliver, steps=PREFECT
-    )
+    with shared_host_budgets(settings):  # several workers: one budget per host
+        summary = backfill_run(
+            settings, config, start, end, sources, force=force, deliver=deliver, steps=PREFECT
+        )
     publish(summary, None, f"backfill-{start.isoformat()}-{end.isoformat()}")
     return summary.raise_for_failures()

@@ -11,7 +11,7 @@ from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import load_config
 from paperpulse.flows.pipeline import RunSummary, archived_markdown, daily_run
 from paperpulse.flows.settings import Settings
-from paperpulse.flows.shared_pacing import share_host_budgets
+from paperpulse.flows.shared_pacing import shared_host_budgets
 from paperpulse.flows.tasks import PREFECT, publish, thread_pool
 
 
@@ -33,7 +33,7 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
     settings, config = Settings.from_env(), load_config()
     day = logical_date(list_date)
-    share_host_budgets(settings)  # several workers: one budget per host
-    summary = daily_run(settings, config, day, email, steps=PREFECT)
+    with shared_host_budgets(settings):  # several workers: one budget per host
+        summary = daily_run(settings, config, day, email, steps=PREFECT)
     publish(summary, archived_markdown(summary), period_for("daily", day).key)
     return summary.raise_for_failures()

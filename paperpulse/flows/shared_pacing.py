@@ -10,6 +10,8 @@ the spacing one process keeps alone. Strict: a missing limit is an error, never 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import rate_limit
@@ -23,9 +25,11 @@ def limit_name(host: str) -> str:
     return "paperpulse-host-" + re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
 
 
-def share_host_budgets(settings: Settings) -> None:
+@contextmanager
+def shared_host_budgets(settings: Settings) -> Iterator[None]:
     """Create or update each paced host's limit, and route this process's requests through
-    them. Idempotent: every flow run calls it; a changed interval updates the limit."""
+    them while the flow runs (a plain run later in the same process is not affected).
+    Idempotent: every flow run does it; a changed interval updates the limit."""
     client = collect.http_client(settings)  # the process's one client (a bench may swap it)
     with get_client(sync_client=True) as prefect:
         for host, policy in client.settings.policies.items():
@@ -33,7 +37,11 @@ def share_host_budgets(settings: Settings) -> None:
                 prefect.upsert_global_concurrency_limit_by_name(
                     limit_name(host), limit=1, slot_decay_per_second=1 / policy.min_interval
                 )
-    client.permit = take_slot
+    previous, client.permit = client.permit, take_slot
+    try:
+        yield
+    finally:
+        client.permit = previous
 
 
 def take_slot(host: str, policy: HostPolicy) -> None:
