@@ -1,9 +1,9 @@
 """paperpulse's runs as plain function calls, pointed at a local replay of Hugging Face.
 
-The Prefect flows (``flows.daily``, ``flows.backfill``) are thin: a plan of jobs, one
-``collect`` per job on a pool of ``WORKERS`` threads, then ``deliver``. These functions do the
-same steps without Prefect, so a benchmark can time paperpulse's own work (``plain_daily``,
-``plain_backfill``) and, beside it, what orchestrating it costs. Nothing here imports Prefect.
+``plain_daily`` and ``plain_backfill`` call the product's one plain pipeline
+(``paperpulse.flows.pipeline``): what ``paperpulse run`` / ``backfill`` run by default, and what
+the Prefect flows wrap, fetching through a replay context. A benchmark can then time
+paperpulse's own work and, beside it, what orchestrating it costs. Nothing here imports Prefect.
 
 Pacing: paperpulse's HF policy waits at least 0.5 s between requests (``HostPolicy.min_interval``)
 even when the RateLimit headers would allow more: politeness toward huggingface.co. Against a
@@ -16,21 +16,25 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
-from paperpulse.core.kinds import Source
-from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome
-from paperpulse.flows.compose import digest_periods
+from paperpulse.flows.collect import SourceOutcome
 from paperpulse.flows.config import Config
 from paperpulse.flows.context import Context, http_client, repository
-from paperpulse.flows.deliver import DeliveryOutcome, deliver
-from paperpulse.flows.jobs import Job, backfill_plan
+from paperpulse.flows.jobs import Job
+from paperpulse.flows.pipeline import (
+    WORKERS,
+    RunSummary,
+    Steps,
+    backfill_run,
+    daily_run,
+    run_jobs_in_threads,
+)
 from paperpulse.flows.settings import Settings
 from paperpulse.scrapers.http import HttpClient
 
-WORKERS = 4  # flows.tasks.WORKERS (not imported: that module imports Prefect)
+__all__ = ["WORKERS", "plain_backfill", "plain_daily", "replay_client", "replay_context"]
 
 # Topics without HF search queries: the replay server serves the daily lists only.
 BENCH_CONFIG = """\
@@ -84,31 +88,14 @@ def replay_context(settings: Settings, config: Config, *, floor: bool) -> Contex
     )
 
 
-def collect_all(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
-    """``collect`` every job on a thread pool, like ``flows.tasks.run_jobs`` (no retries)."""
-
-    def one(job: Job) -> SourceOutcome:
-        try:
-            return collect(ctx, job)
-        except Exception as exc:  # the run ledger already holds the failure
-            return failed_outcome(job, exc)
-
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(one, jobs))
+def on(ctx: Context) -> Steps:
+    """The pipeline's plain steps, fetching through ``ctx`` (the benchmark's replay client)."""
+    return Steps(run_jobs=lambda _, jobs: run_jobs_in_threads(ctx, jobs))
 
 
 def plain_backfill(ctx: Context, start: date, end: date) -> list[SourceOutcome]:
-    """``flows.backfill.backfill`` for hf-daily without Prefect (no delivery)."""
-    hf = Source.HF_DAILY
-    done = {(hf, p) for p in ctx.repository.complete_periods(hf, str(start), str(end))}
-    jobs = backfill_plan(start, end, sources=[hf], done=done)
-    return collect_all(ctx, jobs)
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class DailyResult:
-    outcomes: tuple[SourceOutcome, ...]
-    deliveries: tuple[DeliveryOutcome, ...]
+    """``paperpulse backfill`` for hf-daily (no delivery): the product's plain pipeline."""
+    return list(backfill_run(ctx.settings, ctx.config, start, end, steps=on(ctx)).outcomes)
 
 
 def plain_daily(
@@ -117,21 +104,24 @@ def plain_daily(
     email: bool,
     *,
     timings: dict[str, float] | None = None,
-) -> DailyResult:
-    """``flows.daily.daily`` step by step without Prefect: plan, collect, deliver (the same
-    helpers the flow calls; the flow then reads the published Markdown back for its artifact).
+) -> RunSummary:
+    """``paperpulse run`` for ``day``: the product's plain pipeline (plan, collect, deliver).
 
     ``timings`` receives the seconds spent fetching and storing ("collect") and building and
     delivering the digests ("digest").
     """
+    spent: dict[str, float] = {}
+
+    def timed_jobs(_: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
+        began = time.perf_counter()
+        try:
+            return run_jobs_in_threads(ctx, jobs)
+        finally:
+            spent["collect"] = time.perf_counter() - began
+
     began = time.perf_counter()
-    jobs = daily_jobs(ctx, day)
-    outcomes = collect_all(ctx, jobs)
-    collected = time.perf_counter()
-    deliveries: list[DeliveryOutcome] = []
-    for period in digest_periods(day, jobs, outcomes):
-        deliveries += deliver(ctx.settings, ctx.config, period, email=email)
+    summary = daily_run(ctx.settings, ctx.config, day, email, steps=Steps(run_jobs=timed_jobs))
     if timings is not None:
-        timings["collect"] = collected - began
-        timings["digest"] = time.perf_counter() - collected
-    return DailyResult(outcomes=tuple(outcomes), deliveries=tuple(deliveries))
+        timings["collect"] = spent["collect"]
+        timings["digest"] = time.perf_counter() - began - spent["collect"]
+    return summary

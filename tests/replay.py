@@ -10,7 +10,9 @@ Serves, from a folder of ``YYYY-MM-DD.json`` API captures (../shared/data/hf_api
 Faults, for reliability tests and benchmarks (``Faults``):
 
 * ``latency`` added to every answer, and a fixed-window ``rate_limit`` answered like HF (429 +
-  ``Retry-After`` + ``RateLimit``/``RateLimit-Policy``), measured on an injectable clock;
+  ``Retry-After`` + ``RateLimit``/``RateLimit-Policy``), measured on an injectable clock; with
+  ``sliding`` and ``ratelimit_headers=False`` it is a strict enforcer instead: any window of
+  ``window`` seconds holding more than ``rate_limit`` requests gets a bare 429, no hints;
 * a seeded ``fault_rate`` of faults drawn from ``kinds`` (default ``TRANSIENT_FAULTS``);
 * a deterministic ``schedule`` of ``FaultRule``: "the first N requests for this date (path,
   page) fail with KIND"; ``fail_dates`` (date -> permanent status) is the older shorthand.
@@ -37,6 +39,7 @@ Run it by hand to point ``paperpulse run`` at it::
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import html
 import json
@@ -119,6 +122,8 @@ class Faults:
     seed: int = 0
     rate_limit: int | None = None  # requests allowed per window, then 429
     window: float = 300.0
+    sliding: bool = False  # count the last ``window`` seconds, not fixed windows
+    ratelimit_headers: bool = True  # False: no RateLimit or Retry-After headers, ever
     fail_dates: dict[str, int] = field(default_factory=dict)  # date -> permanent HTTP status
     schedule: Sequence[FaultRule] = ()
     retry_after: str = "1"  # Retry-After of injected 429/503 (seconds or an HTTP-date)
@@ -208,6 +213,7 @@ class ReplayServer:
         self._stopping = threading.Event()
         self._window_start = clock()
         self._window_count = 0
+        self.arrivals: list[float] = []  # the rate-limit clock at each arrival
         self._rule_uses = [0] * len(self.faults.schedule)
         self._cache: dict[str, list[dict[str, Any]]] = {}
         self._httpd = _QuietServer(("127.0.0.1", port), self._handler())
@@ -287,6 +293,11 @@ class ReplayServer:
             return False, 0, 0.0
         with self._lock:
             now = self._clock()
+            self.arrivals.append(now)
+            if faults.sliding:
+                recent = bisect.bisect_right(self.arrivals, now - faults.window)
+                count = len(self.arrivals) - recent
+                return count > faults.rate_limit, max(faults.rate_limit - count, 0), faults.window
             if now - self._window_start >= faults.window:
                 self._window_start, self._window_count = now, 0
             self._window_count += 1
@@ -334,6 +345,12 @@ class ReplayServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes: without NODELAY the body waits for
+                # the client's delayed ACK (40 ms a request on Linux), which no real host does.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
 
@@ -350,16 +367,13 @@ class ReplayServer:
                 ratelimit = f'"api";r={remaining};t={max(math.ceil(reset), 1)}'
                 if limited:
                     server._count("rate_limit")
-                    self._send(
-                        429,
-                        b"rate limited",
-                        "text/plain",
-                        {
-                            "Retry-After": str(max(math.ceil(reset), 1)),
-                            "RateLimit": ratelimit,
-                            "RateLimit-Policy": policy,
-                        },
-                    )
+                    hints = {
+                        "Retry-After": str(max(math.ceil(reset), 1)),
+                        "RateLimit": ratelimit,
+                        "RateLimit-Policy": policy,
+                    }
+                    headers = hints if server.faults.ratelimit_headers else {}
+                    self._send(429, b"rate limited", "text/plain", headers)
                     return
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
@@ -404,7 +418,7 @@ class ReplayServer:
 
             def _answer(self, answer: _Answer, ratelimit: str, policy: str) -> None:
                 extra = answer.headers
-                if server.faults.rate_limit is not None:
+                if server.faults.rate_limit is not None and server.faults.ratelimit_headers:
                     extra = {**extra, "RateLimit": ratelimit, "RateLimit-Policy": policy}
                 self._send(answer.status, answer.body, answer.ctype, extra)
 

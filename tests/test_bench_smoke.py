@@ -220,18 +220,13 @@ def test_orchestration_benchmark_runs_the_flow_beside_the_plain_functions(
     assert "Overhead of the flow" in output
 
 
-def test_plain_pipeline_uses_as_many_threads_as_the_flows() -> None:
-    """Read from the source: importing flows.tasks would import Prefect (a second)."""
-    import ast
+def test_the_benchmark_and_the_flows_run_the_one_plain_pipeline() -> None:
+    """Read from the source: importing the flows would import Prefect (a second)."""
+    from bench import pipeline as bench_pipeline
+    from paperpulse.flows import pipeline
 
-    from bench.pipeline import WORKERS
-
-    tree = ast.parse((REPO_ROOT / "paperpulse" / "flows" / "tasks.py").read_text(encoding="utf-8"))
-    values = [
-        node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == "WORKERS" for t in node.targets)
-        and isinstance(node.value, ast.Constant)
-    ]
-    assert values == [WORKERS]
+    assert bench_pipeline.daily_run is pipeline.daily_run
+    assert bench_pipeline.backfill_run is pipeline.backfill_run
+    flows = REPO_ROOT / "paperpulse" / "flows"
+    assert "daily_run(" in (flows / "daily.py").read_text(encoding="utf-8")
+    assert "backfill_run(" in (flows / "backfill.py").read_text(encoding="utf-8")

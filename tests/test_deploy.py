@@ -59,3 +59,12 @@ def test_the_image_copies_the_package_and_the_deployments() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     for folder in ("paperpulse", "deploy"):
         assert f"COPY {folder} {folder}" in dockerfile, folder
+
+
+def test_bootstrap_waits_for_a_healthy_server() -> None:
+    """``prefect work-pool create`` against a server still migrating its database fails."""
+    services = load("docker-compose.yml")["services"]
+    assert isinstance(services, dict)
+    assert "/api/health" in " ".join(services["prefect-server"]["healthcheck"]["test"])
+    wait = services["bootstrap"]["depends_on"]["prefect-server"]["condition"]
+    assert wait == "service_healthy"

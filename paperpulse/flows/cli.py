@@ -1,7 +1,11 @@
 """The ``paperpulse`` command.
 
-Prefect is imported only by the commands that run flows, so ``--help`` and offline commands
-stay fast. Every ``PaperpulseError`` becomes one line on stderr and a non-zero exit code.
+One-off ``run`` and ``backfill`` call the plain pipeline (``flows.pipeline``); they run as
+Prefect flows only when asked (``--prefect``) or when a Prefect API is configured
+(``PREFECT_API_URL``), so a one-off run neither waits for nor depends on a Prefect server.
+Config and arguments are checked before anything heavy is imported, so ``--help`` and usage
+errors answer at once. Every ``PaperpulseError`` becomes one line on stderr and a non-zero
+exit code (2 for usage and configuration errors).
 """
 
 from __future__ import annotations
@@ -11,13 +15,20 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from paperpulse.core.errors import PaperpulseError
+from paperpulse.core.errors import ConfigError, PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition, Source
+
+if TYPE_CHECKING:
+    from paperpulse.flows.config import Config
+    from paperpulse.flows.pipeline import RunSummary
+    from paperpulse.flows.settings import Settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -33,6 +44,17 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _prefect_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--prefect",
+        action="store_true",
+        help=(
+            "run as a Prefect flow run (tracked in the UI); the default when PREFECT_API_URL is "
+            "set. Without a server Prefect starts a temporary one, which takes seconds"
+        ),
+    )
 
 
 def _command(
@@ -64,14 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
         (
             "Run the daily flow for one list date: fetch every enabled source (healing missed "
             "dates and refreshing recent ones), store papers and sightings, write "
-            "archive/YYYY/MM/YYYY-MM-DD.md and deliver the digest. Runs Prefect in ephemeral "
-            "mode: no Prefect server needed."
+            "archive/YYYY/MM/YYYY-MM-DD.md and deliver the digest. Plain Python, no Prefect "
+            "server needed; a Prefect flow run with --prefect or when PREFECT_API_URL is set."
         ),
     )
     run.add_argument(
         "--date", type=_date, metavar="YYYY-MM-DD", help="the list date (default: today, UTC)"
     )
     run.add_argument("--no-email", action="store_true", help="archive only; send no email")
+    _prefect_flag(run)
     run.set_defaults(handler=_cmd_run)
 
     backfill = _command(
@@ -96,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--deliver", action="store_true", help="also deliver each day's digest (archive, email)"
     )
+    _prefect_flag(backfill)
     backfill.set_defaults(handler=_cmd_backfill)
 
     digest = _command(
@@ -242,29 +266,109 @@ def _today() -> date:
     return Settings.from_env().clock.now().astimezone(UTC).date()
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    _quiet_prefect(args.verbose)
-    from paperpulse.flows.daily import daily
-    from paperpulse.flows.tasks import SourcesFailed
+def _wants_prefect(args: argparse.Namespace) -> bool:
+    return bool(args.prefect or os.environ.get("PREFECT_API_URL", "").strip())
+
+
+def _checked() -> tuple[Settings, Config]:
+    """Settings and config, validated before anything heavy is imported or started."""
+    from paperpulse.flows.config import load_config
+    from paperpulse.flows.settings import Settings
+
+    return Settings.from_env(), load_config()
+
+
+def _plain_logging(verbose: bool) -> None:
+    """Plain runs log like Prefect's quiet default: our one-line warnings (retries) show;
+    per-job lines only with -v (a failed run is summed up in one line by main())."""
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(name)s: %(message)s" if verbose else "paperpulse: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("paperpulse.pipeline").setLevel(logging.CRITICAL)
+
+
+PREFECT_STARTUP_HINT = (
+    "Prefect's temporary API server did not start in time (a busy machine?): set "
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120 (default 20), point PREFECT_API_URL "
+    "at a running server (`prefect server start`), or run without --prefect"
+)
+
+
+@contextmanager
+def _prefect_errors() -> Iterator[None]:
+    """Prefect failing to start or to answer is one line saying what to set, not a traceback."""
+    import httpx
 
     try:
-        summary = daily(list_date=args.date or _today(), email=not args.no_email)
+        yield
+    except PaperpulseError:
+        raise
+    except RuntimeError as exc:
+        if "ephemeral Prefect API server" in str(exc):
+            raise PaperpulseError(PREFECT_STARTUP_HINT) from None
+        if "Failed to reach API" not in str(exc):
+            raise
+        raise PaperpulseError(_unreachable(exc)) from None
+    except httpx.HTTPError as exc:  # our fetches raise FetchError: this is Prefect's API client
+        raise PaperpulseError(_unreachable(exc)) from None
+
+
+def _unreachable(exc: Exception) -> str:
+    where = os.environ.get("PREFECT_API_URL", "").strip() or "its temporary server"
+    return (
+        f"cannot reach the Prefect API at {where} ({type(exc).__name__}); start it "
+        "(`prefect server start`) or unset PREFECT_API_URL to run without Prefect"
+    )
+
+
+def _summed_up(run: Callable[[], RunSummary]) -> RunSummary:
+    """Run, print the one summary line (also when sources failed), raise on failures."""
+    from paperpulse.flows.pipeline import SourcesFailed
+
+    try:
+        summary = run().raise_for_failures()
     except SourcesFailed as exc:
         print(exc.summary.line())
         raise
+    return summary
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings, config = _checked()
+    day = args.date or _today()
+    email = not args.no_email
+    if _wants_prefect(args):
+        _quiet_prefect(args.verbose)
+        with _prefect_errors():
+            from paperpulse.flows.daily import daily
+
+            summary = _summed_up(lambda: daily(list_date=day, email=email))
+    else:
+        _plain_logging(args.verbose)
+        from paperpulse.flows.pipeline import daily_run
+
+        summary = _summed_up(lambda: daily_run(settings, config, day, email))
     print(summary.line())
     return 0
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
-    _quiet_prefect(args.verbose)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from paperpulse.flows.backfill import backfill
-    from paperpulse.flows.tasks import SourcesFailed, progress_hook
-
     if args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
+    settings, config = _checked()
+    prefect = _wants_prefect(args)
+    if prefect:
+        _quiet_prefect(args.verbose)
+    else:
+        _plain_logging(args.verbose)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from paperpulse.flows.pipeline import backfill_run, progress_hook
+
     failed = 0
     with Progress(
         "[progress.description]{task.description}",
@@ -286,18 +390,31 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
                 description=f"backfill {label}" + (f" ({failed} failed)" if failed else ""),
             )
 
-        token = progress_hook.set(advance)
-        try:
-            summary = backfill(
+        def run() -> RunSummary:
+            if not prefect:
+                return backfill_run(
+                    settings,
+                    config,
+                    args.start,
+                    args.end,
+                    args.sources,
+                    force=args.force,
+                    deliver=args.deliver,
+                )
+            from paperpulse.flows.backfill import backfill
+
+            return backfill(
                 start=args.start,
                 end=args.end,
                 sources=args.sources,
                 force=args.force,
                 deliver=args.deliver,
             )
-        except SourcesFailed as exc:
-            print(exc.summary.line())
-            raise
+
+        token = progress_hook.set(advance)
+        try:
+            with _prefect_errors() if prefect else nullcontext():
+                summary = _summed_up(run)
         finally:
             progress_hook.reset(token)
     done = len(summary.outcomes)
@@ -390,16 +507,17 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    _, config = _checked()
     _quiet_prefect(args.verbose)
-    from paperpulse.flows.serve import serve
-    from paperpulse.flows.settings import from_environment
-
-    schedule = from_environment()[1].schedule
+    schedule = config.schedule
     print(
         f"serving daily at '{schedule.cron}' ({schedule.timezone}) and backfill on demand; "
         "Ctrl-C to stop"
     )
-    serve(schedule.cron, schedule.timezone)
+    with _prefect_errors():
+        from paperpulse.flows.serve import serve
+
+        serve(schedule.cron, schedule.timezone)
     return 0
 
 
@@ -532,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
         return result
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"paperpulse: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except PaperpulseError as exc:

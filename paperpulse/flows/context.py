@@ -8,12 +8,15 @@ patching a function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
 from paperpulse.flows.config import Config
 from paperpulse.flows.settings import DEFAULT_CONTACT, Settings
-from paperpulse.scrapers.http import HttpClient, default_settings
+from paperpulse.scrapers.http import HttpClient, HttpSettings, default_settings
+from paperpulse.scrapers.pacing import HostPolicy
 from paperpulse.storage.db import create_engine
 from paperpulse.storage.migrate import upgrade
 from paperpulse.storage.repository import Repository
@@ -45,19 +48,30 @@ def contact(settings: Settings, config: Config) -> str:
     return settings.contact or config.contact or DEFAULT_CONTACT
 
 
-def http_client(settings: Settings, config: Config) -> HttpClient:
-    return HttpClient(
-        default_settings(
-            hf_url=settings.hf_url,
-            arxiv_url=settings.arxiv_url,
-            arxiv_api_url=settings.arxiv_api_url,
-            semantic_scholar_url=settings.semantic_scholar_url,
-            contact=contact(settings, config),
-            hf_token=settings.hf_token,
-            s2_api_key=settings.s2_api_key,
-            hf_min_interval=settings.hf_min_interval,
-        )
+# Set while a Prefect flow runs (``shared_pacing``): every request attempt of the clients made
+# meanwhile first takes a slot of its host's shared budget.
+request_permit: ContextVar[Callable[[str, HostPolicy], None] | None] = ContextVar(
+    "paperpulse_request_permit", default=None
+)
+
+
+def client_settings(settings: Settings, config: Config) -> HttpSettings:
+    return default_settings(
+        hf_url=settings.hf_url,
+        arxiv_url=settings.arxiv_url,
+        arxiv_api_url=settings.arxiv_api_url,
+        semantic_scholar_url=settings.semantic_scholar_url,
+        contact=contact(settings, config),
+        hf_token=settings.hf_token,
+        s2_api_key=settings.s2_api_key,
+        hf_min_interval=settings.hf_min_interval,
     )
+
+
+def http_client(settings: Settings, config: Config) -> HttpClient:
+    client = HttpClient(client_settings(settings, config))
+    client.permit = request_permit.get()
+    return client
 
 
 @cache

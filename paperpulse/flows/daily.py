@@ -1,27 +1,17 @@
-"""The ``daily`` flow: every enabled source for one list date -> store -> digest -> deliver."""
+"""The ``daily`` flow: ``pipeline.daily_run`` as a Prefect flow run (serve, deployments,
+``--prefect``); its steps run as Prefect tasks and it publishes artifacts."""
 
 from __future__ import annotations
 
-from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from prefect import flow
 
-from paperpulse.core.kinds import Edition
-from paperpulse.flows.collect import daily_jobs
-from paperpulse.flows.compose import digest_periods, period_for
-from paperpulse.flows.context import Context
-from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath
+from paperpulse.flows.compose import period_for
+from paperpulse.flows.pipeline import RunSummary, archived_markdown, daily_run
 from paperpulse.flows.settings import Settings, from_environment
-from paperpulse.flows.tasks import (
-    RunSummary,
-    SourcesFailed,
-    deliver_task,
-    publish,
-    run_jobs,
-    thread_pool,
-)
+from paperpulse.flows.shared_pacing import shared_host_budgets
+from paperpulse.flows.tasks import PREFECT, publish, thread_pool
 
 
 def logical_date(list_date: date | None) -> date:
@@ -42,26 +32,7 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
     settings, config = from_environment()
     day = logical_date(list_date)
-    with closing(Context.open(settings, config)) as ctx:
-        jobs = daily_jobs(ctx, day)
-        outcomes = run_jobs(ctx, jobs)
-    periods = digest_periods(day, jobs, outcomes)
-    deliveries: list[DeliveryOutcome] = []
-    last_daily = max(
-        (p for p in periods if p.edition == "daily"), key=lambda p: p.days, default=None
-    )
-    for period in periods:
-        # Healed days go to the archive; each reader gets one email covering what they missed.
-        mail = email and (period is last_daily or period.edition == "weekly")
-        deliveries += deliver_task(settings, config, period, mail)
-    main = period_for(Edition.DAILY, day)
-    archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
-    summary = RunSummary(
-        list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive
-    )
-    published = Path(archive) if archive else None
-    markdown = published.read_text(encoding="utf-8") if published and published.exists() else None
-    publish(summary, markdown, main.key)
-    if summary.failures:
-        raise SourcesFailed(summary)
-    return summary
+    with shared_host_budgets(settings, config):  # several workers: one budget per host
+        summary = daily_run(settings, config, day, email, steps=PREFECT)
+    publish(summary, archived_markdown(summary), period_for("daily", day).key)
+    return summary.raise_for_failures()

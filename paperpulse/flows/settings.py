@@ -36,7 +36,8 @@ class Settings:
     contact: str | None = None  # else the config's contact, else DEFAULT_CONTACT
     hf_token: str | None = field(default=None, repr=False)  # never printed
     s2_api_key: str | None = field(default=None, repr=False)  # never printed
-    hf_min_interval: float = 0.5  # seconds between HF requests at least
+    # Seconds between HF requests at least; None: by HF's published limit (token or not).
+    hf_min_interval: float | None = None
     # What time it is for runs, windows and the reader's ledger (tests live through a month).
     clock: WallClock = field(default=SYSTEM_CLOCK, compare=False, repr=False)
     config_file: Path | None = None  # PAPERPULSE_CONFIG; None: ./paperpulse.toml if present
@@ -53,10 +54,11 @@ class Settings:
         if hf_via not in ("api", "html"):
             raise ConfigError(f"PAPERPULSE_HF_VIA must be 'api' or 'html', not {hf_via!r}")
         try:
-            hf_min_interval = float(get("PAPERPULSE_HF_MIN_INTERVAL", "0.5"))
+            floor = get("PAPERPULSE_HF_MIN_INTERVAL", "")
+            hf_min_interval = float(floor) if floor else None
         except ValueError:
             raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must be a number of seconds") from None
-        if hf_min_interval < 0:
+        if hf_min_interval is not None and hf_min_interval < 0:
             raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must not be negative")
         settings = cls(
             database_url=get("PAPERPULSE_DATABASE_URL", DEFAULT_DATABASE_URL),

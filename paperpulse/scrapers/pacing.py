@@ -1,8 +1,9 @@
 """Per-host pacing shared by every thread: connection limits, intervals, RateLimit headers.
 
 Pure stdlib and clock-driven, so the rules can be proven with a fake clock: arXiv's API gets one
-connection and 3 s between requests, its listing pages 15 s, and Hugging Face spreads the quota
-its ``RateLimit`` header reports over the time left in the window instead of running into 429.
+connection and 3 s between requests, its listing pages 15 s, and Hugging Face stays 5% under its
+published limit even when it sends no hints, and spreads the quota its ``RateLimit`` header
+reports over the time left in the window instead of running into 429.
 """
 
 from __future__ import annotations
@@ -19,6 +20,22 @@ from datetime import UTC, datetime
 
 from paperpulse.core.clock import Clock
 from paperpulse.core.errors import ConfigError
+
+# Published limits a client without server hints must stay under (requests, per seconds).
+HF_ANONYMOUS_LIMIT = (500, 300.0)  # Hugging Face: 500 requests per 5 minutes without a token
+HF_TOKEN_LIMIT = (1000, 300.0)  # and 1,000 with one
+MARGIN = 0.05  # stay 5% under a limit: arrivals jitter, and retries count too
+
+
+def spacing(limit: tuple[int, float], margin: float = MARGIN) -> float:
+    """Seconds between request starts that keep every window of ``limit[1]`` seconds under
+    ``limit[0]`` requests, whatever the window's phase (sliding or fixed)."""
+    requests, seconds = limit
+    return seconds / (requests * (1 - margin))
+
+
+def hf_spacing(token: str | None) -> float:
+    return spacing(HF_TOKEN_LIMIT if token else HF_ANONYMOUS_LIMIT)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

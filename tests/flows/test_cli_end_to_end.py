@@ -24,15 +24,23 @@ exclude = ["survey"]
 """
 
 
-def paperpulse(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    from prefect.settings import PREFECT_API_URL
+def paperpulse(
+    *args: str, env: dict[str, str], prefect: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it: plain by default; with ``prefect``, as a flow run on the
+    session's test server (``PREFECT_API_URL`` set, as on a deployed machine)."""
+    environ = {**os.environ, **env}
+    environ.pop("PREFECT_API_URL", None)
+    if prefect:
+        from prefect.settings import PREFECT_API_URL
 
+        environ["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     return subprocess.run(
         [sys.executable, "-m", "paperpulse.flows.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, **env, "PREFECT_API_URL": str(PREFECT_API_URL.value())},
+        env=environ,
         timeout=300,
         check=False,
     )
@@ -52,7 +60,7 @@ def env(workspace: Path) -> dict[str, str]:
 
 
 def test_run_then_digest_deliver_and_explain(
-    prefect: None, workspace: Path, shared_data: Path, env: dict[str, str]
+    workspace: Path, shared_data: Path, env: dict[str, str]
 ) -> None:
     with ReplayServer(shared_data / "hf_api_daily") as server:
         env["PAPERPULSE_HF_URL"] = server.url
@@ -87,7 +95,7 @@ def test_run_then_digest_deliver_and_explain(
 
 
 def test_a_bad_date_from_hf_is_one_line_naming_the_url(
-    prefect: None, workspace: Path, shared_data: Path, env: dict[str, str]
+    workspace: Path, shared_data: Path, env: dict[str, str]
 ) -> None:
     with ReplayServer(
         shared_data / "hf_api_daily", faults=Faults(fail_dates={"2024-08-01": 400})
@@ -100,7 +108,7 @@ def test_a_bad_date_from_hf_is_one_line_naming_the_url(
 
 
 def test_a_malformed_response_is_one_line_and_stores_nothing(
-    prefect: None, workspace: Path, tmp_path: Path, env: dict[str, str]
+    workspace: Path, tmp_path: Path, env: dict[str, str]
 ) -> None:
     data = tmp_path / "days"
     data.mkdir()
@@ -116,12 +124,12 @@ def test_a_malformed_response_is_one_line_and_stores_nothing(
         with engine.connect() as conn:
             stored = {
                 table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
-                for table in ("papers", "sightings", "deliveries", "sent_ledger")
+                for table in ("papers", "sightings", "deliveries", "shown")
             }
         runs = Repository(engine).runs()
     finally:
         engine.dispose()
-    assert stored == {"papers": 0, "sightings": 0, "deliveries": 0, "sent_ledger": 0}
+    assert stored == {"papers": 0, "sightings": 0, "deliveries": 0, "shown": 0}
     # The ledger keeps the failure, so the next run heals the date.
     assert [(r.source, r.period, r.status) for r in runs] == [
         (Source.HF_DAILY, "2024-08-01", RunStatus.FAILED)
@@ -134,7 +142,10 @@ def test_backfill_shows_progress_and_resumes(
 ) -> None:
     with ReplayServer(shared_data / "hf_api_daily") as server:
         env["PAPERPULSE_HF_URL"] = server.url
-        first = paperpulse("backfill", "--start", "2024-08-01", "--end", "2024-08-05", env=env)
+        # The first as a Prefect flow run (PREFECT_API_URL set), the second plain: one ledger.
+        first = paperpulse(
+            "backfill", "--start", "2024-08-01", "--end", "2024-08-05", env=env, prefect=True
+        )
         again = paperpulse("backfill", "--start", "2024-08-01", "--end", "2024-08-05", env=env)
         bad = paperpulse("backfill", "--start", "2024-08-05", "--end", "2024-08-01", env=env)
     assert first.returncode == 0, first.stderr

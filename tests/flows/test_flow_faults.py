@@ -200,9 +200,13 @@ def test_a_permanent_fault_is_recorded_reported_and_healed(
         with pytest.raises(SourcesFailed, match="2024-08-06 failed"):
             daily(list_date=date(2024, 8, 7))  # heals the 6th (404), refreshes the 5th (500)
     failed = query(db, "SELECT period, error FROM runs WHERE status = 'failed' ORDER BY period")
-    # Each attempt is a run in the ledger: the 500 was retried, the 404 was not.
     assert sorted({p for p, _ in failed}) == ["2024-08-05", "2024-08-06"]
-    assert [p for p, _ in failed].count("2024-08-06") == 1
+    # One retry policy per request: the client's 4 attempts for the 500 (no task retries on
+    # top, which made 12), one for the 404; one failed run each; the message tells the truth.
+    asked = [r for r in server.requests if "date=2024-08-05" in r]
+    assert len(asked) == 4 and sum("date=2024-08-06" in r for r in server.requests) == 1
+    assert [p for p, _ in failed] == ["2024-08-05", "2024-08-06"]
+    assert "gave up after 4 attempts" in str(dict(failed)["2024-08-05"])
     assert all("HTTP 404" in str(e) or "HTTP 500" in str(e) for _, e in failed)
     header = (archive / "2024-08-07.md").read_text(encoding="utf-8")
     # One line for the reader; the HTTP detail stays in the run ledger (asserted above).

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from paperpulse.core.errors import ConfigError, FetchError, ParseError, TransientFetchError
 from paperpulse.scrapers.http import Fetched, HttpClient, HttpSettings, default_settings
-from paperpulse.scrapers.pacing import HostPolicy, parse_ratelimit, parse_retry_after
+from paperpulse.scrapers.pacing import HostPolicy, hf_spacing, parse_ratelimit, parse_retry_after
 
 TOKEN = "hf_SECRETsecret1234567890"
 HF = "https://huggingface.co/api/daily_papers"
@@ -466,7 +466,8 @@ def _ratelimited(remaining: int, reset: int) -> Handler:
 
 @pytest.mark.parametrize(
     ("remaining", "reset", "spacing"),
-    [(2, 60, 30.0), (10, 50, 5.0), (1000, 300, 0.5)],  # 0.3 s would be below the 0.5 s floor
+    # 0.3 s would be below the floor (with a token: HF's 1,000 per 5 minutes, 5% under)
+    [(2, 60, 30.0), (10, 50, 5.0), (1000, 300, hf_spacing(TOKEN))],
 )
 def test_hf_pacing_spreads_the_remaining_quota(
     connect: Connect, remaining: int, reset: int, spacing: float
@@ -482,7 +483,7 @@ def test_hf_without_headers_uses_the_default_interval(connect: Connect) -> None:
     client, server = connect(lambda _: ok())
     for _ in range(3):
         client.get(HF, source="hf_daily")
-    assert server.times == [0.0, 0.5, 1.0]
+    assert server.times == pytest.approx([0.0, hf_spacing(TOKEN), 2 * hf_spacing(TOKEN)])
 
 
 def test_hf_exhausted_quota_waits_for_the_reset(connect: Connect) -> None:

@@ -136,3 +136,33 @@ def test_0003_merges_author_spellings_and_keeps_each_bylines_name(blank_url: str
         assert bylines == [("2401.00001", 1, "Hanze Dong"), ("2401.00002", 1, "Dong, Hanze")]
     finally:
         engine.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from paperpulse.storage.migrate import scanned_head
+
+    assert scanned_head() == head_revision()
+
+
+def test_a_current_database_is_checked_without_alembic(blank_url: str) -> None:
+    """A daily run's start-up: one query, no Alembic import (a third of a one-off run)."""
+    import subprocess
+    import sys
+
+    upgrade(blank_url)
+    code = (
+        "import sys\n"
+        "from paperpulse.storage import upgrade\n"
+        f"upgrade({blank_url!r})\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_an_older_database_is_still_migrated(blank_url: str) -> None:
+    upgrade(blank_url, "0002")
+    upgrade(blank_url)
+    assert current_revision(blank_url) == head_revision()

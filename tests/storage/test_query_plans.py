@@ -102,7 +102,7 @@ def test_every_query_of_a_digest_and_its_delivery_uses_an_index(
     ]
     assert "2608.00001" in (tmp_path / "archive" / "2026" / "08" / "2026-08-03.md").read_text()
     tables = " ".join(s for s, _ in statements)
-    for table in ("runs", "sightings", "papers", "paper_authors", "deliveries", "sent_ledger"):
+    for table in ("runs", "sightings", "papers", "paper_authors", "deliveries", "shown"):
         assert f"FROM {table}" in tables, table  # the digest's reads were all captured
     assert_no_scans(repo.engine, statements)
 

@@ -1,0 +1,241 @@
+"""The one pipeline: the daily run and a backfill as plain functions (no Prefect here).
+
+A one-off ``paperpulse run`` / ``backfill`` calls these directly; the Prefect flows
+(``flows.daily``, ``flows.backfill``) call the same functions with ``Steps`` whose job runner
+submits Prefect tasks, and the benchmarks call them too. What differs between the two is only
+*how* jobs are run and digests delivered, never *what* a run does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from paperpulse.core.errors import PaperpulseError
+from paperpulse.core.kinds import DeliveryStatus, Edition, RunStatus, Source
+from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome
+from paperpulse.flows.compose import Period, digest_periods, period_for
+from paperpulse.flows.config import Config
+from paperpulse.flows.context import Context
+from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath, deliver
+from paperpulse.flows.jobs import Job, backfill_plan
+from paperpulse.flows.settings import Settings
+
+WORKERS = 4  # concurrent jobs; the shared HTTP client keeps each host at its own pace
+
+log = logging.getLogger("paperpulse.pipeline")
+
+# The CLI's progress bar listens here: (jobs done, jobs total, the outcome just finished).
+Progress = Callable[[int, int, SourceOutcome], None]
+progress_hook: ContextVar[Progress | None] = ContextVar("paperpulse_progress", default=None)
+
+F = TypeVar("F")  # a future: concurrent.futures' or Prefect's
+
+RunJobs = Callable[[Context, Sequence[Job]], list[SourceOutcome]]
+Deliver = Callable[[Settings, Config, Period, bool], list[DeliveryOutcome]]
+
+
+class SourcesFailed(PaperpulseError):
+    """At least one source failed; everything that worked was still stored and delivered."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__("; ".join(summary.failures))
+        self.summary = summary
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSummary:
+    list_date: date | None
+    outcomes: tuple[SourceOutcome, ...]
+    deliveries: tuple[DeliveryOutcome, ...] = ()
+    archive: str | None = None  # where the main digest went
+
+    @property
+    def failures(self) -> list[str]:
+        return [
+            f"{o.source} {o.period} failed: {o.error}"
+            for o in self.outcomes
+            if o.status == RunStatus.FAILED
+        ] + [
+            f"{d.channel} to {d.recipient} failed: {d.detail}"
+            for d in self.deliveries
+            if d.status == DeliveryStatus.FAILED
+        ]
+
+    def line(self) -> str:
+        """The one line `paperpulse run` prints."""
+        fetched = sum(o.fetched for o in self.outcomes)
+        new = sum(o.new for o in self.outcomes)
+        updated = sum(o.updated for o in self.outcomes)
+        where = f"digest: {self.archive}" if self.archive else "no digest written"
+        sent = [d for d in self.deliveries if d.status == DeliveryStatus.SENT]
+        mailed = [d for d in sent if d.channel == "email"]
+        boxed = [d for d in sent if d.channel == "outbox"]
+        mail = f"; {len(mailed)} email(s) sent" if mailed else ""
+        if boxed:
+            where_to = Path(boxed[0].detail).parent
+            mail += f"; {len(boxed)} email(s) written to {where_to} (no SMTP configured)"
+        head = self.list_date.isoformat() if self.list_date else "backfill"
+        return f"{head}: {fetched} papers fetched, {new} new, {updated} updated; {where}{mail}"
+
+    def raise_for_failures(self) -> RunSummary:
+        if self.failures:
+            raise SourcesFailed(self)
+        return self
+
+
+def run_jobs_in_threads(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
+    """``collect`` every job on ``WORKERS`` threads, at most ``2 * WORKERS`` in flight so
+    memory stays flat. No retries here: the HTTP client already retried each request."""
+
+    def one(job: Job) -> SourceOutcome:
+        try:
+            return collect(ctx, job)
+        except Exception as exc:  # the run ledger already holds the failure
+            return failed_outcome(job, exc)
+
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="collect") as pool:
+        return drain(jobs, lambda job: pool.submit(one, job), Future.result, log)
+
+
+def drain(
+    jobs: Sequence[Job],
+    submit: Callable[[Job], F],
+    result: Callable[[F], SourceOutcome],
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+) -> list[SourceOutcome]:
+    """Submit jobs in order, keeping ``2 * WORKERS`` in flight; log each outcome in one line
+    and tell the progress hook. Shared by the plain runner and the Prefect one."""
+    outcomes: list[SourceOutcome] = []
+    hook = progress_hook.get()
+    pending: list[F] = []
+
+    def finish_oldest() -> None:
+        outcome = result(pending.pop(0))
+        log_outcome(logger, outcome)
+        outcomes.append(outcome)
+        if hook:
+            hook(len(outcomes), len(jobs), outcome)
+
+    for job in jobs:
+        pending.append(submit(job))
+        if len(pending) >= 2 * WORKERS:
+            finish_oldest()
+    while pending:
+        finish_oldest()
+    return outcomes
+
+
+def log_outcome(
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger], outcome: SourceOutcome
+) -> None:
+    if outcome.status == RunStatus.FAILED:
+        logger.error("%s %s failed: %s", outcome.source, outcome.period, outcome.error)
+    else:
+        logger.info(
+            "%s %s: %s, %d papers (%d new, %d updated)",
+            outcome.source,
+            outcome.period,
+            outcome.status,
+            outcome.fetched,
+            outcome.new,
+            outcome.updated,
+        )
+
+
+def deliver_plain(
+    settings: Settings, config: Config, period: Period, email: bool
+) -> list[DeliveryOutcome]:
+    return deliver(settings, config, period, email=email)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Steps:
+    """How jobs run and digests are delivered: plain threads here, Prefect tasks in flows."""
+
+    run_jobs: RunJobs = run_jobs_in_threads
+    deliver: Deliver = deliver_plain
+
+
+PLAIN = Steps()
+
+
+def daily_run(
+    settings: Settings, config: Config, day: date, email: bool, steps: Steps = PLAIN
+) -> RunSummary:
+    """Fetch every enabled source for one list date (healing missed dates, refreshing recent
+    ones), store it, and deliver the day's digest (and the week's, on Sundays).
+
+    Returns the summary even when sources failed: the caller decides when to raise
+    (``RunSummary.raise_for_failures``), after publishing what worked."""
+    with closing(Context.open(settings, config)) as ctx:
+        jobs = daily_jobs(ctx, day)
+        outcomes = steps.run_jobs(ctx, jobs)
+    periods = digest_periods(day, jobs, outcomes)
+    deliveries: list[DeliveryOutcome] = []
+    dailies = [p for p in periods if p.edition == Edition.DAILY]
+    for period in periods:
+        # Healed days go to the archive; each reader gets one email covering what they missed.
+        mail = email and (period.edition == Edition.WEEKLY or period == dailies[-1])
+        deliveries += steps.deliver(settings, config, period, mail)
+    main = period_for(Edition.DAILY, day)
+    archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
+    return RunSummary(
+        list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive
+    )
+
+
+def backfill_run(
+    settings: Settings,
+    config: Config,
+    start: date,
+    end: date,
+    sources: Sequence[str] | None = None,
+    *,
+    force: bool = False,
+    deliver: bool = False,
+    steps: Steps = PLAIN,
+) -> RunSummary:
+    """Fetch every list date in ``[start, end]``; complete dates are skipped unless ``force``.
+
+    Dates are list dates, never run dates. Resumable: an interrupted backfill run again
+    fetches only what is missing. With ``deliver`` each day's digest is delivered too.
+    """
+    if end < start:
+        raise PaperpulseError(f"backfill: --end {end} is before --start {start}")
+    kinds = [Source(s) for s in sources or [Source.HF_DAILY]]
+    with closing(Context.open(settings, config)) as ctx:
+        done = {
+            (s, p)
+            for s in kinds
+            for p in ctx.repository.complete_periods(s, start.isoformat(), end.isoformat())
+        }
+        jobs = backfill_plan(start, end, sources=kinds, done=done, force=force)
+        outcomes = steps.run_jobs(ctx, jobs)
+    deliveries: list[DeliveryOutcome] = []
+    if deliver:
+        for day in days(start, end):
+            # Every day to the archive; readers get one catch-up email, not one per day.
+            period = period_for(Edition.DAILY, day)
+            deliveries += steps.deliver(settings, config, period, day == end)
+    return RunSummary(list_date=None, outcomes=tuple(outcomes), deliveries=tuple(deliveries))
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def archived_markdown(summary: RunSummary) -> str | None:
+    """The main digest as published, for the flow's artifact."""
+    published = Path(summary.archive) if summary.archive else None
+    return published.read_text(encoding="utf-8") if published and published.exists() else None
