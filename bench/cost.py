@@ -59,10 +59,9 @@ print(len(response.json()), "papers")
 PLAIN_CODE = """
 import sys
 from datetime import date
-from paperpulse.flows.config import load_config
 from paperpulse.flows.pipeline import daily_run
-from paperpulse.flows.settings import Settings
-summary = daily_run(Settings.from_env(), load_config(), date.fromisoformat(sys.argv[1]), True)
+from paperpulse.flows.settings import from_environment
+summary = daily_run(*from_environment(), date.fromisoformat(sys.argv[1]), True)
 print(summary.raise_for_failures().line())
 """
 

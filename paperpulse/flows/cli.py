@@ -272,10 +272,9 @@ def _wants_prefect(args: argparse.Namespace) -> bool:
 
 def _checked() -> tuple[Settings, Config]:
     """Settings and config, validated before anything heavy is imported or started."""
-    from paperpulse.flows.config import load_config
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.settings import from_environment
 
-    return Settings.from_env(), load_config()
+    return from_environment()
 
 
 def _plain_logging(verbose: bool) -> None:

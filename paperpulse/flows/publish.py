@@ -48,7 +48,8 @@ def feeds(
     papers = repo.papers(newest)
     ids = [i for i in newest if i in papers]
     base = config.archive.feed_url
-    at = digest.generated_at  # an empty feed's time
+    # An empty feed's time: the latest announcement, never the clock (a re-run rewrites no byte).
+    at = max(when.values(), default=digest.generated_at)
 
     def feed(title: str, name: str, members: Sequence[str]) -> str:
         return _feed(title, name, members, papers, when, at, base, config)

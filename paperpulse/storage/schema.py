@@ -197,6 +197,8 @@ class DeliveryRow(Base):
 
     __table_args__ = (
         UniqueConstraint("digest_key", "channel", "recipient"),
+        # A reader's deliveries: their catch-up window, the archive's index.
+        Index("ix_deliveries_recipient_channel", "recipient", "channel"),
         CheckConstraint("status IN ('sending', 'sent', 'failed')", name="status"),
     )
 

@@ -24,7 +24,7 @@ from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import load_config
 from paperpulse.flows.context import repository
 from paperpulse.flows.deliver import deliver
-from paperpulse.flows.settings import Settings
+from paperpulse.flows.settings import Settings, from_environment
 from tests.delivery.conftest import RunningServer
 from tests.digest.foryou_pool import pool
 from tests.storage.builders import make_listing, save
@@ -210,7 +210,7 @@ def test_each_readers_email_has_their_own_for_you(
         + '\n[[email.recipients]]\naddress = "alan@example.org"\n',
         encoding="utf-8",
     )
-    outcomes = deliver(Settings.from_env(), load_config(), period_for("daily", DAY))
+    outcomes = deliver(*from_environment(), period_for("daily", DAY))
     assert [o.status for o in outcomes] == ["sent", "sent", "sent"]
     received: dict[str, Message] = {
         e.rcpt_tos[0]: message_from_bytes(e.original_content or b"") for e in smtp.handler.received

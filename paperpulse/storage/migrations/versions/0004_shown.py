@@ -46,9 +46,11 @@ def upgrade() -> None:
     )
     op.drop_index("ix_sent_ledger_recipient_edition_sent_at", table_name="sent_ledger")
     op.drop_table("sent_ledger")
+    op.create_index("ix_deliveries_recipient_channel", "deliveries", ["recipient", "channel"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_recipient_channel", table_name="deliveries")
     op.create_table(
         "sent_ledger",
         sa.Column("recipient", sa.String(320), nullable=False),
