@@ -21,7 +21,6 @@ from paperpulse.digest.library import LibraryError
 from paperpulse.flows import foryou
 from paperpulse.flows.cli import main
 from paperpulse.flows.compose import period_for
-from paperpulse.flows.config import load_config
 from paperpulse.flows.context import repository
 from paperpulse.flows.deliver import deliver
 from paperpulse.flows.settings import Settings, from_environment
