@@ -265,8 +265,8 @@ def test_permanent_statuses_fail_at_once_naming_the_url(faulty: Any, status: int
 def test_an_oversized_body_is_refused_naming_the_limit(faulty: Any) -> None:
     server = faulty(Faults())
     with (
-        make_client(server, FakeClock(), max_bytes=1000) as client,
-        pytest.raises(FetchError, match="max_bytes=1000") as caught,
+        make_client(server, FakeClock(), max_bytes=100) as client,
+        pytest.raises(FetchError, match="max_bytes=100 ") as caught,
     ):
         fetch(client, server, REPLAY_DAYS[0], "api")
     assert not isinstance(caught.value, TransientFetchError) and server.url in str(caught.value)
@@ -382,6 +382,8 @@ def test_a_random_mix_of_transient_faults_never_changes_a_listing(
     replay_data: Path, seed: int
 ) -> None:
     days = sorted(path.stem for path in replay_data.glob("*.json"))[: 8 * seed : seed]
+    if len(days) < 4:  # a bare clone replays two fixture days: too few requests for a mix
+        pytest.skip(f"the random mix needs the real captures ({len(days)} day(s) to replay)")
     with ReplayServer(replay_data) as server, make_client(server, FakeClock()) as client:
         expected = {(d, v): fetch(client, server, d, v) for d in days for v in VIAS}
     faults = Faults(fault_rate=0.35, seed=seed, kinds=(*TRANSIENT[:-1], "slow"))
