@@ -64,6 +64,7 @@ def http_client(settings: Settings) -> HttpClient:
             hf_token=settings.hf_token,
             s2_api_key=settings.s2_api_key,
             hf_min_interval=settings.hf_min_interval,
+            deadline=settings.http_deadline,
         )
     )
 

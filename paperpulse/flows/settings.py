@@ -30,6 +30,7 @@ class Settings:
     hf_token: str | None = field(default=None, repr=False)  # never printed
     s2_api_key: str | None = field(default=None, repr=False)  # never printed
     hf_min_interval: float = 0.5  # seconds between HF requests at least
+    http_deadline: float = 120.0  # seconds for one request, connect to last byte
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +49,12 @@ class Settings:
             raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must be a number of seconds") from None
         if hf_min_interval < 0:
             raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must not be negative")
+        try:
+            http_deadline = float(get("PAPERPULSE_HTTP_DEADLINE", "120"))
+        except ValueError:
+            raise ConfigError("PAPERPULSE_HTTP_DEADLINE must be a number of seconds") from None
+        if not http_deadline > 0:
+            raise ConfigError("PAPERPULSE_HTTP_DEADLINE must be a positive number of seconds")
         settings = cls(
             database_url=get("PAPERPULSE_DATABASE_URL", DEFAULT_DATABASE_URL),
             archive_dir=Path(get("PAPERPULSE_ARCHIVE_DIR", "archive")),
@@ -60,6 +67,7 @@ class Settings:
             hf_token=env.get("HF_TOKEN") or None,
             s2_api_key=env.get("PAPERPULSE_S2_API_KEY") or None,
             hf_min_interval=hf_min_interval,
+            http_deadline=http_deadline,
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),

@@ -1,0 +1,88 @@
+"""Issue 15: what a hostile world still broke, each met the way a user meets it.
+
+Real processes (the ``paperpulse`` CLI), a real replay server, real SQLite; each test fails on
+the code before the fix and notes its verified outcome for ``docs/reliability.md``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+from tests.flows.test_cli_end_to_end import ROOT, one_line_error, paperpulse
+from tests.reliability.record import record
+from tests.replay import FaultRule, Faults, ReplayServer
+
+CATEGORY = "Hostile world"
+DAY = "2024-08-01"
+
+
+@pytest.fixture
+def one_day(tmp_path: Path) -> Path:
+    """A replay folder holding one small day (our fixture; no ../shared needed)."""
+    folder = tmp_path / "replay"
+    folder.mkdir()
+    shutil.copyfile(FIXTURES / "hf" / "daily_2024.json", folder / f"{DAY}.json")
+    return folder
+
+
+def run_statuses(workspace: Path) -> list[str]:
+    with sqlite3.connect(workspace / "db.sqlite") as db:
+        return [status for (status,) in db.execute("SELECT status FROM runs ORDER BY id")]
+
+
+def test_a_trickling_body_ends_the_run_at_the_deadline_and_marks_it_failed(
+    prefect: None, workspace: Path, one_day: Path
+) -> None:
+    faults = Faults(schedule=[FaultRule(kind="trickle", times=None)], trickle=0.5)
+    with ReplayServer(one_day, faults=faults) as server:
+        env = {
+            "PAPERPULSE_HF_URL": server.url,
+            "PAPERPULSE_HF_MIN_INTERVAL": "0",
+            "PAPERPULSE_HTTP_DEADLINE": "1",
+        }
+        result = paperpulse("run", "--date", DAY, env=env)
+    assert result.returncode == 1, result.stderr
+    line = one_line_error(result)
+    assert "deadline=1 s" in line and "/api/daily_papers" in line
+    statuses = run_statuses(workspace)
+    assert statuses and "running" not in statuses and "failed" in statuses
+    assert server.injected["trickle"] >= 1
+    record(
+        category=CATEGORY,
+        case="body trickled one byte every 0.5 s (never trips the read timeout)",
+        where="`paperpulse run`, hf-daily API, PAPERPULSE_HTTP_DEADLINE=1",
+        outcome="each attempt cut at the deadline; run row `failed`, one line, exit 1",
+        injected=server.injected["trickle"],
+    )
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_the_replay_server_refuses_a_missing_or_empty_data_folder(
+    tmp_path: Path, folder: str
+) -> None:
+    data = tmp_path / "data"
+    if folder == "empty":
+        data.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.replay", "--data", str(data), "--port", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"no YYYY-MM-DD.json captures in {data}" in result.stderr
+    record(
+        category=CATEGORY,
+        case=f"replay server started on a {folder} data folder",
+        where="`python -m tests.replay` (the README's offline demo)",
+        outcome="refuses to start: one line, exit 2 (never serves `[]` as every day)",
+    )
