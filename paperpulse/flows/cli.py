@@ -133,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a day of the edition (default: today, UTC)",
     )
     deliver.add_argument("--edition", choices=("daily", "weekly"), default="daily")
+    deliver.add_argument(
+        "--resend-unconfirmed",
+        action="store_true",
+        help="send again, with the same Message-ID, emails the server took without answering",
+    )
     deliver.set_defaults(handler=_cmd_deliver)
 
     parse = _command(
@@ -290,7 +295,9 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
     from paperpulse.flows.settings import Settings
 
     period = period_for(args.edition, args.date or _today())
-    outcomes = deliver(Settings.from_env(), load_config(), period)
+    outcomes = deliver(
+        Settings.from_env(), load_config(), period, resend_unconfirmed=args.resend_unconfirmed
+    )
     for outcome in outcomes:
         print(
             f"{period.edition}/{period.key} {outcome.channel} {outcome.recipient}: "
@@ -301,6 +308,11 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
         raise PaperpulseError(
             f"{len(failed)} delivery(ies) failed; they are retried by the "
             "next run or `paperpulse deliver`"
+        )
+    if unconfirmed := [o for o in outcomes if o.status == "unconfirmed"]:
+        raise PaperpulseError(
+            f"{len(unconfirmed)} email(s) unconfirmed (the server took them without answering); "
+            "not resent automatically: check the inbox, or add --resend-unconfirmed"
         )
     return 0
 

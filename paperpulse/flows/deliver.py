@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 from paperpulse.core.errors import ConfigError, PaperpulseError
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
-from paperpulse.delivery.smtp import SmtpSettings, send
+from paperpulse.delivery.smtp import SmtpSettings, UnconfirmedDelivery, send
 from paperpulse.digest.archive_paths import (
     INDEX_PATH,
     ArchiveEntry,
@@ -40,6 +40,7 @@ from paperpulse.flows.collect import now_utc, repository
 from paperpulse.flows.compose import ARCHIVE, Period, build
 from paperpulse.flows.config import Config, RecipientConfig
 from paperpulse.flows.settings import Settings
+from paperpulse.storage.repository import UNCONFIRMED
 
 FEED_SIZE = 50  # entries kept per feed
 RECLAIM_AFTER = timedelta(minutes=30)
@@ -50,7 +51,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 class DeliveryOutcome:
     channel: str  # "archive" | "email" | "outbox"
     recipient: str
-    status: str  # "sent" | "unchanged" | "skipped" | "failed"
+    status: str  # "sent" | "unchanged" | "skipped" | "failed" | "unconfirmed"
     detail: str = ""  # commit sha, message id, outbox path, or the error
 
 
@@ -61,13 +62,23 @@ def deliver(
     *,
     email: bool = True,
     now: datetime | None = None,
+    resend_unconfirmed: bool = False,
 ) -> list[DeliveryOutcome]:
     """The archive first (it is the record), then each recipient's email."""
     outcomes = [deliver_archive(settings, config, period, now=now)]
     if email:
         for recipient in recipients(config):
             if period.edition in recipient.editions:
-                outcomes.append(deliver_email(settings, config, period, recipient, now=now))
+                outcomes.append(
+                    deliver_email(
+                        settings,
+                        config,
+                        period,
+                        recipient,
+                        now=now,
+                        resend_unconfirmed=resend_unconfirmed,
+                    )
+                )
     return outcomes
 
 
@@ -306,6 +317,7 @@ def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | No
         user=env.get("PAPERPULSE_SMTP_USER") or None,
         password=_smtp_password(env),
         ca_file=env.get("PAPERPULSE_SMTP_CA_FILE") or None,
+        allow_plain_auth=env.get("PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH", "").strip() == "1",
     )
 
 
@@ -326,6 +338,7 @@ def deliver_email(
     period: Period,
     recipient: RecipientConfig,
     now: datetime | None = None,
+    resend_unconfirmed: bool = False,
 ) -> DeliveryOutcome:
     repo = repository(settings.database_url)
     moment = now or now_utc()
@@ -333,9 +346,21 @@ def deliver_email(
     smtp = smtp_settings()
     channel = "email" if smtp else "outbox"
     # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
-    if not repo.claim_delivery(
+    # An unconfirmed send is taken over only when the user asked (same Message-ID).
+    resending = resend_unconfirmed and repo.claim_unconfirmed(
+        key, channel, recipient.address, claimed_at=moment
+    )
+    if not resending and not repo.claim_delivery(
         key, channel, recipient.address, claimed_at=moment, reclaim_after=RECLAIM_AFTER
     ):
+        previous = repo.delivery_status(key, channel, recipient.address)
+        if previous is not None and (previous.error or "").startswith(UNCONFIRMED):
+            return DeliveryOutcome(
+                channel=channel,
+                recipient=recipient.address,
+                status="unconfirmed",
+                detail=_unconfirmed_hint(previous.error or "", period),
+            )
         return DeliveryOutcome(
             channel=channel,
             recipient=recipient.address,
@@ -357,6 +382,28 @@ def deliver_email(
             detail = str(write_to_outbox(message, outbox, key=key, recipient=recipient.address))
         else:
             detail = send(message, smtp)
+    except UnconfirmedDelivery as exc:
+        # Recorded as sent, never claimed again automatically: a duplicate is worse than a
+        # message the user can resend by hand.
+        error = f"{UNCONFIRMED} {exc}"
+        repo.record_delivery(
+            key,
+            channel,
+            recipient.address,
+            status="sent",
+            at=now_utc(),
+            message_id=str(message["Message-ID"]),
+            error=error,
+        )
+        repo.mark_sent_new(
+            recipient.address, period.edition, edition.announced_new, edition.digest.generated_at
+        )
+        return DeliveryOutcome(
+            channel=channel,
+            recipient=recipient.address,
+            status="unconfirmed",
+            detail=_unconfirmed_hint(error, period),
+        )
     except PaperpulseError as exc:
         repo.record_delivery(
             key, channel, recipient.address, status="failed", at=now_utc(), error=str(exc)
@@ -377,6 +424,14 @@ def deliver_email(
     )
     return DeliveryOutcome(
         channel=channel, recipient=recipient.address, status="sent", detail=detail
+    )
+
+
+def _unconfirmed_hint(error: str, period: Period) -> str:
+    return (
+        f"{error.removeprefix(UNCONFIRMED).strip()}; check the inbox, and to send it again "
+        f"(same Message-ID) run `paperpulse deliver --date {period.days[0]} "
+        f"--edition {period.edition} --resend-unconfirmed`"
     )
 
 

@@ -58,9 +58,9 @@ class RunSummary:
             for o in self.outcomes
             if o.status == "failed"
         ] + [
-            f"{d.channel} to {d.recipient} failed: {d.detail}"
+            f"{d.channel} to {d.recipient} {d.status}: {d.detail}"
             for d in self.deliveries
-            if d.status == "failed"
+            if d.status in ("failed", "unconfirmed")
         ]
 
     def line(self) -> str:

@@ -73,6 +73,11 @@ _revisions = Base.metadata.tables["paper_revisions"]
 _profiles = Base.metadata.tables["author_profiles"]
 
 
+# A sent delivery whose error starts so was handed over without the server's answer: never
+# resent automatically, only by ``claim_unconfirmed`` (an explicit user command).
+UNCONFIRMED = "unconfirmed:"
+
+
 class Repository:
     """Papers, runs, sightings, deliveries and the sent ledger over one SQLAlchemy engine."""
 
@@ -551,6 +556,30 @@ class Repository:
             result = conn.execute(
                 sa.update(_deliveries)
                 .where(_delivery_match(key), retry)
+                .values(
+                    status="sending",
+                    attempts=_deliveries.c.attempts + 1,
+                    claimed_at=claimed_at,
+                    error=None,
+                )
+            )
+            return result.rowcount == 1
+
+    def claim_unconfirmed(
+        self, digest_key: str, channel: str, recipient: str, *, claimed_at: datetime
+    ) -> bool:
+        """Claim a delivery recorded as sent but unconfirmed (``error`` starting
+        ``UNCONFIRMED``) so an explicit resend may send it once more; True means send it."""
+        claimed_at = _aware(claimed_at, "claimed_at")
+        key = _delivery_key(digest_key, channel, recipient)
+        with self._write(f"claiming the unconfirmed {channel} delivery of {digest_key}") as conn:
+            result = conn.execute(
+                sa.update(_deliveries)
+                .where(
+                    _delivery_match(key),
+                    _deliveries.c.status == "sent",
+                    _deliveries.c.error.startswith(UNCONFIRMED),
+                )
                 .values(
                     status="sending",
                     attempts=_deliveries.c.attempts + 1,
