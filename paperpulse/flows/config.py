@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paperpulse.core.errors import ConfigError
+from paperpulse.flows.cron import cron_problem
 
 DEFAULT_PATH = Path("paperpulse.toml")
 
@@ -103,8 +104,8 @@ class ScheduleConfig(_Model):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {value!r}")
+        if problem := cron_problem(value):
+            raise ValueError(problem)
         return value
 
 

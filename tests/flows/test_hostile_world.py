@@ -86,3 +86,17 @@ def test_the_replay_server_refuses_a_missing_or_empty_data_folder(
         where="`python -m tests.replay` (the README's offline demo)",
         outcome="refuses to start: one line, exit 2 (never serves `[]` as every day)",
     )
+
+
+def test_serve_refuses_an_out_of_range_cron_in_one_line_naming_the_key(workspace: Path) -> None:
+    (workspace / "paperpulse.toml").write_text("[schedule]\ncron = '61 25 * * *'\n")
+    result = paperpulse("serve", env={})
+    assert result.returncode == 1
+    line = one_line_error(result)
+    assert "schedule.cron" in line and "61 25 * * *" in line and "out of range" in line
+    record(
+        category=CATEGORY,
+        case="`[schedule] cron = '61 25 * * *'` (5 fields, out of range)",
+        where="`paperpulse serve`, config load",
+        outcome="one line naming the file and `schedule.cron`, exit 1 (was a Prefect traceback)",
+    )
