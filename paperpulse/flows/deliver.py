@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from xml.etree import ElementTree
 
-from paperpulse.core.errors import ConfigError, PaperpulseError
+from paperpulse.core.errors import ConfigError, DeliveryError, PaperpulseError
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import SmtpSettings, UnconfirmedDelivery, send
@@ -102,7 +102,7 @@ def deliver_archive(
     topics = sum(1 for s in edition.digest.sections if s.title in {t.name for t in config.topics})
     message = f"digest: {period.key} ({edition.digest.paper_count} papers, {topics} topics)"
     repo = repository(settings.database_url)
-    with archive_lock(root):
+    with archive_lock(root, git=config.archive.git):
         status, detail = _publish_files(root, files, message, config)
     repo.record_delivery(
         edition.digest.key,
@@ -144,11 +144,23 @@ def _publish_files(
 
 
 @contextmanager
-def archive_lock(root: Path) -> Iterator[None]:
-    """One writer at a time per archive: two runs committing at once would trip git's lock."""
-    lock = root.parent / f".{root.name}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as handle:
+def archive_lock(root: Path, *, git: bool = True) -> Iterator[None]:
+    """One writer at a time per archive: two runs committing at once would trip git's lock.
+
+    The lock lives inside the archive's ``.git`` (created early; ``git init`` accepts an empty
+    one), so nothing lands beside the archive and git never sees it.
+    """
+    lock = root / ".git" / "paperpulse.lock" if git else root / ".paperpulse.lock"
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock.open("a")
+    except OSError as exc:
+        raise DeliveryError(
+            f"archive directory {root} is unusable ({exc.strerror or exc}"
+            f"{': ' + exc.filename if exc.filename else ''}); set PAPERPULSE_ARCHIVE_DIR to a "
+            "writable directory"
+        ) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -7,11 +7,9 @@ real ``paperpulse deliver`` command is run as a user would.
 from __future__ import annotations
 
 import email
-import os
-import subprocess
-import sys
 from email import policy
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
@@ -20,8 +18,8 @@ from paperpulse.delivery.smtp import SmtpSettings, UnconfirmedDelivery, send
 from tests.delivery.conftest import RecordingHandler, StartServer
 from tests.delivery.test_smtp import Sleeps, compose, plain
 from tests.reliability.record import record
+from tests.user_cli import error_line, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 CATEGORY = "Hostile world"
 
 
@@ -52,35 +50,14 @@ def test_credentials_over_plain_smtp_need_loopback_and_an_explicit_opt_in() -> N
     SmtpSettings(host="127.0.0.1", security="none", user="u", password="p", allow_plain_auth=True)
 
 
-def deliver(
-    workspace: Path, port: int, *extra: str, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "paperpulse.flows.cli", "deliver", "--date", "2024-08-01", *extra],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={
-            **os.environ,
-            "PAPERPULSE_DATABASE_URL": f"sqlite:///{workspace / 'db.sqlite'}",
-            "PAPERPULSE_ARCHIVE_DIR": str(workspace / "archive"),
-            "PAPERPULSE_CONFIG": str(workspace / "paperpulse.toml"),
-            "PAPERPULSE_SMTP_HOST": "127.0.0.1",
-            "PAPERPULSE_SMTP_PORT": str(port),
-            "PAPERPULSE_SMTP_SECURITY": "none",
-            "PAPERPULSE_MAIL_TO": "reader@example.org",
-            **env,
-        },
-    )
-
-
-def error_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("paperpulse: ")]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+def deliver(workspace: Path, port: int, *extra: str, **env: str) -> CompletedProcess[str]:
+    smtp = {
+        "PAPERPULSE_SMTP_HOST": "127.0.0.1",
+        "PAPERPULSE_SMTP_PORT": str(port),
+        "PAPERPULSE_SMTP_SECURITY": "none",
+        "PAPERPULSE_MAIL_TO": "reader@example.org",
+    }
+    return run_cli(workspace, "deliver", "--date", "2024-08-01", *extra, **{**smtp, **env})
 
 
 @pytest.fixture
