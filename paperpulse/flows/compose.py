@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from paperpulse.core.models import RunRecord, Sighting
+from paperpulse.digest.dead_sources import SAME_RUN, FailingSource, failing_sources
 from paperpulse.digest.diff import DiffParams, DiffWindow, PaperHistory, PaperState
 from paperpulse.digest.edition import (
     AuthorNews,
@@ -180,7 +181,10 @@ def build(
         },
         sent_window=timedelta(days=digest_cfg.new_window_days),
         health=_health(in_window, primary_runs),
-        notes=_notes(period, primary_runs),
+        notes=(
+            *(f.notice() for f in failing(repo, config, as_of)),
+            *_notes(period, primary_runs),
+        ),
         authors=_authors(repo, config, start, as_of),
         caps=caps
         or Caps(
@@ -191,6 +195,13 @@ def build(
         diff_params=DiffParams(rising_threshold=digest_cfg.rising_threshold),
     )
     return build_edition(inputs)
+
+
+def failing(repo: Repository, config: Config, as_of: datetime) -> tuple[FailingSource, ...]:
+    """Sources failing ``[digest] alert_after_failed_runs`` runs in a row as of ``as_of``
+    (runs of the last 90 days; a run's sources finish within ``SAME_RUN`` of its listing)."""
+    runs = repo.runs_between(as_of - timedelta(days=90), as_of + SAME_RUN)
+    return failing_sources(runs, config.digest.alert_after_failed_runs)
 
 
 def _moment(runs: Sequence[RunRecord]) -> datetime | None:

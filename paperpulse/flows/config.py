@@ -60,6 +60,8 @@ class DigestConfig(_Model):
     rising_threshold: Annotated[int, Field(ge=1)] = 10  # upvotes gained in the window
     new_window_days: Annotated[int, Field(ge=1, le=3650)] = 30  # never "new" twice within this
     other_notable: Annotated[int, Field(ge=0, le=100)] = 5  # strongly trending papers in no topic
+    # A source failing this many runs in a row is called out atop every digest until it recovers.
+    alert_after_failed_runs: Annotated[int, Field(ge=1, le=1000)] = 3
 
 
 class RecipientConfig(_Model):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from prefect import flow
 
-from paperpulse.flows.collect import daily_jobs
-from paperpulse.flows.compose import digest_periods, period_for
+from paperpulse.flows.collect import daily_jobs, repository
+from paperpulse.flows.compose import digest_periods, failing, period_for
 from paperpulse.flows.config import load_config
 from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath
 from paperpulse.flows.settings import Settings
@@ -48,8 +48,15 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
         deliveries += deliver_task(settings, config, period, email)
     main = period_for("daily", day)
     archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
+    alerts = tuple(
+        f.notice() for f in failing(repository(settings.database_url), config, datetime.now(UTC))
+    )
     summary = RunSummary(
-        list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive
+        list_date=day,
+        outcomes=tuple(outcomes),
+        deliveries=tuple(deliveries),
+        archive=archive,
+        alerts=alerts,
     )
     published = Path(archive) if archive else None
     markdown = published.read_text(encoding="utf-8") if published and published.exists() else None

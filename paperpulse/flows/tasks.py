@@ -50,18 +50,23 @@ class RunSummary:
     outcomes: tuple[SourceOutcome, ...]
     deliveries: tuple[DeliveryOutcome, ...] = ()
     archive: str | None = None  # where the main digest went
+    alerts: tuple[str, ...] = ()  # sources failing run after run (digest.dead_sources)
 
     @property
     def failures(self) -> list[str]:
-        return [
-            f"{o.source} {o.period} failed: {o.error}"
-            for o in self.outcomes
-            if o.status == "failed"
-        ] + [
-            f"{d.channel} to {d.recipient} {d.status}: {d.detail}"
-            for d in self.deliveries
-            if d.status in ("failed", "unconfirmed")
-        ]
+        return (
+            [
+                f"{o.source} {o.period} failed: {o.error}"
+                for o in self.outcomes
+                if o.status == "failed"
+            ]
+            + [
+                f"{d.channel} to {d.recipient} {d.status}: {d.detail}"
+                for d in self.deliveries
+                if d.status in ("failed", "unconfirmed")
+            ]
+            + list(self.alerts)
+        )
 
     def line(self) -> str:
         """The one line `paperpulse run` prints."""

@@ -100,3 +100,33 @@ def test_serve_refuses_an_out_of_range_cron_in_one_line_naming_the_key(workspace
         where="`paperpulse serve`, config load",
         outcome="one line naming the file and `schedule.cron`, exit 1 (was a Prefect traceback)",
     )
+
+
+def test_a_source_failing_three_runs_in_a_row_is_called_out_until_it_recovers(
+    prefect: None, workspace: Path, one_day: Path
+) -> None:
+    dead = Faults(schedule=[FaultRule(kind="410", times=None, path="/api/")])
+    env = {"PAPERPULSE_HF_MIN_INTERVAL": "0"}
+    with ReplayServer(one_day, faults=dead) as server:
+        env["PAPERPULSE_HF_URL"] = server.url
+        lines = [one_line_error(paperpulse("run", "--date", DAY, env=env)) for _ in range(3)]
+    assert "in a row" not in lines[0] + lines[1]
+    assert "hf-daily has failed 3 runs in a row" in lines[2]
+    digest = paperpulse("digest", "--date", DAY, env=env)
+    assert digest.returncode == 0, digest.stderr
+    top = digest.stdout.split("\n## ", 1)[0]
+    assert "hf-daily has failed 3 runs in a row" in top and "until it recovers" in top
+
+    with ReplayServer(one_day) as server:
+        env["PAPERPULSE_HF_URL"] = server.url
+        healed = paperpulse("run", "--date", DAY, env=env)
+    assert healed.returncode == 0, healed.stderr
+    assert "in a row" not in paperpulse("digest", "--date", DAY, env=env).stdout
+    record(
+        category=CATEGORY,
+        case="hf-daily answers 410 to every request, 3 runs in a row, then recovers",
+        where="`paperpulse run` ×4 + `paperpulse digest`, real SQLite",
+        outcome="3rd run: exit 1 naming the streak; the digest's first note calls it out; "
+        "gone after the run that recovers",
+        trials=4,
+    )
