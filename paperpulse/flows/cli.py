@@ -272,9 +272,12 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse.flows.compose import build, period_for
     from paperpulse.flows.config import load_config
     from paperpulse.flows.settings import Settings
+    from paperpulse.storage.db import require_existing
 
     period = period_for(args.edition, args.date or _today())
-    edition = build(Settings.from_env(), load_config(), period)
+    settings = Settings.from_env()
+    require_existing(settings.database_url)  # rendering never creates a database
+    edition = build(settings, load_config(), period)
     text = render(edition.digest, args.fmt)
     if args.out is None:
         sys.stdout.write(text)

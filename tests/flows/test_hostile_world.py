@@ -18,6 +18,7 @@ from tests.conftest import FIXTURES
 from tests.flows.test_cli_end_to_end import ROOT, one_line_error, paperpulse
 from tests.reliability.record import record
 from tests.replay import FaultRule, Faults, ReplayServer
+from tests.user_cli import run_cli
 
 CATEGORY = "Hostile world"
 DAY = "2024-08-01"
@@ -129,4 +130,24 @@ def test_a_source_failing_three_runs_in_a_row_is_called_out_until_it_recovers(
         outcome="3rd run: exit 1 naming the streak; the digest's first note calls it out; "
         "gone after the run that recovers",
         trials=4,
+    )
+
+
+def test_digest_with_a_missing_sqlite_directory_is_an_error_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "nowhere" / "paperpulse.db"
+    result = run_cli(
+        tmp_path, "digest", "--date", DAY, PAPERPULSE_DATABASE_URL=f"sqlite:///{missing}"
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    line = one_line_error(result)
+    assert f"no database at {missing}" in line and "PAPERPULSE_DATABASE_URL" in line
+    assert not missing.parent.exists()
+    record(
+        category=CATEGORY,
+        case="`paperpulse digest` with PAPERPULSE_DATABASE_URL in a directory that does not exist",
+        where="`paperpulse digest`",
+        outcome="one line naming the path, exit 1; no directory or database created (was exit 0 "
+        "and an empty digest)",
     )
