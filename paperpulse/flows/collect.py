@@ -7,10 +7,12 @@ the run as "failed" with the reason, then propagates (Prefect retries transient 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
+from paperpulse.core.bounds import bound_listing
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.models import AuthorProfile, Listing
 from paperpulse.flows.config import Config
@@ -22,6 +24,8 @@ from paperpulse.scrapers.http import HttpClient, default_settings
 from paperpulse.storage.db import create_engine
 from paperpulse.storage.migrate import upgrade
 from paperpulse.storage.repository import Repository
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,6 +174,9 @@ def collect(
         # The ledger keys a listing by the job (an arXiv category, HF trending by list date);
         # the parser's own period (the announcement day) lives on in each paper's list_date.
         result = replace(result, period=job.period)
+        result, warnings = bound_listing(result)  # oversized fields cut, duplicates named
+        for warning in warnings:
+            log.warning("%s %s: %s", job.source, job.period, warning)
         previous = repo.latest_complete_run(job.source, job.period)
         check_against_previous(result, previous.fetched if previous else None)
         saved = repo.save_listing(

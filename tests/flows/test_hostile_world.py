@@ -6,6 +6,7 @@ the code before the fix and notes its verified outcome for ``docs/reliability.md
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -150,4 +151,37 @@ def test_digest_with_a_missing_sqlite_directory_is_an_error_and_creates_nothing(
         where="`paperpulse digest`",
         outcome="one line naming the path, exit 1; no directory or database created (was exit 0 "
         "and an empty digest)",
+    )
+
+
+def test_oversized_fields_are_cut_and_a_duplicate_paper_is_a_warning(
+    prefect: None, workspace: Path, tmp_path: Path
+) -> None:
+    items = json.loads((FIXTURES / "hf" / "daily_2024.json").read_text(encoding="utf-8"))
+    huge = json.loads(json.dumps(items[0]))
+    huge["paper"]["summary"] = "An abstract that never ends. " * 22_000  # ~650 KB
+    huge["title"] = huge["paper"]["title"] = "T" * 100_000
+    twin = json.loads(json.dumps(huge))
+    twin["paper"]["upvotes"] = 999  # the same paper again, different values
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    (folder / f"{DAY}.json").write_text(json.dumps([huge, twin]), encoding="utf-8")
+    with ReplayServer(folder) as server:
+        env = {"PAPERPULSE_HF_URL": server.url, "PAPERPULSE_HF_MIN_INTERVAL": "0"}
+        result = paperpulse("run", "--date", DAY, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "listed twice with different values" in result.stderr
+    assert "abstract (" in result.stderr and "title (100,000 characters)" in result.stderr
+    archive = workspace / "archive"
+    for path in (archive / "2024" / "08" / f"{DAY}.md", archive / "feed.xml"):
+        assert path.stat().st_size < 100_000, path
+    with sqlite3.connect(workspace / "db.sqlite") as db:
+        (title, abstract) = db.execute("SELECT title, abstract FROM papers").fetchone()
+    assert len(title) == 1_000 and title.endswith("…") and len(abstract) == 20_000
+    record(
+        category=CATEGORY,
+        case="a 650 KB abstract, a 100 KB title, and the same paper twice with other upvotes",
+        where="`paperpulse run`, hf-daily API → database, archive, feed",
+        outcome="title cut to 1,000 and abstract to 20,000 characters (marked …); a warning "
+        "line for each cut and for the duplicate (first kept); run succeeds",
     )
