@@ -183,7 +183,11 @@ def collect(
             run_id, result, observed_at=result.fetched_at, finished_at=finished()
         )
     except BaseException as exc:
-        repo.finish_run(run_id, status="failed", error=describe(exc), finished_at=finished())
+        try:
+            repo.finish_run(run_id, status="failed", error=describe(exc), finished_at=finished())
+        except PaperpulseError as closing:  # e.g. the disk is still full: the next run's
+            # start closes this run (its process will be gone); the first error is the news.
+            log.warning("run %d of %s %s left open: %s", run_id, job.source, job.period, closing)
         raise
     return SourceOutcome(
         source=job.source,

@@ -126,8 +126,10 @@ class Repository:
 
         The check and the insert happen under one lock (PostgreSQL advisory lock, SQLite's
         write lock), so two processes fetching the same date at once never both proceed. A
-        "running" run older than ``stale_after`` belonged to a killed process: it is closed as
-        failed ("interrupted") and no longer blocks.
+        "running" run of this listing older than ``stale_after`` belonged to a killed process:
+        it is closed as failed ("interrupted") and no longer blocks. So is any run, of any
+        listing, whose process on this host is gone (killed, or unable to close it: a full
+        disk), so no run stays "running" past the next one.
         """
         started_at = _aware(started_at, "started_at")
         with self._write(f"starting a {source} run for {period}") as conn:
@@ -139,12 +141,18 @@ class Repository:
             running = _runs.c.status == "running"
             same = and_(_runs.c.source == source, _runs.c.period == period, running)
             in_flight = conn.execute(
-                select(_runs.c.id, _runs.c.owner, _runs.c.started_at).where(same)
+                select(
+                    _runs.c.id, _runs.c.source, _runs.c.period, _runs.c.owner, _runs.c.started_at
+                ).where(running)
             ).all()
             dead = [
                 run.id
                 for run in in_flight
-                if run.started_at < started_at - stale_after or not _owner_alive(run.owner)
+                if not _owner_alive(run.owner)
+                or (
+                    (run.source, run.period) == (source, period)
+                    and run.started_at < started_at - stale_after
+                )
             ]
             if dead:
                 conn.execute(

@@ -7,6 +7,8 @@ the code before the fix and notes its verified outcome for ``docs/reliability.md
 from __future__ import annotations
 
 import json
+import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -184,4 +186,57 @@ def test_oversized_fields_are_cut_and_a_duplicate_paper_is_a_warning(
         where="`paperpulse run`, hf-daily API → database, archive, feed",
         outcome="title cut to 1,000 and abstract to 20,000 characters (marked …); a warning "
         "line for each cut and for the duplicate (first kept); run succeeds",
+    )
+
+
+def test_a_full_disk_leaves_no_running_row(prefect: None, workspace: Path, tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    folder = tmp_path / "days"
+    folder.mkdir()
+    shutil.copyfile(FIXTURES / "hf" / "daily_2024.json", folder / f"{DAY}.json")
+    item = json.loads((FIXTURES / "hf" / "daily_2024.json").read_text(encoding="utf-8"))[0]
+    many = []
+    for n in range(400):  # a listing far bigger than the room left
+        copy = json.loads(json.dumps(item))
+        copy["paper"]["id"] = f"2509.{n:05d}"
+        copy["paper"]["summary"] = f"Abstract {n}. " + "words " * 300
+        many.append(copy)
+    (folder / "2025-09-30.json").write_text(json.dumps(many), encoding="utf-8")
+    with ReplayServer(folder) as server:
+        env = {"PAPERPULSE_HF_URL": server.url, "PAPERPULSE_HF_MIN_INTERVAL": "0"}
+        first = paperpulse("run", "--date", DAY, env=env)
+        assert first.returncode == 0, first.stderr
+        files = [workspace / n for n in ("db.sqlite", "db.sqlite-wal")]
+        room = max(p.stat().st_size for p in files if p.exists()) + 64 * 1024
+
+        def full_disk() -> None:  # every file this process writes stops growing: ENOSPC-like
+            resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
+
+        full = subprocess.run(
+            [sys.executable, "-m", "paperpulse.flows.cli", "run", "--date", "2025-09-30"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env, "PREFECT_API_URL": str(PREFECT_API_URL.value())},
+            timeout=300,
+            check=False,
+            preexec_fn=full_disk,
+        )
+        statuses = run_statuses(workspace)
+        after = paperpulse("run", "--date", DAY, env=env)  # space again: the next run
+    assert full.returncode == 1
+    line = one_line_error(full)
+    assert "2025-09-30" in line and "disk" in line and "db.sqlite" in line
+    assert statuses == ["complete", "failed"]  # the run closed itself, nothing half-saved
+    assert after.returncode == 0, after.stderr
+    assert "running" not in run_statuses(workspace)
+    with sqlite3.connect(workspace / "db.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM papers").fetchone() == (1,)
+    record(
+        category=CATEGORY,
+        case="the disk fills while a 400-paper listing is saved (RLIMIT_FSIZE on the process)",
+        where="`paperpulse run`, real SQLite",
+        outcome="one line naming the database, exit 1; run row `failed`, nothing half-saved; "
+        "no `running` row left (a run that cannot even close itself is closed by the next)",
     )
