@@ -196,6 +196,38 @@ def test_a_fault_that_persists_gives_up_after_the_retries_naming_the_url(
     )
 
 
+@pytest.mark.parametrize("via", VIAS)
+def test_a_trickling_body_is_cut_at_the_deadline_then_retried(
+    faulty: Any, clean: dict[tuple[str, str], Listing], via: str
+) -> None:
+    """A byte every 0.05 s never trips the read timeout; the whole-request deadline does."""
+    day = REPLAY_DAYS[0]
+
+    def trickling(times: int | None) -> ReplayServer:
+        rule = FaultRule(kind="trickle", times=times, date=day)
+        server: ReplayServer = faulty(Faults(schedule=[rule], trickle=0.05))
+        return server
+
+    twice, always = trickling(2), trickling(None)
+    with make_client(twice, FakeClock(), deadline=0.3) as client:
+        assert fetch(client, twice, day, via) == clean[day, via]
+    with (
+        make_client(always, FakeClock(), deadline=0.3) as client,
+        pytest.raises(TransientFetchError, match=r"deadline=0\.3 s") as caught,
+    ):
+        fetch(client, always, day, via)
+    assert day in caught.value.url and always.injected["trickle"] == MAX_RETRIES + 1
+    record(
+        category=CATEGORY,
+        case="body trickled a byte every 0.05 s (the read timeout never trips)",
+        where=WHERE[via],
+        outcome="cut at HttpSettings.deadline (0.3 s) and retried: identical listing after 2; "
+        f"TransientFetchError naming the URL and the deadline after {MAX_RETRIES + 1}",
+        trials=2,
+        injected=twice.injected["trickle"] + always.injected["trickle"],
+    )
+
+
 def test_a_retry_after_beyond_the_limit_fails_at_once(faulty: Any) -> None:
     server = faulty(Faults(schedule=[FaultRule(kind="429", times=None, retry_after="3600")]))
     clock = FakeClock()
