@@ -59,3 +59,12 @@ def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, expected: s
         load_config(path, environ={})
     assert str(info.value).startswith(f"{path}: ")
     assert expected in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan"])
+def test_a_bad_http_deadline_is_a_config_error_naming_the_variable(value: str) -> None:
+    from paperpulse.flows.settings import Settings
+
+    with pytest.raises(ConfigError, match="PAPERPULSE_HTTP_DEADLINE"):
+        Settings.from_env({"PAPERPULSE_HTTP_DEADLINE": value})
+    assert Settings.from_env({"PAPERPULSE_HTTP_DEADLINE": "7.5"}).http_deadline == 7.5
