@@ -367,11 +367,12 @@ def deliver_email(
     ):
         previous = repo.delivery_status(key, channel, recipient.address)
         if previous is not None and (previous.error or "").startswith(UNCONFIRMED):
+            # Said once, by the run it happened in; later runs only list it (no exit 1).
             return DeliveryOutcome(
                 channel=channel,
                 recipient=recipient.address,
-                status="unconfirmed",
-                detail=_unconfirmed_hint(previous.error or "", period),
+                status="skipped",
+                detail="unconfirmed earlier: " + _unconfirmed_hint(previous.error or "", period),
             )
         return DeliveryOutcome(
             channel=channel,
