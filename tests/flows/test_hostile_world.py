@@ -86,7 +86,7 @@ def test_the_replay_server_refuses_a_missing_or_empty_data_folder(
     assert f"no YYYY-MM-DD.json captures in {data}" in result.stderr
     record(
         category=CATEGORY,
-        case=f"replay server started on a {folder} data folder",
+        case=f"replay server started on {'an' if folder == 'empty' else 'a'} {folder} data folder",
         where="`python -m tests.replay` (the README's offline demo)",
         outcome="refuses to start: one line, exit 2 (never serves `[]` as every day)",
     )
