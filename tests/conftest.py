@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Real third-party captures live beside the repository and are never copied into it.
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# PAPERPULSE_TEST_SHARED_DATA points elsewhere, e.g. at a missing folder to try a bare clone.
+SHARED_DATA = Path(os.environ.get("PAPERPULSE_TEST_SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,7 @@ CONNECTION_FAULTS = frozenset(
         "truncate",  # Content-Length announced, half the body sent, connection closed
         "timeout",  # silence for Faults.hold seconds (longer than the client's read timeout)
         "slow",  # the normal answer after Faults.slow seconds (shorter than the read timeout)
+        "trickle",  # the answer's body one byte every Faults.trickle seconds
     }
 )
 # Payload faults on a 200 answer; both routes also know "invalid_json", "truncate_unframed"
@@ -129,6 +130,7 @@ class Faults:
     retry_after: str = "1"  # Retry-After of injected 429/503 (seconds or an HTTP-date)
     hold: float = 30.0  # seconds a "timeout" fault stays silent
     slow: float = 0.05  # seconds a "slow" fault delays the answer
+    trickle: float = 2.0  # seconds between the bytes of a "trickle" body (each below any timeout)
 
     def __post_init__(self) -> None:
         unknown = [
@@ -402,6 +404,17 @@ class ReplayServer:
                 elif kind == "slow":
                     server._stopping.wait(server.faults.slow)
                     self._answer(answer, ratelimit, policy)
+                elif kind == "trickle":
+                    self._send(answer.status, b"", answer.ctype, answer.headers, length=answer.body)
+                    for byte in answer.body:
+                        if server._stopping.wait(server.faults.trickle):
+                            break
+                        try:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        except OSError:  # the client gave up: what the fault is for
+                            break
+                    self.close_connection = True
                 elif kind == "truncate":
                     self._send(
                         answer.status,
@@ -467,13 +480,14 @@ class ReplayServer:
                 extra: dict[str, str],
                 truncate_to: int | None = None,
                 framed: bool = True,
+                length: bytes | None = None,  # announce this body's length (sent by the caller)
             ) -> None:
                 with server._lock:
                     server.served[str(status)] = server.served.get(str(status), 0) + 1
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 if framed:
-                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Content-Length", str(len(body if length is None else length)))
                 else:
                     self.send_header("Connection", "close")  # the body ends where the data ends
                 for name, value in extra.items():
@@ -562,6 +576,13 @@ def main() -> None:
         help="upvotes grow as a day is fetched again (half the captured count, +25%% per fetch)",
     )
     args = parser.parse_args()
+    if not args.data.is_dir() or not any(args.data.glob("*.json")):
+        # Serving nothing would make every day look empty: a digest would say HF listed nothing.
+        parser.exit(
+            2,
+            f"replay: error: no YYYY-MM-DD.json captures in {args.data}; point --data at a "
+            "folder of /api/daily_papers responses (e.g. ../shared/data/hf_api_daily)\n",
+        )
     faults = Faults(
         latency=args.latency,
         fault_rate=args.fault_rate,

@@ -49,6 +49,8 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     UNCHANGED = "unchanged"  # never stored: the archive already held these bytes
     SKIPPED = "skipped"  # never stored: already sent, or another run is sending it
+    # never stored: DATA went out but got no answer (stored as SENT with the reason)
+    UNCONFIRMED = "unconfirmed"
 
 
 STORED_DELIVERY_STATUSES = (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED)

@@ -165,3 +165,4 @@ class RunRecord:
     updated: int = 0
     declared: int | None = None
     error: str | None = None
+    owner: str | None = None  # "host:pid" of the process that ran it

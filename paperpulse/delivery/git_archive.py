@@ -5,6 +5,9 @@ environment of each git call, so neither the user's global config nor ``user.*``
 repository's own config gets them too, for people committing by hand). A failed push keeps the
 commit and is reported in ``CommitResult.push_error``; the next call pushes whatever is
 unpushed. Git never prompts: a push that needs credentials fails instead of hanging.
+
+A person's uncommitted work is never lost: a file we would overwrite that differs from its
+last commit (or an untracked file in our way) stops the write with one line naming it.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ class ArchiveRepo:
             raise DeliveryError("git archive: the commit message is empty")
         targets = {self._target(relative): text for relative, text in files.items()}
         self.ensure()
+        self._refuse_to_clobber(targets)
         for target, text in targets.items():
             _write_atomically(target, text)
         pathspecs = [str(target.relative_to(self.root)) for target in targets]
@@ -135,6 +139,29 @@ class ArchiveRepo:
         if not resolved.is_relative_to(self.root) or resolved.is_relative_to(self.root / ".git"):
             raise DeliveryError(f"git archive: refusing to write {relative!r} (leaves archive)")
         return target
+
+    def _refuse_to_clobber(self, targets: Mapping[Path, str]) -> None:
+        """Stop before overwriting changes nobody committed (a person's edits)."""
+        pathspecs = [str(target.relative_to(self.root)) for target in targets]
+        if not pathspecs:
+            return
+        born = self._head() is not None  # in a new repository every file is untracked
+        status = self._git("status", "--porcelain=v1", "-z", "--", *pathspecs).stdout
+        theirs = []
+        for entry in filter(None, status.split("\0")):
+            code, name = entry[:2], entry[3:]
+            if "D" in code or (code == "??" and not born):
+                continue  # a deleted file is recreated: nothing of theirs is lost
+            target = self.root / name
+            if target in targets and not _holds(target, targets[target]):
+                theirs.append(name)
+        if theirs:
+            names = ", ".join(sorted(theirs))
+            raise DeliveryError(
+                f"git archive: {self.path} has uncommitted changes to {names} that this "
+                f"delivery would overwrite; commit them (git -C {self.path} commit) or discard "
+                f"them (git -C {self.path} checkout -- FILE), then run `paperpulse deliver`"
+            )
 
     def _is_repo_root(self) -> bool:
         result = self._git("rev-parse", "--show-toplevel", check=False)
@@ -218,6 +245,13 @@ def _explain(path: Path, args: Sequence[str], stderr: str) -> str:
     elif "Permission denied" in stderr or "Read-only file system" in stderr:
         hint = f"make {path} writable"
     return f"git archive: git {args[0]} failed in {path}: {detail}; {hint}"
+
+
+def _holds(target: Path, text: str) -> bool:
+    try:
+        return target.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _write_atomically(target: Path, text: str) -> None:

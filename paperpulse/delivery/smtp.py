@@ -16,8 +16,13 @@ the others, naming both, so retrying never sends twice to those who already have
 
 The SMTP conversation is driven step by step (MAIL, RCPT per recipient, DATA) rather than
 through ``sendmail`` so each recipient's refusal and the server's final answer (often the
-queue id) are reported. A retry resends the whole message, which is safe before DATA is
-accepted; the deterministic Message-ID lets receivers spot the rare duplicate after a drop.
+queue id) are reported. A retry resends the whole message, which is safe only until the
+message's final dot has gone out: a server that then drops the connection (or never answers)
+may well have queued it, so ``send`` raises ``UnconfirmedDelivery`` at once and never retries
+it (at most once). Resending is the user's explicit decision, with the same Message-ID.
+
+Credentials only travel encrypted: ``none`` with a user is a ConfigError unless the host is
+loopback *and* ``allow_plain_auth`` says the user means it (a local relay on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import base64
 import copy
 import ipaddress
 import logging
+import re
 import smtplib
 import ssl
 import time
@@ -58,6 +64,7 @@ class SmtpSettings:
     backoff: float = 2.0  # seconds before the second attempt, doubling after each failure
     max_backoff: float = 120.0
     helo_name: str | None = None  # None: the local FQDN, as smtplib does
+    allow_plain_auth: bool = False  # security "none" with a login: loopback hosts only
 
     def __post_init__(self) -> None:
         if self.security not in DEFAULT_PORTS:
@@ -66,11 +73,18 @@ class SmtpSettings:
             raise ConfigError(f"SMTP max_attempts must be at least 1, got {self.max_attempts}")
         if (self.user is None) != (self.password is None):
             raise ConfigError("SMTP user and password must be set together (or neither)")
-        if self.user is not None and self.security == "none" and not _is_loopback(self.host):
-            raise ConfigError(
-                f"refusing to send SMTP credentials unencrypted to {self.host}; "
-                "set security to 'starttls' or 'ssl'"
-            )
+        if self.user is not None and self.security == "none":
+            if not _is_loopback(self.host):
+                raise ConfigError(
+                    f"refusing to send SMTP credentials unencrypted to {self.host}; "
+                    "set PAPERPULSE_SMTP_SECURITY to 'starttls' or 'ssl'"
+                )
+            if not self.allow_plain_auth:
+                raise ConfigError(
+                    f"refusing to send SMTP credentials unencrypted to {self.host} "
+                    "(PAPERPULSE_SMTP_SECURITY=none); use 'starttls' or 'ssl', or for a relay "
+                    "on this machine set PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH=1"
+                )
 
     @property
     def effective_port(self) -> int:
@@ -83,6 +97,13 @@ class SmtpSettings:
 
 class _TransientError(Exception):
     """One attempt failed in a way worth retrying; the message is already redacted."""
+
+
+class UnconfirmedDelivery(DeliveryError):
+    """The whole message went out but the server never answered: it may have been delivered.
+
+    Never retried automatically; only an explicit resend may send it again.
+    """
 
 
 def send(
@@ -101,6 +122,9 @@ def send(
     for attempt in range(1, settings.max_attempts + 1):
         try:
             answer = _send_once(settings, sender, recipients, payload)
+        except UnconfirmedDelivery as exc:
+            log.warning("%s: not retried (at most once)", exc)
+            raise
         except _TransientError as exc:
             failure = str(exc)
             if attempt == settings.max_attempts:
@@ -151,7 +175,7 @@ def _send_once(settings: SmtpSettings, sender: str, recipients: list[str], paylo
                 refused[recipient] = (code, reply)
         if len(refused) == len(recipients):
             _refuse_recipients(settings, refused, delivered_to=[])
-        code, reply = smtp.data(payload)
+        code, reply = _data(smtp, settings, payload, message_id(payload))
         if code != 250:
             _fail(settings, code, reply, "refused the message data")
         if refused:
@@ -184,6 +208,35 @@ def _send_once(settings: SmtpSettings, sender: str, recipients: list[str], paylo
     finally:
         if smtp is not None:
             _close(smtp)
+
+
+def _data(
+    smtp: smtplib.SMTP, settings: SmtpSettings, payload: bytes, ident: str
+) -> tuple[int, bytes]:
+    """DATA by hand (``smtp.data`` would hide *when* the connection dropped).
+
+    Until the final dot is sent nothing can have been queued, so failures are transient;
+    after it, a missing reply means "maybe delivered": ``UnconfirmedDelivery``.
+    """
+    code, reply = smtp.docmd("data")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    body = re.sub(rb"(?m)^\.", b"..", payload)  # dot-stuffing (RFC 5321 4.5.2)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    smtp.send(body + b".\r\n")
+    try:
+        return smtp.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise UnconfirmedDelivery(
+            f"{settings.server} took message {ident} but gave no answer ({exc or 'no reply'}); "
+            "it may have been delivered, so it is not resent automatically"
+        ) from None
+
+
+def message_id(payload: bytes) -> str:
+    found = re.search(rb"(?im)^message-id:[ \t]*(<[^>\r\n]*>)", payload)
+    return found.group(1).decode("ascii", "replace") if found else "(no Message-ID)"
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

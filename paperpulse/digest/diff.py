@@ -295,8 +295,9 @@ def _revisions(before: PaperState, after: PaperState) -> tuple[str, ...]:
         reasons.append(f"code released: {after.github_repo}")
     elif after.github_repo and _norm_url(after.github_repo) != _norm_url(before.github_repo):
         reasons.append(f"code moved to {after.github_repo}")
-    if before.version is not None and after.version is not None and after.version > before.version:
-        reasons.append(f"new arXiv version v{after.version} (was v{before.version})")
+    # A bare id (as HF lists them) is v1 until a source says otherwise (storage.merge agrees).
+    if after.version is not None and after.version > (before.version or 1):
+        reasons.append(f"new arXiv version v{after.version} (was v{before.version or 1})")
     if _norm_text(after.title) != _norm_text(before.title):
         reasons.append("title revised")
     if (

@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a day of the edition (default: today, UTC)",
     )
     deliver.add_argument("--edition", choices=tuple(Edition), default=Edition.DAILY)
+    deliver.add_argument(
+        "--resend-unconfirmed",
+        action="store_true",
+        help="send again, with the same Message-ID, emails the server took without answering",
+    )
     deliver.set_defaults(handler=_cmd_deliver)
 
     parse = _command(
@@ -430,9 +435,11 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse.flows.compose import build, period_for
     from paperpulse.flows.foryou import add_for_you
     from paperpulse.flows.settings import from_environment
+    from paperpulse.storage.db import require_existing
 
     period = period_for(args.edition, args.date or _today())
     settings, config = from_environment()
+    require_existing(settings.database_url)  # rendering never creates a database
     digest = add_for_you(
         build(settings, config, period),
         settings,
@@ -460,7 +467,7 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
     from paperpulse.flows.settings import from_environment
 
     period = period_for(args.edition, args.date or _today())
-    outcomes = deliver(*from_environment(), period)
+    outcomes = deliver(*from_environment(), period, resend_unconfirmed=args.resend_unconfirmed)
     for outcome in outcomes:
         print(
             f"{period.edition}/{period.key} {outcome.channel} {outcome.recipient}: "
@@ -471,6 +478,11 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
         raise PaperpulseError(
             f"{len(failed)} delivery(ies) failed; they are retried by the "
             "next run or `paperpulse deliver`"
+        )
+    if unconfirmed := [o for o in outcomes if o.status == "unconfirmed"]:
+        raise PaperpulseError(
+            f"{len(unconfirmed)} email(s) unconfirmed (the server took them without answering); "
+            "not resent automatically: check the inbox, or add --resend-unconfirmed"
         )
     return 0
 

@@ -7,9 +7,11 @@ the run as "failed" with the reason, then propagates (Prefect retries transient 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from paperpulse.core.bounds import bound_listing
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import RunStatus, Source
 from paperpulse.core.models import AuthorProfile, Listing
@@ -17,6 +19,8 @@ from paperpulse.flows.context import Context
 from paperpulse.flows.jobs import Job, daily_plan
 from paperpulse.scrapers import arxiv_source, authors, hf_daily, hf_papers
 from paperpulse.scrapers.completeness import check_against_previous
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,15 +137,22 @@ def collect(ctx: Context, job: Job, now: datetime | None = None) -> SourceOutcom
         # The ledger keys a listing by the job (an arXiv category, HF trending by list date);
         # the parser's own period (the announcement day) lives on in each paper's list_date.
         result = replace(result, period=period)
+        result, warnings = bound_listing(result)  # oversized fields cut, duplicates named
+        for warning in warnings:
+            log.warning("%s %s: %s", job.source, period, warning)
         previous = repo.latest_complete_run(job.source, period)
         check_against_previous(result, previous.fetched if previous else None)
         saved = repo.save_listing(
             run_id, result, observed_at=result.fetched_at, finished_at=finished()
         )
     except BaseException as exc:
-        repo.finish_run(
-            run_id, status=RunStatus.FAILED, error=describe(exc), finished_at=finished()
-        )
+        try:
+            repo.finish_run(
+                run_id, status=RunStatus.FAILED, error=describe(exc), finished_at=finished()
+            )
+        except PaperpulseError as closing:  # e.g. the disk is still full: the next run's
+            # start closes this run (its process will be gone); the first error is the news.
+            log.warning("run %d of %s %s left open: %s", run_id, job.source, period, closing)
         raise
     return SourceOutcome(
         source=job.source,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from paperpulse.core.models import Paper, RunRecord
+from paperpulse.digest.dead_sources import SAME_RUN, FailingSource, failing_sources
 from paperpulse.digest.edition import (
     AuthorNews,
     Caps,
@@ -178,6 +179,7 @@ def build(
         hf_query_hits=query_hits(repo, topics, as_of),
         updated=_updates(repo, papers, shown, previous),
         health=_health(repo.runs_between(previous or as_of - timedelta(days=1), as_of)),
+        notes=tuple(f.notice() for f in failing(repo, config, as_of)),
         authors=_authors(repo, config, authors_found, papers, previous, as_of),
         caps=caps
         or Caps(
@@ -187,6 +189,13 @@ def build(
         rising_threshold=digest_cfg.rising_threshold,
     )
     return build_edition(inputs)
+
+
+def failing(repo: Repository, config: Config, as_of: datetime) -> tuple[FailingSource, ...]:
+    """Sources failing ``[digest] alert_after_failed_runs`` runs in a row as of ``as_of``
+    (runs of the last 90 days; a run's sources finish within ``SAME_RUN`` of its listing)."""
+    runs = repo.runs_between(as_of - timedelta(days=90), as_of + SAME_RUN)
+    return failing_sources(runs, config.digest.alert_after_failed_runs)
 
 
 def reader_period(settings: Settings, config: Config, reader: str, day: date) -> Period | None:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from paperpulse.core.errors import ConfigError
+from paperpulse.flows.cron import cron_problem
 
 DEFAULT_PATH = Path("paperpulse.toml")
 
@@ -68,6 +69,8 @@ class DigestConfig(_Model):
     # A reader who missed days gets one email for up to this many of them (0: one per day).
     catch_up_days: Annotated[int, Field(ge=0, le=60)] = 7
     for_you: Annotated[int, Field(ge=0, le=50)] = 5  # "For you" cap, for readers with a library
+    # A source failing this many runs in a row is called out atop every digest until it recovers.
+    alert_after_failed_runs: Annotated[int, Field(ge=1, le=1000)] = 3
 
 
 class RecipientConfig(_Model):
@@ -150,8 +153,8 @@ class ScheduleConfig(_Model):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {value!r}")
+        if problem := cron_problem(value):
+            raise ValueError(problem)
         return value
 
 

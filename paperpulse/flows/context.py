@@ -65,6 +65,7 @@ def client_settings(settings: Settings, config: Config) -> HttpSettings:
         hf_token=settings.hf_token,
         s2_api_key=settings.s2_api_key,
         hf_min_interval=settings.hf_min_interval,
+        deadline=settings.http_deadline,
     )
 
 

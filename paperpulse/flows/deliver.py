@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from paperpulse.core.errors import ConfigError, PaperpulseError
+from paperpulse.core.errors import ConfigError, DeliveryError, PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus
 from paperpulse.delivery.chat import send_chat
 from paperpulse.delivery.files import write_atomically
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
-from paperpulse.delivery.smtp import SmtpSettings, send
+from paperpulse.delivery.smtp import SmtpSettings, UnconfirmedDelivery, send
 from paperpulse.digest.archive_paths import INDEX_PATH, daily_path, weekly_path
 from paperpulse.digest.chat_message import chat_message
 from paperpulse.digest.edition import cap_sections, shown_items
@@ -37,6 +37,7 @@ from paperpulse.flows.context import repository
 from paperpulse.flows.foryou import add_for_you
 from paperpulse.flows.publish import feeds, index_and_nav
 from paperpulse.flows.settings import Settings
+from paperpulse.storage.repository import UNCONFIRMED
 
 RECLAIM_AFTER = timedelta(minutes=30)
 
@@ -55,6 +56,7 @@ def deliver(
     period: Period,
     *,
     email: bool = True,
+    resend_unconfirmed: bool = False,
 ) -> list[DeliveryOutcome]:
     """The archive first (it is the record), then each recipient's email: for a daily period,
     one email covering every day not yet delivered to that reader (a catch-up after a gap)."""
@@ -65,11 +67,15 @@ def deliver(
                 continue
             wanted = (
                 reader_period(settings, config, recipient.address, period.days[-1])
-                if period.edition == "daily"
+                if period.edition == "daily" and not resend_unconfirmed
                 else period
             )
             if wanted is not None:
-                outcomes.append(deliver_email(settings, config, wanted, recipient))
+                outcomes.append(
+                    deliver_email(
+                        settings, config, wanted, recipient, resend_unconfirmed=resend_unconfirmed
+                    )
+                )
         outcomes += deliver_chats(settings, config, period)
     return outcomes
 
@@ -100,7 +106,7 @@ def deliver_archive(settings: Settings, config: Config, period: Period) -> Deliv
     topics = sum(1 for s in digest.sections if s.title in {t.name for t in config.topics})
     message = f"digest: {period.key} ({digest.paper_count} papers, {topics} topics)"
     repo = repository(settings.database_url)
-    with archive_lock(root):
+    with archive_lock(root, git=config.archive.git):
         status, detail = _publish_files(root, files, message, config)
     repo.record_delivery(
         digest.key,
@@ -142,11 +148,23 @@ def _publish_files(
 
 
 @contextmanager
-def archive_lock(root: Path) -> Iterator[None]:
-    """One writer at a time per archive: two runs committing at once would trip git's lock."""
-    lock = root.parent / f".{root.name}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as handle:
+def archive_lock(root: Path, *, git: bool = True) -> Iterator[None]:
+    """One writer at a time per archive: two runs committing at once would trip git's lock.
+
+    The lock lives inside the archive's ``.git`` (created early; ``git init`` accepts an empty
+    one), so nothing lands beside the archive and git never sees it.
+    """
+    lock = root / ".git" / "paperpulse.lock" if git else root / ".paperpulse.lock"
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock.open("a")
+    except OSError as exc:
+        raise DeliveryError(
+            f"archive directory {root} is unusable ({exc.strerror or exc}"
+            f"{': ' + exc.filename if exc.filename else ''}); set PAPERPULSE_ARCHIVE_DIR to a "
+            "writable directory"
+        ) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -206,6 +224,7 @@ def deliver_email(
     config: Config,
     period: Period,
     recipient: RecipientConfig,
+    resend_unconfirmed: bool = False,
 ) -> DeliveryOutcome:
     repo = repository(settings.database_url)
     moment = settings.clock.now()
@@ -213,15 +232,36 @@ def deliver_email(
     smtp = smtp_settings()
     channel = "email" if smtp else "outbox"
     # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
-    if not repo.claim_delivery(
+    # An unconfirmed send is taken over only when the user asked (same Message-ID).
+    resending = resend_unconfirmed and repo.claim_unconfirmed(
+        key, channel, recipient.address, claimed_at=moment
+    )
+    if not resending and not repo.claim_delivery(
         key, channel, recipient.address, claimed_at=moment, reclaim_after=RECLAIM_AFTER
     ):
+        previous = next(
+            (
+                r
+                for r in repo.delivered(recipient.address, prefix=key)
+                if (r.digest_key, r.channel) == (key, channel)
+            ),
+            None,
+        )
+        if previous is not None and (previous.error or "").startswith(UNCONFIRMED):
+            # Said once, by the run it happened in; later runs only list it (no exit 1).
+            return DeliveryOutcome(
+                channel=channel,
+                recipient=recipient.address,
+                status=DeliveryStatus.SKIPPED,
+                detail="unconfirmed earlier: " + _unconfirmed_hint(previous.error or "", period),
+            )
         return DeliveryOutcome(
             channel=channel,
             recipient=recipient.address,
             status=DeliveryStatus.SKIPPED,
             detail="already sent (or being sent by another run)",
         )
+    unconfirmed: str | None = None
     try:
         digest = add_for_you(
             build(settings, config, period, reader=recipient.address, topic_names=recipient.topics),
@@ -239,6 +279,11 @@ def deliver_email(
             detail = str(write_to_outbox(message, outbox, key=key, recipient=recipient.address))
         else:
             detail = send(message, smtp)
+    except UnconfirmedDelivery as exc:
+        # Recorded as sent, never claimed again automatically: a duplicate is worse than a
+        # message the user can resend by hand.
+        unconfirmed = f"{UNCONFIRMED} {exc}"
+        detail = _unconfirmed_hint(unconfirmed, period)
     except PaperpulseError as exc:
         repo.record_delivery(
             key,
@@ -264,10 +309,22 @@ def deliver_email(
             status=DeliveryStatus.SENT,
             at=sent_at,
             message_id=str(message["Message-ID"]),
+            error=unconfirmed,
         )
     repo.record_shown(recipient.address, key, shown, digest.generated_at)
     return DeliveryOutcome(
-        channel=channel, recipient=recipient.address, status=DeliveryStatus.SENT, detail=detail
+        channel=channel,
+        recipient=recipient.address,
+        status=DeliveryStatus.UNCONFIRMED if unconfirmed else DeliveryStatus.SENT,
+        detail=detail,
+    )
+
+
+def _unconfirmed_hint(error: str, period: Period) -> str:
+    return (
+        f"{error.removeprefix(UNCONFIRMED).strip()}; check the inbox, and to send it again "
+        f"(same Message-ID) run `paperpulse deliver --date {period.days[-1]} "
+        f"--edition {period.edition} --resend-unconfirmed`"
     )
 
 

@@ -21,7 +21,7 @@ from typing import TypeVar
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition, RunStatus, Source
 from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome
-from paperpulse.flows.compose import Period, digest_periods, period_for
+from paperpulse.flows.compose import Period, digest_periods, failing, period_for
 from paperpulse.flows.config import Config
 from paperpulse.flows.context import Context
 from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath, deliver
@@ -56,18 +56,23 @@ class RunSummary:
     outcomes: tuple[SourceOutcome, ...]
     deliveries: tuple[DeliveryOutcome, ...] = ()
     archive: str | None = None  # where the main digest went
+    alerts: tuple[str, ...] = ()  # sources failing run after run (digest.dead_sources)
 
     @property
     def failures(self) -> list[str]:
-        return [
-            f"{o.source} {o.period} failed: {o.error}"
-            for o in self.outcomes
-            if o.status == RunStatus.FAILED
-        ] + [
-            f"{d.channel} to {d.recipient} failed: {d.detail}"
-            for d in self.deliveries
-            if d.status == DeliveryStatus.FAILED
-        ]
+        return (
+            [
+                f"{o.source} {o.period} failed: {o.error}"
+                for o in self.outcomes
+                if o.status == RunStatus.FAILED
+            ]
+            + [
+                f"{d.channel} to {d.recipient} {d.status}: {d.detail}"
+                for d in self.deliveries
+                if d.status in (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED)
+            ]
+            + list(self.alerts)
+        )
 
     def line(self) -> str:
         """The one line `paperpulse run` prints."""
@@ -178,6 +183,7 @@ def daily_run(
     with closing(Context.open(settings, config)) as ctx:
         jobs = daily_jobs(ctx, day)
         outcomes = steps.run_jobs(ctx, jobs)
+        alerts = tuple(f.notice() for f in failing(ctx.repository, config, settings.clock.now()))
     periods = digest_periods(day, jobs, outcomes)
     deliveries: list[DeliveryOutcome] = []
     dailies = [p for p in periods if p.edition == Edition.DAILY]
@@ -188,7 +194,11 @@ def daily_run(
     main = period_for(Edition.DAILY, day)
     archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
     return RunSummary(
-        list_date=day, outcomes=tuple(outcomes), deliveries=tuple(deliveries), archive=archive
+        list_date=day,
+        outcomes=tuple(outcomes),
+        deliveries=tuple(deliveries),
+        archive=archive,
+        alerts=alerts,
     )
 
 

@@ -41,6 +41,7 @@ class Settings:
     # What time it is for runs, windows and the reader's ledger (tests live through a month).
     clock: WallClock = field(default=SYSTEM_CLOCK, compare=False, repr=False)
     config_file: Path | None = None  # PAPERPULSE_CONFIG; None: ./paperpulse.toml if present
+    http_deadline: float = 120.0  # seconds for one request, connect to last byte
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +61,12 @@ class Settings:
             raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must be a number of seconds") from None
         if hf_min_interval is not None and hf_min_interval < 0:
             raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must not be negative")
+        try:
+            http_deadline = float(get("PAPERPULSE_HTTP_DEADLINE", "120"))
+        except ValueError:
+            raise ConfigError("PAPERPULSE_HTTP_DEADLINE must be a number of seconds") from None
+        if not http_deadline > 0:
+            raise ConfigError("PAPERPULSE_HTTP_DEADLINE must be a positive number of seconds")
         settings = cls(
             database_url=get("PAPERPULSE_DATABASE_URL", DEFAULT_DATABASE_URL),
             archive_dir=Path(get("PAPERPULSE_ARCHIVE_DIR", "archive")),
@@ -74,6 +81,7 @@ class Settings:
             hf_min_interval=hf_min_interval,
             clock=_clock(env.get("PAPERPULSE_NOW", "").strip()),
             config_file=Path(config) if (config := get("PAPERPULSE_CONFIG", "")) else None,
+            http_deadline=http_deadline,
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),

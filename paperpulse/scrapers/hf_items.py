@@ -10,7 +10,9 @@ accepted: the lean 2024 one (no ``submittedOnDailyAt``) and the 2026 one (``ai_s
 from __future__ import annotations
 
 import ast
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,13 +20,15 @@ from paperpulse.core.errors import ParseError
 from paperpulse.core.models import Author, ListingItem, Paper, split_arxiv_id
 from paperpulse.core.text import clean_text, valid_text
 
+log = logging.getLogger(__name__)
+
 
 def parse_items(
     raw_items: Sequence[Any], *, source: str, url: str, requested_date: date | None
 ) -> tuple[ListingItem, ...]:
     """Parse a list of HF items in listing order; any malformed item fails the whole page."""
     items: list[ListingItem] = []
-    seen: set[str] = set()
+    seen: dict[str, ListingItem] = {}
     for index, raw in enumerate(raw_items):
         item = as_mapping(raw, source=source, url=url, where=f"item {index}")
         listed = parse_item(
@@ -36,9 +40,16 @@ def parse_items(
             where=f"item {index}",
         )
         # Paging can shift while HF inserts papers: the same paper may come back on two pages.
-        if listed.paper.arxiv_id not in seen:
-            seen.add(listed.paper.arxiv_id)
+        first = seen.setdefault(listed.paper.arxiv_id, listed)
+        if first is listed:
             items.append(listed)
+        elif replace(listed, rank=first.rank) != first:
+            log.warning(
+                "%s: %s is listed twice with different values; the first (rank %d) is kept",
+                url,
+                listed.paper.arxiv_id,
+                first.rank,
+            )
     return tuple(items)
 
 

@@ -21,6 +21,7 @@ import logging
 import random
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -67,6 +68,7 @@ _HINTS = {
 }
 
 _OTHER_HOSTS = HostPolicy(min_interval=1.0, max_connections=2)
+DEFAULT_DEADLINE = 120.0  # seconds
 # Headers the client sets itself: an extra header must not silently replace them.
 _RESERVED_HEADERS = frozenset({"host", "user-agent", "authorization"})
 
@@ -76,6 +78,9 @@ class HttpSettings:
     contact: str = "ops@example.org"  # an e-mail address or URL the site operators can reach
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    # The whole of one attempt, connect to last byte: a server trickling its body (a byte
+    # every few seconds never trips read_timeout) cannot hold a run forever.
+    deadline: float = DEFAULT_DEADLINE
     max_bytes: int = 20 * 2**20
     max_retries: int = 3
     max_retry_after: float = 300.0  # a longer Retry-After gives up at once instead of blocking
@@ -93,8 +98,8 @@ class HttpSettings:
         problems = []
         if not self.contact.strip() or any(c in self.contact for c in "\r\n()"):
             problems.append("contact must be a non-empty e-mail address or URL")
-        if min(self.connect_timeout, self.read_timeout) <= 0 or self.max_bytes <= 0:
-            problems.append("timeouts and max_bytes must be positive")
+        if min(self.connect_timeout, self.read_timeout, self.deadline) <= 0 or self.max_bytes <= 0:
+            problems.append("timeouts, deadline and max_bytes must be positive")
         if min(self.max_retries, self.max_redirects, self.max_retry_after, self.backoff_base) < 0:
             problems.append("retry, redirect and backoff settings must be >= 0")
         if stray := sorted(set(self.bearer_tokens) - self.allowed_hosts):
@@ -136,6 +141,7 @@ def default_settings(
     hf_token: str | None = None,
     s2_api_key: str | None = None,
     hf_min_interval: float | None = None,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> HttpSettings:
     """Each source's policy, keyed by the host of its base URL (real site or replay server).
 
@@ -173,6 +179,7 @@ def default_settings(
         policies=policies,
         bearer_tokens=tokens,
         extra_headers=extra,
+        deadline=deadline,
     )
 
 
@@ -371,17 +378,26 @@ class HttpClient:
             if self.permit is not None:
                 self.permit(host_key(target), gate.policy)
             gate.add(requests=1)
+            # Real time, not self._clock: the deadline bounds real I/O (tests fake only sleeps).
+            deadline = time.monotonic() + self.settings.deadline
+            timeout = httpx.Timeout(
+                min(self.settings.read_timeout, self.settings.deadline),
+                connect=min(self.settings.connect_timeout, self.settings.deadline),
+            )
             try:
-                with self._client.stream("GET", target, headers=headers) as response:
+                with self._client.stream(
+                    "GET", target, headers=headers, timeout=timeout
+                ) as response:
                     gate.observe(response.headers)
                     status = response.status_code
                     if status in _TRANSIENT or status >= 500:
                         raise self._transient_status(response, source, gate)
                     echoed = self._scrub_headers(response.headers)
                     if 200 <= status < 300:
-                        content = self._scrub(self._read_capped(response, source, gate))
+                        body = self._read_capped(response, source, gate, deadline)
+                        content = self._scrub(body)
                         return _Hop(url=target, status=status, headers=echoed, content=content)
-                    excerpt = _excerpt(response) if status >= 400 else ""
+                    excerpt = _excerpt(response, deadline) if status >= 400 else ""
                     return _Hop(url=target, status=status, headers=echoed, excerpt=excerpt)
             except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
                 message = self._redact(f"request could not be sent ({type(exc).__name__}: {exc})")
@@ -393,7 +409,9 @@ class HttpClient:
                 message = self._redact(f"connection failed ({type(exc).__name__}: {exc})")
                 raise TransientFetchError(message, source=source, url=url) from exc
 
-    def _read_capped(self, response: httpx.Response, source: str, gate: HostGate) -> bytes:
+    def _read_capped(
+        self, response: httpx.Response, source: str, gate: HostGate, deadline: float
+    ) -> bytes:
         limit = self.settings.max_bytes
         declared = response.headers.get("content-length", "")
         expected = int(declared) if declared.isdigit() else None
@@ -405,6 +423,15 @@ class HttpClient:
                 if size > limit:
                     break
                 chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise TransientFetchError(
+                        f"no complete answer within HttpSettings.deadline="
+                        f"{self.settings.deadline:g} s ({size} bytes arrived): the server is "
+                        "trickling its body; raise PAPERPULSE_HTTP_DEADLINE if it is just slow",
+                        source=source,
+                        url=str(response.url),
+                        status=response.status_code,
+                    )
         if size > limit or (expected is not None and expected > limit):
             raise FetchError(
                 f"response larger than HttpSettings.max_bytes={limit} bytes ({limit / 2**20:.1f}"
@@ -470,13 +497,13 @@ class HttpClient:
         return httpx.Headers([(name, self._redact(value)) for name, value in headers.multi_items()])
 
 
-def _excerpt(response: httpx.Response, limit: int = 160) -> str:
+def _excerpt(response: httpx.Response, deadline: float, limit: int = 160) -> str:
     """The start of an error body on one line (HF explains a 400 in it); empty if unreadable."""
     head = b""
     try:
         for chunk in response.iter_bytes():
             head += chunk
-            if len(head) >= 2 * limit:
+            if len(head) >= 2 * limit or time.monotonic() > deadline:
                 break
     except httpx.HTTPError:
         return ""

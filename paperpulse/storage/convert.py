@@ -62,6 +62,7 @@ def to_run_record(row: RunRow) -> RunRecord:
         updated=row.updated,
         declared=row.declared,
         error=row.error,
+        owner=row.owner,
     )
 
 

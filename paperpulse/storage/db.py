@@ -131,6 +131,18 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
+def require_existing(database_url: str) -> None:
+    """For commands that only read: a SQLite file that is not there is an error, not a new
+    empty database (and a new directory) that would make every digest say "nothing"."""
+    url = parse_database_url(database_url)
+    path = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+    if path is not None and not path.is_file():
+        raise StorageError(
+            f"no database at {path} (PAPERPULSE_DATABASE_URL); run `paperpulse run` or "
+            "`paperpulse backfill` first, or point PAPERPULSE_DATABASE_URL at your database"
+        )
+
+
 def storage_error(exc: BaseException, *, action: str, url: URL | str) -> StorageError:
     """Translate a driver error into a :class:`StorageError` that says what to do."""
     where = _shown(url)

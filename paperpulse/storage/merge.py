@@ -78,9 +78,9 @@ def is_tracked_change(stored: TrackedFields, paper: Paper) -> bool:
     repo = incoming_repo is not None and (
         stored.github_repo is None or _repo_key(incoming_repo) != _repo_key(stored.github_repo)
     )
-    version = (
-        paper.version is not None and stored.version is not None and paper.version > stored.version
-    )
+    # An id without a version (HF lists ids bare) is v1 until a source says otherwise, so a
+    # paper first seen bare and now at v2 was revised.
+    version = paper.version is not None and paper.version > (stored.version or 1)
     return title or abstract or repo or version
 
 

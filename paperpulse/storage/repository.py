@@ -80,6 +80,11 @@ _profiles = Base.metadata.tables["author_profiles"]
 _feedback = Base.metadata.tables["feedback"]
 
 
+# A sent delivery whose error starts so was handed over without the server's answer: never
+# resent automatically, only by ``claim_unconfirmed`` (an explicit user command).
+UNCONFIRMED = "unconfirmed:"
+
+
 class Repository:
     """Papers, runs, sightings, deliveries and the sent ledger over one SQLAlchemy engine."""
 
@@ -111,8 +116,10 @@ class Repository:
 
         The check and the insert happen under one lock (PostgreSQL advisory lock, SQLite's
         write lock), so two processes fetching the same date at once never both proceed. A
-        "running" run older than ``stale_after`` belonged to a killed process: it is closed as
-        failed ("interrupted") and no longer blocks.
+        "running" run of this listing older than ``stale_after`` belonged to a killed process:
+        it is closed as failed ("interrupted") and no longer blocks. So is any run, of any
+        listing, whose process on this host is gone (killed, or unable to close it: a full
+        disk), so no run stays "running" past the next one.
         """
         started_at = _aware(started_at, "started_at")
         with self._write(f"starting a {source} run for {period}") as conn:
@@ -124,12 +131,18 @@ class Repository:
             running = _runs.c.status == RunStatus.RUNNING
             same = and_(_runs.c.source == source, _runs.c.period == period, running)
             in_flight = conn.execute(
-                select(_runs.c.id, _runs.c.owner, _runs.c.started_at).where(same)
+                select(
+                    _runs.c.id, _runs.c.source, _runs.c.period, _runs.c.owner, _runs.c.started_at
+                ).where(running)
             ).all()
             dead = [
                 run.id
                 for run in in_flight
-                if run.started_at < started_at - stale_after or not _owner_alive(run.owner)
+                if not _owner_alive(run.owner)
+                or (
+                    (run.source, run.period) == (source, period)
+                    and run.started_at < started_at - stale_after
+                )
             ]
             if dead:
                 conn.execute(
@@ -566,6 +579,30 @@ class Repository:
                 .where(_delivery_match(key), retry)
                 .values(
                     status=DeliveryStatus.SENDING,
+                    attempts=_deliveries.c.attempts + 1,
+                    claimed_at=claimed_at,
+                    error=None,
+                )
+            )
+            return result.rowcount == 1
+
+    def claim_unconfirmed(
+        self, digest_key: str, channel: str, recipient: str, *, claimed_at: datetime
+    ) -> bool:
+        """Claim a delivery recorded as sent but unconfirmed (``error`` starting
+        ``UNCONFIRMED``) so an explicit resend may send it once more; True means send it."""
+        claimed_at = _aware(claimed_at, "claimed_at")
+        key = _delivery_key(digest_key, channel, recipient)
+        with self._write(f"claiming the unconfirmed {channel} delivery of {digest_key}") as conn:
+            result = conn.execute(
+                sa.update(_deliveries)
+                .where(
+                    _delivery_match(key),
+                    _deliveries.c.status == "sent",
+                    _deliveries.c.error.startswith(UNCONFIRMED),
+                )
+                .values(
+                    status="sending",
                     attempts=_deliveries.c.attempts + 1,
                     claimed_at=claimed_at,
                     error=None,

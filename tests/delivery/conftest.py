@@ -38,6 +38,7 @@ class RecordingHandler:
     refuse: dict[str, str] = field(default_factory=dict)  # address -> full reply, e.g. "550 ..."
     defer_rcpt: int = 0  # answer "450" to this many RCPT commands first
     defer_data: int = 0  # answer "451" to this many DATA commands first
+    drop_after_data: int = 0  # take this many messages, then hang up without answering
     received: list[Envelope] = field(default_factory=list)
     data_commands: int = 0
 
@@ -58,6 +59,10 @@ class RecordingHandler:
             self.defer_data -= 1
             return "451 4.3.0 temporary local problem, try again"
         self.received.append(envelope)
+        if self.drop_after_data > 0:
+            self.drop_after_data -= 1
+            server.transport.close()  # the message is queued; the answer never leaves
+            return "250 2.0.0 OK: queued (never seen by the client)"
         return "250 2.0.0 OK: queued as PP42"
 
 

@@ -46,6 +46,9 @@ def test_env_names_a_missing_file(tmp_path: Path) -> None:
         ("[digest]\ntop_trending = 0\n", "digest.top_trending: Input should be greater"),
         ("[schedule]\ntimezone = 'Mars/Olympus'\n", "schedule.timezone: unknown time zone"),
         ("[schedule]\ncron = '* *'\n", "schedule.cron: cron needs 5 fields"),
+        ("[schedule]\ncron = '61 25 * * *'\n", "schedule.cron: invalid cron '61 25 * * *'"),
+        ("[schedule]\ncron = '0 6 * * 8'\n", "schedule.cron: invalid cron"),
+        ("[schedule]\ncron = 'H 6 * * *'\n", "schedule.cron: random and hashed"),
         ("[[topics]]\nname = 'A'\n[[topics]]\nname = 'a'\n", "topic names must be unique"),
         ("topics = 3\n", "topics: Input should be a valid"),
         ("[sources\n", "not valid TOML"),
@@ -57,3 +60,12 @@ def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, expected: s
         load_config(path)
     assert str(info.value).startswith(f"{path}: ")
     assert expected in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan"])
+def test_a_bad_http_deadline_is_a_config_error_naming_the_variable(value: str) -> None:
+    from paperpulse.flows.settings import Settings
+
+    with pytest.raises(ConfigError, match="PAPERPULSE_HTTP_DEADLINE"):
+        Settings.from_env({"PAPERPULSE_HTTP_DEADLINE": value})
+    assert Settings.from_env({"PAPERPULSE_HTTP_DEADLINE": "7.5"}).http_deadline == 7.5

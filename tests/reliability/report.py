@@ -27,8 +27,15 @@ from tests.reliability.conftest import FUZZ_PROFILE_ENV
 from tests.reliability.record import LOG_ENV, Trial, read_trials
 
 DOC = ROOT / "docs" / "reliability.md"
-# The fast suites, and the flow-level faults (whole backfills and daily runs under Prefect).
-SUITE = ("tests/reliability", "tests/flows/test_flow_faults.py")
+# The fast suites, the flow-level faults (whole backfills and daily runs under Prefect), and
+# issue 15's hostile world (the CLI against real servers, git and SQLite).
+SUITE = (
+    "tests/reliability",
+    "tests/flows/test_flow_faults.py",
+    "tests/flows/test_hostile_world.py",
+    "tests/delivery/test_smtp_unconfirmed.py",
+    "tests/delivery/test_archive_safety.py",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,17 @@ SECTIONS = (
         ),
         columns=("Fault", "Where", "Fetches", "Outcome"),
         show_injected=True,
+    ),
+    Section(
+        category="Hostile world",
+        title="A hostile world (the `paperpulse` CLI against real servers, git and SQLite)",
+        intro=(
+            "The scenarios an adversarial run of the installed CLI still broke (issue 15), each "
+            "met the way a user meets it: a real process, a replay server that trickles its "
+            "body, an aiosmtpd server that hangs up after DATA, a real git archive with a "
+            "person's edits, a database that cannot grow. Each test failed before its fix."
+        ),
+        columns=("Scenario", "Where", "Runs", "Outcome"),
     ),
     Section(
         category="Hostile input",
@@ -120,6 +138,29 @@ FINDINGS = (
     '**An unknown XML encoding** (`encoding="ATF-8"`, found by the deep fuzzing profile: '
     "27 tests x 10,000 examples) made the arXiv API parser leak ElementTree's LookupError. "
     "Now a ParseError (`scrapers/arxiv_api`).",
+    "**A server trickling its body hung a run forever** (a byte every 2 s never trips a read "
+    "timeout; a `running` row was left). `HttpSettings.deadline` bounds each attempt, connect "
+    "to last byte (`PAPERPULSE_HTTP_DEADLINE`, default 120 s).",
+    "**Eight copies of one email** when the SMTP server hung up after DATA: each attempt, and "
+    "each later run, resent it. A message whose DATA got no answer is now *unconfirmed*: "
+    "never resent automatically; `paperpulse deliver --resend-unconfirmed` resends it once, "
+    "same Message-ID (`delivery/smtp`, `flows/deliver`).",
+    "**The SMTP password over plain TCP** with `PAPERPULSE_SMTP_SECURITY=none`: now a config "
+    "error unless the host is loopback and `PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH=1`.",
+    "**`cron = '61 25 * * *'` passed validation** and `serve` died in a Prefect traceback: "
+    "checked at load by Prefect's own croniter (`flows/cron`), naming `schedule.cron`.",
+    "**A person's uncommitted archive edits were overwritten**; the lock sat beside the "
+    "archive; bad archive paths gave tracebacks. Now refused in one line naming the files, "
+    "the lock is `.git/paperpulse.lock`, bad paths are one line (`delivery/git_archive`).",
+    "**A dead source was never called out.** Failing `[digest] alert_after_failed_runs` (3) "
+    "runs in a row heads every digest until it recovers and fails the run "
+    "(`digest/dead_sources`).",
+    "**Smaller:** `digest` on a missing SQLite directory created it (now one line); a 650 KB "
+    "abstract and a 100 KB title reached every output (now cut, with a warning: "
+    "`core/bounds`); a paper twice in one listing with other values was silent (a warning); "
+    "a bare id then v2 counted as 0 updated; a run unable to close itself stayed `running` "
+    "(the next start closes it); two fault tests failed without `../shared`; the replay "
+    "server served `[]` from a missing or empty folder (now refuses).",
 )
 
 

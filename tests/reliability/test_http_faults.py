@@ -196,6 +196,38 @@ def test_a_fault_that_persists_gives_up_after_the_retries_naming_the_url(
     )
 
 
+@pytest.mark.parametrize("via", VIAS)
+def test_a_trickling_body_is_cut_at_the_deadline_then_retried(
+    faulty: Any, clean: dict[tuple[str, str], Listing], via: str
+) -> None:
+    """A byte every 0.05 s never trips the read timeout; the whole-request deadline does."""
+    day = REPLAY_DAYS[0]
+
+    def trickling(times: int | None) -> ReplayServer:
+        rule = FaultRule(kind="trickle", times=times, date=day)
+        server: ReplayServer = faulty(Faults(schedule=[rule], trickle=0.05))
+        return server
+
+    twice, always = trickling(2), trickling(None)
+    with make_client(twice, FakeClock(), deadline=0.3) as client:
+        assert fetch(client, twice, day, via) == clean[day, via]
+    with (
+        make_client(always, FakeClock(), deadline=0.3) as client,
+        pytest.raises(TransientFetchError, match=r"deadline=0\.3 s") as caught,
+    ):
+        fetch(client, always, day, via)
+    assert day in caught.value.url and always.injected["trickle"] == MAX_RETRIES + 1
+    record(
+        category=CATEGORY,
+        case="body trickled a byte every 0.05 s (the read timeout never trips)",
+        where=WHERE[via],
+        outcome="cut at HttpSettings.deadline (0.3 s) and retried: identical listing after 2; "
+        f"TransientFetchError naming the URL and the deadline after {MAX_RETRIES + 1}",
+        trials=2,
+        injected=twice.injected["trickle"] + always.injected["trickle"],
+    )
+
+
 def test_a_retry_after_beyond_the_limit_fails_at_once(faulty: Any) -> None:
     server = faulty(Faults(schedule=[FaultRule(kind="429", times=None, retry_after="3600")]))
     clock = FakeClock()
@@ -265,8 +297,8 @@ def test_permanent_statuses_fail_at_once_naming_the_url(faulty: Any, status: int
 def test_an_oversized_body_is_refused_naming_the_limit(faulty: Any) -> None:
     server = faulty(Faults())
     with (
-        make_client(server, FakeClock(), max_bytes=1000) as client,
-        pytest.raises(FetchError, match="max_bytes=1000") as caught,
+        make_client(server, FakeClock(), max_bytes=100) as client,
+        pytest.raises(FetchError, match="max_bytes=100 ") as caught,
     ):
         fetch(client, server, REPLAY_DAYS[0], "api")
     assert not isinstance(caught.value, TransientFetchError) and server.url in str(caught.value)
@@ -382,6 +414,8 @@ def test_a_random_mix_of_transient_faults_never_changes_a_listing(
     replay_data: Path, seed: int
 ) -> None:
     days = sorted(path.stem for path in replay_data.glob("*.json"))[: 8 * seed : seed]
+    if len(days) < 4:  # a bare clone replays two fixture days: too few requests for a mix
+        pytest.skip(f"the random mix needs the real captures ({len(days)} day(s) to replay)")
     with ReplayServer(replay_data) as server, make_client(server, FakeClock()) as client:
         expected = {(d, v): fetch(client, server, d, v) for d in days for v in VIAS}
     faults = Faults(fault_rate=0.35, seed=seed, kinds=(*TRANSIENT[:-1], "slow"))

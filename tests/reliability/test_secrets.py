@@ -376,6 +376,7 @@ def test_smtp_failures_never_reveal_the_password(
         host="127.0.0.1",
         port=port,
         security="none",
+        allow_plain_auth=True,  # loopback only, explicitly
         user=SMTP_USER,
         password=SMTP_PASSWORD,
         timeout=5.0,

@@ -42,6 +42,29 @@ def test_a_run_whose_process_died_no_longer_blocks(repo: Repository, engine: Eng
     assert old.status == "failed" and old.error and "interrupted" in old.error
 
 
+def test_any_listing_left_running_by_a_gone_process_is_closed_by_the_next_start(
+    repo: Repository, engine: Engine
+) -> None:
+    """A run that could not close itself (the disk was full) never stays "running"."""
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    orphan = repo.start_exclusive_run("arxiv-listing", "cs.LG", None, T0)
+    live = repo.start_exclusive_run("hf-daily", "2026-08-02", None, T0)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE runs SET owner = :o WHERE id = :i"),
+            {"o": f"{socket.gethostname()}:{gone}", "i": orphan},
+        )
+    repo.start_exclusive_run("hf-daily", "2026-08-03", None, T0 + timedelta(hours=2))
+    status = {r.id: r.status for r in repo.runs()}
+    assert status[orphan] == "failed"  # its process is gone
+    assert status[live] == "running"  # this process still runs it, however long it takes
+
+
 def test_another_hosts_run_blocks_until_it_is_stale(repo: Repository, engine: Engine) -> None:
     first = repo.start_exclusive_run("hf-daily", "2026-08-03", None, T0)
     with engine.begin() as conn:

@@ -60,7 +60,8 @@ def changed(old: Paper, new: Paper) -> bool:
         bool(new.title and old.title and new.title != old.title)
         or bool(new.abstract and old.abstract and new.abstract != old.abstract)
         or bool(new.github_repo and new.github_repo != old.github_repo)
-        or (new.version is not None and old.version is not None and new.version > old.version)
+        # A bare id is v1 until a source says otherwise.
+        or (new.version is not None and new.version > (old.version or 1))
     )
 
 

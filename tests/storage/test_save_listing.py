@@ -130,6 +130,15 @@ def test_version_never_goes_back(repo: Repository) -> None:
     assert repo.papers(["2608.00001"])["2608.00001"].version == 3
 
 
+def test_a_bare_id_then_v2_is_an_update_and_a_bare_id_then_v1_is_not(
+    repo: Repository,
+) -> None:
+    save(repo, make_listing([make_paper(f"2608.0000{i}", version=None) for i in (1, 2)]))
+    revised = [make_paper("2608.00001", version=2), make_paper("2608.00002", version=1)]
+    _, result = save(repo, make_listing(revised), T0 + DAY)
+    assert result.updated_ids == ("2608.00001",)  # HF lists bare ids: v1 until told otherwise
+
+
 def test_resaving_the_same_run_adds_nothing(repo: Repository, engine: Engine) -> None:
     listing = make_listing([make_paper("2608.00001"), make_paper("2608.00002")])
     run_id = start_run(repo, listing.source, listing.period, listing.url, T0)
