@@ -467,7 +467,9 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
     from paperpulse.flows.settings import from_environment
 
     period = period_for(args.edition, args.date or _today())
-    outcomes = deliver(*from_environment(), period, resend_unconfirmed=args.resend_unconfirmed)
+    outcomes = deliver(
+        *from_environment(), period, resend_unconfirmed=args.resend_unconfirmed, catch_up=False
+    )
     for outcome in outcomes:
         print(
             f"{period.edition}/{period.key} {outcome.channel} {outcome.recipient}: "

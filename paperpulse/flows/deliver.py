@@ -57,9 +57,11 @@ def deliver(
     *,
     email: bool = True,
     resend_unconfirmed: bool = False,
+    catch_up: bool = True,
 ) -> list[DeliveryOutcome]:
     """The archive first (it is the record), then each recipient's email: for a daily period,
-    one email covering every day not yet delivered to that reader (a catch-up after a gap)."""
+    one email covering every day not yet delivered to that reader (a catch-up after a gap);
+    without ``catch_up`` (an explicit ``paperpulse deliver``), exactly ``period``."""
     outcomes = [deliver_archive(settings, config, period)]
     if email:
         for recipient in recipients(config):
@@ -67,7 +69,7 @@ def deliver(
                 continue
             wanted = (
                 reader_period(settings, config, recipient.address, period.days[-1])
-                if period.edition == "daily" and not resend_unconfirmed
+                if period.edition == "daily" and catch_up and not resend_unconfirmed
                 else period
             )
             if wanted is not None:

@@ -361,7 +361,8 @@ class HttpClient:
                 if delay is None:
                     base = self.settings.backoff_base * 2 ** (attempt - 1)
                     delay = min(self.settings.backoff_max, base) * (0.5 + 0.5 * self._rng())
-                log.warning("%s; retry %d in %.1f s", exc, attempt, delay)
+                # Progress, not news: the run's one error line says how many attempts it took.
+                log.info("%s; retry %d in %.1f s", exc, attempt, delay)
                 gate.add(retries=1)
                 if exc.retry_after is not None:
                     gate.block(delay)  # the server asked the whole host to wait, not one thread

@@ -152,6 +152,7 @@ class RunRow(Base):
 
     __table_args__ = (
         Index("ix_runs_source_period_status", "source", "period", "status"),
+        Index("ix_runs_status", "status"),  # runs left open, closed at the next start
         Index("ix_runs_started_at", "started_at"),
         CheckConstraint("status IN ('running', 'complete', 'empty', 'failed')", name="status"),
     )

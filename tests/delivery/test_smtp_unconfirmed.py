@@ -108,7 +108,7 @@ def test_a_password_over_plain_smtp_is_a_one_line_config_error(
     result = deliver(
         workspace, server.port, PAPERPULSE_SMTP_USER="u", PAPERPULSE_SMTP_PASSWORD="hunter2-pw"
     )
-    assert result.returncode == 1 and handler.data_commands == 0
+    assert result.returncode == 2 and handler.data_commands == 0  # a config error
     line = error_line(result)
     assert "unencrypted" in line and "hunter2-pw" not in result.stderr + result.stdout
     record(

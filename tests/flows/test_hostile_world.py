@@ -95,7 +95,7 @@ def test_the_replay_server_refuses_a_missing_or_empty_data_folder(
 def test_serve_refuses_an_out_of_range_cron_in_one_line_naming_the_key(workspace: Path) -> None:
     (workspace / "paperpulse.toml").write_text("[schedule]\ncron = '61 25 * * *'\n")
     result = paperpulse("serve", env={})
-    assert result.returncode == 1
+    assert result.returncode == 2  # a config error, reported before anything starts
     line = one_line_error(result)
     assert "schedule.cron" in line and "61 25 * * *" in line and "out of range" in line
     record(
@@ -140,6 +140,7 @@ def test_digest_with_a_missing_sqlite_directory_is_an_error_and_creates_nothing(
     tmp_path: Path,
 ) -> None:
     missing = tmp_path / "nowhere" / "paperpulse.db"
+    (tmp_path / "paperpulse.toml").write_text("", encoding="utf-8")
     result = run_cli(
         tmp_path, "digest", "--date", DAY, PAPERPULSE_DATABASE_URL=f"sqlite:///{missing}"
     )

@@ -47,10 +47,12 @@ def upgrade() -> None:
     op.drop_index("ix_sent_ledger_recipient_edition_sent_at", table_name="sent_ledger")
     op.drop_table("sent_ledger")
     op.create_index("ix_deliveries_recipient_channel", "deliveries", ["recipient", "channel"])
+    op.create_index("ix_runs_status", "runs", ["status"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_deliveries_recipient_channel", table_name="deliveries")
+    op.drop_index("ix_runs_status", table_name="runs")
     op.create_table(
         "sent_ledger",
         sa.Column("recipient", sa.String(320), nullable=False),
