@@ -102,7 +102,7 @@ def test_serve_refuses_an_out_of_range_cron_in_one_line_naming_the_key(workspace
         category=CATEGORY,
         case="`[schedule] cron = '61 25 * * *'` (5 fields, out of range)",
         where="`paperpulse serve`, config load",
-        outcome="one line naming the file and `schedule.cron`, exit 1 (was a Prefect traceback)",
+        outcome="one line naming the file and `schedule.cron`, exit 2 (was a Prefect traceback)",
     )
 
 
