@@ -302,9 +302,10 @@ def _updates(
     for arxiv_id, before in repo.tracked_before(known, previous).items():
         paper = papers[arxiv_id]
         found = []
-        version = paper.version
-        if before.version is not None and version is not None and version > before.version:
-            found.append(f"v{before.version} → v{version}")
+        # A bare id (HF lists ids without a version) is v1 until a source says otherwise.
+        was = before.version or 1
+        if paper.version is not None and paper.version > was:
+            found.append(f"new arXiv version v{paper.version} (was v{was})")
         if not before.github_repo and paper.github_repo:
             found.append("code released")
         if " ".join(before.title.split()) != " ".join(paper.title.split()):

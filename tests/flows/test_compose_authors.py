@@ -125,3 +125,23 @@ def test_an_arxiv_only_reader_gets_the_days_announcements_linked_to_arxiv(
     md = render(digest, "md")
     assert "https://arxiv.org/abs/2611.00020" in md and "huggingface.co/papers" not in md
     assert "▲" not in md and "No Daily Papers" not in md
+
+
+def test_a_bare_id_then_v2_is_labelled_a_new_version_for_a_reader_who_saw_it(
+    tmp_path: Path,
+) -> None:
+    """HF lists ids without a version (v1 until a source says otherwise); arXiv then lists v2:
+    a reader who was shown the paper sees "new arXiv version v2 (was v1)"."""
+    from paperpulse.flows.compose import _updates
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    bare = Paper(arxiv_id="2611.00042", title="Versioned", list_date=DAY)
+    save(settings, "hf-daily", DAY.isoformat(), [bare], T)
+    repo = repository(settings.database_url)
+    repo.record_shown("ada@example.org", f"daily/{DAY}", [(bare.arxiv_id, 5, True)], T)
+    save(settings, "arxiv-listing", "cs.CL", [replace(bare, version=2)], T + timedelta(days=1))
+
+    papers = repo.papers([bare.arxiv_id])
+    shown = repo.shown("ada@example.org", [bare.arxiv_id], before="daily/2026-11-21")
+    labels = _updates(repo, papers, shown, previous=T + timedelta(hours=1))
+    assert labels == {bare.arxiv_id: ("new arXiv version v2 (was v1)",)}
