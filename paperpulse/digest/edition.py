@@ -167,7 +167,9 @@ class _Builder:
                         note=None if members else "Nothing listed matched this topic.",
                     )
                 )
-        rising = self.rising(exclude=set(day_ids))
+        # A day that listed nothing (a weekend) is only a note: what rose meanwhile goes to the
+        # next digest that lists papers, not to the empty day (healed in the same run).
+        rising = self.rising(exclude=set(day_ids)) if day_ids else Section(title=RISING)
         if rising.items:
             sections.append(rising)
         if inputs.authors:

@@ -322,7 +322,7 @@ def test_rising_property_numbers_agree_with_the_history(
 ) -> None:
     """Whatever the history: a paper rises iff its gain since the baseline reaches the
     threshold, and its reason's numbers are the baseline, the latest count and their gap."""
-    old = old_paper()
+    old, today = old_paper(), Paper(arxiv_id="2611.09998", title="Listed today", list_date=DAY)
     history = tuple(
         seen(old, n, T1 + timedelta(hours=n), u, 1, period="2026-11-18")
         for n, u in enumerate(upvotes)
@@ -338,8 +338,8 @@ def test_rising_property_numbers_agree_with_the_history(
             key=DAY.isoformat(),
             title="Daily",
             as_of=T2,
-            listings=(DayListing(day=DAY, status="empty"),),
-            papers={old.arxiv_id: old},
+            listings=(DayListing(day=DAY, ids=(today.arxiv_id,)),),
+            papers={old.arxiv_id: old, today.arxiv_id: today},
             sightings={old.arxiv_id: history},
             rising_pool=(old.arxiv_id,),
             seen=seen_map,
@@ -353,7 +353,7 @@ def test_rising_property_numbers_agree_with_the_history(
     if rising:
         (item,) = rising[0].items
         assert item.reason.endswith(f"{base:,} → {upvotes[-1]:,}") and item.gain == gain
-        assert digest.rising_count == 1 and digest.paper_count == 1
+        assert digest.rising_count == 1 and digest.paper_count == 2  # and the day's paper
 
 
 @pytest.mark.parametrize("fmt", ["md", "txt", "html"])
@@ -413,3 +413,12 @@ def test_hostile_fields_cannot_inject_links_or_html(fixtures_dir: Path) -> None:
     hrefs = re.findall(r'href="([^"]*)"', as_html) + re.findall(r'href="([^"]*)"', rendered.html)
     assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs), hrefs
     assert "\r" not in rendered.subject and "\n" not in rendered.subject
+
+
+def test_an_empty_day_has_no_rising_section_the_next_listed_day_does(fixtures_dir: Path) -> None:
+    """A weekend healed in Monday's run must not take Monday's rising papers."""
+    empty = fixture_inputs(fixtures_dir, listings=(DayListing(day=DAY, status="empty"),))
+    digest = build_edition(empty)
+    assert RISING not in [s.title for s in digest.sections]
+    assert shown_items(digest) == []  # nothing recorded as seen: the baseline stays put
+    assert RISING in [s.title for s in build_edition(fixture_inputs(fixtures_dir)).sections]
