@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from paperpulse.core.models import Author, Paper
-from paperpulse.storage.bulk import among, chunks, insert
+from paperpulse.storage.bulk import among, chunks, insert_rows
 from paperpulse.storage.merge import named_authors
 from paperpulse.storage.schema import Base
 
@@ -79,8 +79,7 @@ def save_bylines(conn: Connection, papers: Sequence[Paper]) -> None:
         conn.execute(
             sa.delete(_paper_authors).where(among(conn.dialect, _paper_authors.c.arxiv_id, chunk))
         )
-    if inserts:
-        conn.execute(insert(conn.dialect, _paper_authors).on_conflict_do_nothing(), inserts)
+    insert_rows(conn, _paper_authors, inserts, lambda insert: insert.on_conflict_do_nothing())
     if changes:
         conn.execute(
             sa.update(_paper_authors)
@@ -142,12 +141,14 @@ def _upsert_authors(
             stored_users[row.key] = row.hf_user
     missing = [key for key in keys if key not in ids]
     if missing:
-        conn.execute(
-            insert(conn.dialect, _authors).on_conflict_do_nothing(index_elements=["key"]),
+        insert_rows(
+            conn,
+            _authors,
             [
                 {"key": key, "name": firsts[key].name.strip(), "hf_user": hf_users.get(key)}
                 for key in missing
             ],
+            lambda insert: insert.on_conflict_do_nothing(index_elements=["key"]),
         )
         for chunk in chunks(missing):
             query = select(_authors.c.key, _authors.c.id, _authors.c.name).where(
