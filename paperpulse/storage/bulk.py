@@ -1,4 +1,4 @@
-"""Bulk statements that work the same on SQLite and PostgreSQL: the dialect-specific SQL lives here."""
+"""Bulk statements for SQLite and PostgreSQL: the dialect-specific SQL of storage lives here."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from sqlalchemy.types import TypeEngine
 Insert = postgresql.Insert | sqlite.Insert
 T = TypeVar("T")
 
-# Ids per IN (...) list: far below SQLite's bound-variable limit, long enough to stay fast.
-IN_CHUNK = 500
+# Ids per lookup (``among`` binds them as one parameter, so no bound-variable limit applies):
+# a statement costs ~2 ms of building and round trip, so 500 ids a statement made a first
+# save's author lookups 4x as slow as 5,000 do.
+IN_CHUNK = 5000
 
 
 def insert(dialect: Dialect, table: Table) -> Insert:
@@ -83,7 +85,7 @@ def insert_rows(
 
 
 def _sqlite_executemany(
-    conn: Connection, statement: sqlite.Insert, table: Table, rows: Sequence[Mapping[str, Any]]
+    conn: Connection, statement: Insert, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """One sqlite3 ``executemany`` of plain tuples.
 
@@ -127,8 +129,7 @@ def _sqlite_executemany(
 
 def _unnest_insert(table: Table, names: tuple[str, ...]) -> postgresql.Insert:
     arrays = [
-        bindparam(f"u_{name}", type_=postgresql.ARRAY(_element_type(table, name)))
-        for name in names
+        bindparam(f"u_{name}", type_=postgresql.ARRAY(_element_type(table, name))) for name in names
     ]
     source = func.unnest(*arrays).table_valued(*names).render_derived(name="u")
     columns = [
