@@ -24,7 +24,7 @@ def test_the_author_name_cache_keeps_a_bounded_number_of_names() -> None:
 
 
 def _unicode_path(name: str) -> str:
-    """``normalize_author_name`` without its ASCII shortcut."""
+    """``normalize_author_name`` as first written: no ASCII shortcut, no translate table."""
     if name.count(",") == 1:
         last, first = name.split(",")
         name = f"{first} {last}"
@@ -36,3 +36,14 @@ def _unicode_path(name: str) -> str:
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
 def test_the_ascii_shortcut_keys_a_name_as_the_full_rule_does(name: str) -> None:
     assert normalize_author_name.__wrapped__(name) == _unicode_path(name)
+
+
+@given(st.text(max_size=40))
+def test_the_mark_stripping_table_keys_any_name_as_the_full_rule_does(name: str) -> None:
+    assert normalize_author_name.__wrapped__(name) == _unicode_path(name)
+
+
+def test_the_mark_stripping_table_stays_bounded() -> None:
+    for code in range(0x300, 0x300 + names._CombiningMarks.LIMIT * 2):
+        normalize_author_name.__wrapped__(f"A{chr(code)}b")
+    assert len(names._STRIP_MARKS) <= names._CombiningMarks.LIMIT
