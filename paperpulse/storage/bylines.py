@@ -155,8 +155,8 @@ def _upsert_authors(
             query = select(_authors.c.key, _authors.c.id, _authors.c.name).where(
                 among(conn.dialect, _authors.c.key, chunk)
             )
-            rows = conn.execute(query).tuples().all()
-            ids.update((key, (author_id, name)) for key, author_id, name in rows)
+            for key, author_id, name in conn.execute(query).tuples().all():
+                ids[key] = (author_id, name)
     learned = [
         {"b_key": key, "b_hf_user": user}
         for key, user in sorted(hf_users.items())
