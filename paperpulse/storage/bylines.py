@@ -137,7 +137,7 @@ def _upsert_authors(
             among(conn.dialect, _authors.c.key, chunk)
         )
         # Plain tuples fetched at once: a first save reads ~10 authors a paper back.
-        for key, author_id, name, hf_user in conn.execute(query).tuples().all():
+        for key, author_id, name, hf_user in conn.execute(query).all():
             ids[key] = (author_id, name)
             stored_users[key] = hf_user
     missing = [key for key in keys if key not in ids]
@@ -155,7 +155,7 @@ def _upsert_authors(
             query = select(_authors.c.key, _authors.c.id, _authors.c.name).where(
                 among(conn.dialect, _authors.c.key, chunk)
             )
-            for key, author_id, name in conn.execute(query).tuples().all():
+            for key, author_id, name in conn.execute(query).all():
                 ids[key] = (author_id, name)
     learned = [
         {"b_key": key, "b_hf_user": user}
