@@ -20,7 +20,8 @@ from selectolax.lexbor import LexborNode
 
 from paperpulse.core.errors import LayoutChanged, ParseError
 from paperpulse.core.kinds import Source
-from paperpulse.core.models import Author, Listing, ListingItem, Paper, split_arxiv_id
+from paperpulse.core.models import Listing, ListingItem, Paper, split_arxiv_id
+from paperpulse.scrapers.author_values import authors_named
 from paperpulse.scrapers.dom import parse_html
 
 SOURCE = Source.ARXIV_LISTING
@@ -314,8 +315,8 @@ def _parse_entry(
     title = parts.text("div.list-title")
     if not title:
         raise _missing(url, n, "dd div.list-title", f"no title for {arxiv_id}")
-    authors = tuple(
-        Author(name=name) for name in (_collapse(a.text()) for a in parts.author_links) if name
+    authors = authors_named(
+        name for name in (_collapse(a.text()) for a in parts.author_links) if name
     )
     primary = _category_code(parts.text("span.primary-subject") or "")
     categories = [primary] if primary else []

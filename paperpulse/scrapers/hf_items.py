@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import ast
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from paperpulse.core.errors import ParseError
 from paperpulse.core.models import Author, ListingItem, Paper, split_arxiv_id
 from paperpulse.core.text import all_clean, clean_text, valid_text
+from paperpulse.scrapers.author_values import SLOTS
 
 log = logging.getLogger(__name__)
 
@@ -127,58 +128,38 @@ def as_mapping(raw: Any, *, source: str, url: str, where: str) -> Mapping[str, A
     raise ParseError(f"{where} is not an object", source=source, url=url)
 
 
-def _author_setters() -> tuple[Callable[[Author, object], None], ...] | None:
-    """Setters of ``Author``'s slots, so an author can be built without the frozen dataclass
-    ``__init__``: its keyword call and three ``object.__setattr__`` cost 2.5x the same object
-    built through the slots (bench.parse). ``Author`` is a plain value with no checks of its
-    own; should it gain a ``__post_init__`` or other fields, this returns None and every
-    author goes through ``Author(...)`` again."""
-    if [f.name for f in fields(Author)] != ["name", "hf_user", "affiliation"] or hasattr(
-        Author, "__post_init__"
-    ):
-        return None
-    slots = vars(Author)
-    return tuple(slots[name].__set__ for name in ("name", "hf_user", "affiliation"))
-
-
-_SETTERS = _author_setters()
-
-
 def _authors(raw: list[Any]) -> list[Author]:
     """The visible authors of an HF paper. The hottest loop of a Daily Papers parse (one paper
-    lists 533 authors): names are taken as given and checked clean all at once afterwards; a
-    list with a name that needs cleaning is parsed again name by name."""
-    if _SETTERS is None:
+    lists 533 authors), so it takes the usual shape for granted: dict entries, ASCII user
+    names, names checked clean all at once at the end. Anything else (TypeError from a
+    non-dict, a name that needs cleaning...) goes to the plain loop, which decides alone."""
+    if SLOTS is None:
         return _authors_one_by_one(raw)
-    set_name, set_hf_user, set_affiliation = _SETTERS
+    set_name, set_hf_user, set_affiliation = SLOTS
     new = object.__new__
+    get = dict.get  # raises TypeError on anything but a dict
     authors: list[Author] = []
     names: list[str] = []
-    users: list[str] = []
-    for entry in raw:
-        # The exact dict check first: the Mapping ABC check costs several times more.
-        if not isinstance(entry, (dict, Mapping)) or entry.get("hidden") is True:
-            continue
-        name = entry.get("name")
-        if not isinstance(name, str):
-            continue
-        user = entry.get("user")
-        hf_user = None
-        if user is not None and isinstance(user, (dict, Mapping)):
-            hf_user = user.get("user")
-            if isinstance(hf_user, str) and hf_user:
-                users.append(hf_user)
-            else:
-                hf_user = None
-        author = new(Author)
-        set_name(author, name)
-        set_hf_user(author, hf_user)
-        set_affiliation(author, None)
-        authors.append(author)
-        names.append(name)
-    # ASCII user names need no valid_text (HF allows no other); names must be clean as given.
-    if all_clean(names) and "".join(users).isascii():
-        return authors
+    try:
+        for entry in raw:
+            if get(entry, "hidden") is True:
+                continue
+            name = get(entry, "name")
+            hf_user = get(entry, "user")
+            if hf_user is not None:
+                hf_user = get(hf_user, "user")
+                if hf_user.__class__ is not str or not hf_user or not hf_user.isascii():
+                    return _authors_one_by_one(raw)  # valid_text, or no user name
+            author = new(Author)
+            set_name(author, name)
+            set_hf_user(author, hf_user)
+            set_affiliation(author, None)
+            authors.append(author)
+            names.append(name)
+        if all_clean(names):  # TypeError when a name is not a string
+            return authors
+    except TypeError:
+        pass
     return _authors_one_by_one(raw)
 
 

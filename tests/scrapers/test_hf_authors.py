@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from paperpulse.core.models import Author
-from paperpulse.scrapers import hf_items
+from paperpulse.scrapers import author_values, hf_items
 
 NAME = st.sampled_from(
     ["Ada Lovelace", "Łukasz Kaiser", " Grace", "Alan  Turing", "", "A\u0301da", "\u212b", "x\x00y"]
@@ -46,6 +46,12 @@ def test_fast_authors_are_ordinary_author_values() -> None:
 
 
 def test_setters_only_while_author_has_exactly_its_three_fields() -> None:
-    # The fast path sets every slot itself: it must know them all (see _author_setters).
-    assert hf_items._SETTERS is not None
-    assert [name for name in Author.__slots__] == ["name", "hf_user", "affiliation"]
+    # The fast path sets every slot itself: it must know them all (see author_values).
+    assert author_values.SLOTS is not None
+    assert list(Author.__slots__) == ["name", "hf_user", "affiliation"]
+
+
+def test_authors_named_are_the_authors_the_constructor_builds() -> None:
+    names = ["Ada Lovelace", "Łukasz Kaiser"]
+    assert author_values.authors_named(names) == tuple(Author(name=n) for n in names)
+    assert author_values.authors_named([]) == ()
