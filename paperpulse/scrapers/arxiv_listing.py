@@ -77,6 +77,8 @@ _META_PARTS = (
     "span.primary-subject",
     "p",
 )
+# ("div", "list-title") -> "div.list-title": the parts _meta_parts keeps, looked up per class.
+_PART_KEYS = {tuple(part.split(".", 1)): part for part in _META_PARTS if "." in part}
 _DESCRIPTOR = "span.descriptor"  # the "Title:" label inside a part
 _AUTHOR_LINKS = "div.list-authors a"
 _META_QUERY = ", ".join((*_META_PARTS, _DESCRIPTOR, _AUTHOR_LINKS))
@@ -319,14 +321,13 @@ def _parse_entry(
         arxiv_id, version = split_arxiv_id(href)
     except ValueError as exc:
         raise _missing(url, n, 'dt a[title="Abstract"]', f"{href!r} is not an arXiv id") from exc
-    meta = dd.css_first("div.meta") or dd
+    meta = _first_meta(dd) or dd
     parts = _meta_parts(meta)
     title = parts.text("div.list-title")
     if not title:
         raise _missing(url, n, "dd div.list-title", f"no title for {arxiv_id}")
-    authors = authors_named(
-        name for name in (_collapse(a.text()) for a in parts.author_links) if name
-    )
+    names = [" ".join(a.text().split()) for a in parts.author_links]  # _collapse, inlined
+    authors = authors_named([name for name in names if name])
     primary = _category_code(parts.text("span.primary-subject") or "")
     categories = [primary] if primary else []
     for part in (parts.text("div.list-subjects") or "").split(";"):
@@ -453,7 +454,7 @@ class _MetaParts:
     """
 
     meta_id: int
-    first: dict[str, LexborNode]  # the first node of each "tag.class" (and "p")
+    first: dict[str, LexborNode]  # the first node of each part in _META_PARTS
     descriptors: list[LexborNode]  # every span.descriptor, in document order
     author_links: list[LexborNode]  # every div.list-authors a, in document order
 
@@ -482,6 +483,19 @@ class _MetaParts:
         return None
 
 
+def _first_meta(dd: LexborNode) -> LexborNode | None:
+    """``dd.css_first("div.meta")``, without a selector query when the dd's first element is
+    that div (always, on arXiv): the first element child comes first in document order. The
+    class test splits on spaces only, so it never says yes where CSS would say no."""
+    node = dd.child
+    while node is not None and not node.is_element_node:
+        node = node.next
+    if node is not None and node.tag == "div":
+        if "meta" in (node.attributes.get("class") or "").split(" "):
+            return node
+    return dd.css_first("div.meta")
+
+
 def _meta_parts(meta: LexborNode) -> _MetaParts:
     first: dict[str, LexborNode] = {}
     descriptors: list[LexborNode] = []
@@ -495,8 +509,9 @@ def _meta_parts(meta: LexborNode) -> _MetaParts:
             first.setdefault("p", node)
             continue
         for name in (node.attributes.get("class") or "").split():
-            first.setdefault(f"{tag}.{name}", node)
-            if tag == "span" and name == "descriptor":
+            if (key := _PART_KEYS.get((tag, name))) is not None:
+                first.setdefault(key, node)
+            elif tag == "span" and name == "descriptor":
                 descriptors.append(node)
     return _MetaParts(
         meta_id=meta.mem_id, first=first, descriptors=descriptors, author_links=author_links
