@@ -131,9 +131,7 @@ def build_cases(data: Path, *, quick: bool) -> list[Case]:
         arxiv_ours,
         arxiv_record_key(soup_parsers.floor_arxiv_listing(arxiv_bytes)),
     )
-    hf_competitors.append(
-        Competitor(name=FLOOR, run=lambda: soup_parsers.floor_hf_page(hf_bytes))
-    )
+    hf_competitors.append(Competitor(name=FLOOR, run=lambda: soup_parsers.floor_hf_page(hf_bytes)))
     arxiv_competitors.append(
         Competitor(name=FLOOR, run=lambda: soup_parsers.floor_arxiv_listing(arxiv_bytes))
     )

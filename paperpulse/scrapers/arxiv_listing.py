@@ -57,9 +57,7 @@ _SHOWING = re.compile(
 # These three read the page's text as lexbor gives it: `\s+` where the words may be wrapped
 # (collapsing the whole text first cost more than the parse of every entry's title).
 _TOTAL = re.compile(r"total\s+of\s+(?P<total>\d+)\s+entries", re.IGNORECASE)
-_PAGE_SIZE = re.compile(
-    r"showing\s+up\s+to\s+(?P<show>\d+)\s+entries\s+per\s+page", re.IGNORECASE
-)
+_PAGE_SIZE = re.compile(r"showing\s+up\s+to\s+(?P<show>\d+)\s+entries\s+per\s+page", re.IGNORECASE)
 _RANGE = re.compile(r"^(?P<first>\d+)\s*-\s*(?P<last>\d+)$")
 _NOTHING_LISTED = re.compile(
     r"no\s+(?:updates\s+(?:today|for\s+this\s+time\s+period)|new\s+submissions)", re.IGNORECASE
@@ -78,7 +76,9 @@ _META_PARTS = (
     "p",
 )
 # ("div", "list-title") -> "div.list-title": the parts _meta_parts keeps, looked up per class.
-_PART_KEYS = {tuple(part.split(".", 1)): part for part in _META_PARTS if "." in part}
+_PART_KEYS: dict[tuple[str | None, str], str] = {
+    (tag, name): part for part in _META_PARTS if "." in part for tag, name in [part.split(".", 1)]
+}
 _DESCRIPTOR = "span.descriptor"  # the "Title:" label inside a part
 _AUTHOR_LINKS = "div.list-authors a"
 _META_QUERY = ", ".join((*_META_PARTS, _DESCRIPTOR, _AUTHOR_LINKS))
@@ -490,9 +490,12 @@ def _first_meta(dd: LexborNode) -> LexborNode | None:
     node = dd.child
     while node is not None and not node.is_element_node:
         node = node.next
-    if node is not None and node.tag == "div":
-        if "meta" in (node.attributes.get("class") or "").split(" "):
-            return node
+    if (
+        node is not None
+        and node.tag == "div"
+        and "meta" in (node.attributes.get("class") or "").split(" ")
+    ):
+        return node
     return dd.css_first("div.meta")
 
 

@@ -139,7 +139,7 @@ def _authors(raw: list[Any]) -> list[Author]:
     new = object.__new__
     get = dict.get  # raises TypeError on anything but a dict
     authors: list[Author] = []
-    names: list[str] = []
+    names: list[Any] = []  # strings, or all_clean raises TypeError
     try:
         for entry in raw:
             if get(entry, "hidden") is True:
