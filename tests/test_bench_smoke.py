@@ -117,8 +117,8 @@ def test_before_after_benchmark_times_a_revision_beside_the_working_tree(
 
     names = [name for _, name in table_rows(capsys.readouterr().out)]
     assert names == [
-        *("ours at HEAD", "ours now", parse_bench.BS4),
-        *("ours at HEAD", "ours now", parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.FLOOR, parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.FLOOR, parse_bench.BS4),
         *("ours at HEAD", "ours now", parse_bench.PLAIN_JSON),
     ]
 
