@@ -55,8 +55,8 @@ def test_parse_benchmark_prints_every_competitor_of_every_case(
     rows = table_rows(capsys.readouterr().out)
     soups = ["bs4 html.parser"] + (["bs4 lxml"] if importlib.util.find_spec("lxml") else [])
     assert [(case.split(" (")[0], name) for case, name in rows] == [
-        *(("HF Daily page", name) for name in [parse_bench.OURS, *soups]),
-        *(("arXiv /recent page", name) for name in [parse_bench.OURS, *soups]),
+        *(("HF Daily page", name) for name in [parse_bench.OURS, parse_bench.FLOOR, *soups]),
+        *(("arXiv /recent page", name) for name in [parse_bench.OURS, parse_bench.FLOOR, *soups]),
         ("HF API day", parse_bench.OURS_JSON),
         ("HF API day", parse_bench.PLAIN_JSON),
     ]
@@ -117,8 +117,8 @@ def test_before_after_benchmark_times_a_revision_beside_the_working_tree(
 
     names = [name for _, name in table_rows(capsys.readouterr().out)]
     assert names == [
-        *("ours at HEAD", "ours now", parse_bench.BS4),
-        *("ours at HEAD", "ours now", parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.FLOOR, parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.FLOOR, parse_bench.BS4),
         *("ours at HEAD", "ours now", parse_bench.PLAIN_JSON),
     ]
 
