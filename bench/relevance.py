@@ -107,8 +107,10 @@ def by_recency(library: Library, pool: Sequence[Pooled]) -> list[str]:
 
 def library_terms(library: Library, pool: Sequence[Pooled], count: int = 8) -> list[str]:
     corpus = Corpus([p.paper for p in pool])
-    weights = np.asarray(corpus.vectors([e.text for e in library.entries]).mean(axis=0)).ravel()
-    return [str(corpus.terms[i]) for i in np.argsort(-weights)[:count]]
+    texts = [e.text for e in library.entries]
+    weights = np.asarray(corpus.vectors(texts).mean(axis=0)).ravel()
+    terms = corpus.term_names(texts)
+    return [terms[int(i)] for i in np.argsort(-weights)[:count] if weights[i] > 0]
 
 
 def by_topic(library: Library, pool: Sequence[Pooled]) -> list[str]:

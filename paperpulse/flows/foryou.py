@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,11 +36,15 @@ from paperpulse.storage.repository import Repository
 
 if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
     from paperpulse.digest.foryou import Corpus, ReaderModel
+    from paperpulse.digest.terms import TermCache
 
 POOL_DAYS = 30  # the recent papers a reader's model is contrasted with
 ZOTERO_URL = "https://api.zotero.org"
 ZOTERO_PAGE = 100  # the API's largest page
 ZOTERO_MAX = 10_000  # items read at most: a library larger than this is read in part
+# Stored term counts older than this are pruned (the pool is POOL_DAYS; a library text still
+# in use is counted again, once).
+TERMS_KEPT = timedelta(days=2 * POOL_DAYS)
 log = logging.getLogger("paperpulse.foryou")
 
 
@@ -158,28 +162,58 @@ def import_feedback_file(
 _corpus_cache: dict[tuple[str, ...], Corpus] = {}
 
 
-def recent_corpus(repo: Repository, end: date, start: date | None = None) -> Corpus:
+def recent_corpus(
+    repo: Repository, end: date, start: date | None = None, *, at: datetime | None = None
+) -> Corpus:
     """The pool of papers listed in the ``POOL_DAYS`` up to ``end``, vectorised once per
-    distinct pool in this process: every reader of a run shares it."""
-    from paperpulse.digest.foryou import Corpus
+    distinct pool in this process: every reader of a run shares it. Term counts come from
+    the database where an earlier run stored them; those counted now are stored for the next.
+    """
+    from paperpulse.digest.foryou import Corpus, paper_text
 
     papers = repo.papers_listed(start or end - timedelta(days=POOL_DAYS - 1), end)
     key = tuple(f"{p.arxiv_id}:{hash((p.title, p.abstract))}" for p in papers)
     if key not in _corpus_cache:
         _corpus_cache.clear()  # one pool at a time: a long-lived process does not grow
-        _corpus_cache[key] = Corpus(papers)
+        at = at or datetime.now(UTC)
+        cache = _term_cache(repo, [paper_text(p) for p in papers])
+        _corpus_cache[key] = Corpus(papers, cache=cache)
+        repo.save_term_counts(cache.take_fresh(), at=at)
+        repo.prune_term_counts(at - TERMS_KEPT)
     return _corpus_cache[key]
 
 
-def reader_model(repo: Repository, corpus: Corpus, library: Library, reader: str) -> ReaderModel:
+def _term_cache(repo: Repository, texts: list[str]) -> TermCache:
+    from paperpulse.digest.terms import TermCache, text_key
+
+    cache = TermCache()
+    cache.learn(repo.term_counts(text_key(t) for t in texts))
+    return cache
+
+
+def reader_model(
+    repo: Repository,
+    corpus: Corpus,
+    library: Library,
+    reader: str,
+    *,
+    at: datetime | None = None,
+) -> ReaderModel:
     """A reader's model: their library, likes and hides. Liked papers and library ids older
-    than the pool are read from the database, so they count by their text too."""
-    from paperpulse.digest.foryou import ReaderModel, likes_and_hides
+    than the pool are read from the database, so they count by their text too. The library's
+    term counts are kept like the pool's: an unchanged library is not tokenised again."""
+    from paperpulse.digest.foryou import ReaderModel, likes_and_hides, paper_text
+    from paperpulse.digest.terms import text_key
 
     likes, hides = likes_and_hides(repo.feedback(reader))
     ids = likes | {e.arxiv_id for e in library.entries if e.arxiv_id}
     known = list(repo.papers(ids - {p.arxiv_id for p in corpus.papers}).values())
-    return ReaderModel(corpus, library, likes=likes, hides=hides, known=known)
+    texts = [e.text for e in library.entries if e.text] + [paper_text(p) for p in known]
+    cache = corpus.cache
+    cache.learn(repo.term_counts(k for t in texts if (k := text_key(t)) not in cache.known))
+    model = ReaderModel(corpus, library, likes=likes, hides=hides, known=known)
+    repo.save_term_counts(cache.take_fresh(), at=at or datetime.now(UTC))
+    return model
 
 
 def add_for_you(
@@ -209,7 +243,8 @@ def add_for_you(
         log.warning("%s", warning)
     repo = repository(settings.database_url)
     import_feedback_file(repo, settings.archive_dir, ARCHIVE, settings.clock.now())
-    model = reader_model(repo, recent_corpus(repo, end), lib, reader)
+    now = settings.clock.now()
+    model = reader_model(repo, recent_corpus(repo, end, at=now), lib, reader, at=now)
     items = [item for section in digest.sections for item in section.items]
     command = "paperpulse hide ARXIV_ID" + ("" if reader == ARCHIVE else f" --reader {reader}")
     line = "hide ARXIV_ID" + ("" if reader == ARCHIVE else f" {reader}")
