@@ -25,7 +25,8 @@ SCHEME = "terms-v1"
 BUCKETS = 1 << 20  # ~50,000 distinct terms in 10,000 abstracts: few share a column
 _SEPARATORS = str.maketrans({c: " " for c in string.punctuation + "\u2013\u2014\u201c\u201d"})
 _STOP = frozenset(ENGLISH_STOP_WORDS)
-_columns: dict[str, int] = {}  # term -> column, memoised: a dict lookup beats crc32 + encode
+_columns: dict[str, int] = {}  # word -> column, or -1 (see _column_of)
+_MEMO_MAX = 500_000
 
 
 def tokens(text: str) -> list[str]:
@@ -34,17 +35,29 @@ def tokens(text: str) -> list[str]:
     ``str.translate`` + ``split`` run in C: about twice as fast as scikit-learn's regex
     analyzer.
     """
-    return [
-        w
-        for w in text.casefold().translate(_SEPARATORS).split()
-        if len(w) > 1 and w not in _STOP and not w[0].isdigit()
-    ]
+    return [w for w in _words(text) if _is_term(w)]
+
+
+def _words(text: str) -> list[str]:
+    return text.casefold().translate(_SEPARATORS).split()
+
+
+def _is_term(word: str) -> bool:
+    return len(word) > 1 and word not in _STOP and not word[0].isdigit()
 
 
 def column(term: str) -> int:
-    found = _columns.get(term)
+    return zlib.crc32(term.encode("utf-8")) & (BUCKETS - 1)
+
+
+def _column_of(word: str) -> int:
+    """The word's column, or -1 for a word that is no term; memoised (a dict lookup per word
+    instead of the checks and crc32), bounded so a long-lived process does not grow."""
+    found = _columns.get(word)
     if found is None:
-        found = _columns[term] = zlib.crc32(term.encode("utf-8")) & (BUCKETS - 1)
+        if len(_columns) >= _MEMO_MAX:
+            _columns.clear()
+        found = _columns[word] = column(word) if _is_term(word) else -1
     return found
 
 
@@ -71,12 +84,15 @@ def text_key(text: str) -> str:
 
 
 def count_terms(text: str) -> TermCounts:
-    counts: Counter[int] = Counter()
-    for term, n in Counter(tokens(text)).items():
-        counts[column(term)] += n
-    cols = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
-    values = np.minimum([counts[int(c)] for c in cols], 65535).astype(np.uint16)
-    return TermCounts(cols, values)
+    counts: dict[int, int] = {}
+    for word, n in Counter(_words(text)).items():  # counted in C, then each word once
+        col = _column_of(word)
+        if col >= 0:
+            counts[col] = counts.get(col, 0) + n
+    cols = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    order = cols.argsort()
+    return TermCounts(cols[order], np.minimum(values[order], 65535).astype(np.uint16))
 
 
 def names(texts: Iterable[str]) -> dict[int, str]:
