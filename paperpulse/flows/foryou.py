@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from paperpulse.core.errors import PaperpulseError
 from paperpulse.digest.feedback import FILENAME, parse_feedback
 from paperpulse.digest.library import (
     Library,
@@ -135,6 +137,42 @@ def fetch_zotero(
 
 # --- feedback ---------------------------------------------------------------------------
 
+PULL_EVERY = 60.0  # seconds: every reader of one run reads the archive pulled once
+_pulled: dict[Path, float] = {}  # archive -> time.monotonic() of its last pull
+
+
+def pull_archive(settings: Settings) -> None:
+    """Bring what was pushed to the archive's remote (``feedback.txt`` edited on the git host)
+    into the archive before its feedback is read. A remote that cannot be reached or merged
+    is one warning: the run goes on with the feedback it has; the archive's delivery says
+    the same when it writes."""
+    from paperpulse.delivery.git_archive import ArchiveRepo
+    from paperpulse.flows.config import load_config
+    from paperpulse.flows.deliver import archive_lock
+
+    archive = load_config(settings.config_file).archive
+    root = settings.archive_dir.resolve()
+    if not archive.git or archive.remote is None:
+        return
+    last = _pulled.get(root)
+    if last is not None and time.monotonic() - last < PULL_EVERY:
+        return
+    repo = ArchiveRepo(
+        root,
+        archive.author_name,
+        archive.author_email,
+        remote=archive.remote,
+        branch=archive.branch,
+    )
+    try:
+        with archive_lock(root):
+            problem = repo.pull()
+    except PaperpulseError as exc:  # a broken archive: its delivery reports it in full
+        problem = str(exc)
+    _pulled[root] = time.monotonic()
+    if problem:
+        log.warning("feedback given on the archive's remote not read this run: %s", problem)
+
 
 def import_feedback_file(
     repo: Repository, archive_dir: Path, default_reader: str, at: datetime
@@ -242,6 +280,7 @@ def add_for_you(
     for warning in lib.warnings:
         log.warning("%s", warning)
     repo = repository(settings.database_url)
+    pull_archive(settings)
     import_feedback_file(repo, settings.archive_dir, ARCHIVE, settings.clock.now())
     now = settings.clock.now()
     model = reader_model(repo, recent_corpus(repo, end, at=now), lib, reader, at=now)
