@@ -38,12 +38,23 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
 
 from bench.harness import BenchmarkError, machine, shared_data
 from paperpulse.core.models import Paper
-from paperpulse.digest.foryou import Corpus, ReaderModel, normalise_title, paper_text
+from paperpulse.digest.foryou import (
+    SVM_C,
+    Corpus,
+    ReaderModel,
+    TitleIndex,
+    match_entries,
+    normalise_title,
+    paper_text,
+)
 from paperpulse.digest.library import Library, LibraryEntry
-from paperpulse.digest.terms import TermCache, text_key
+from paperpulse.digest.terms import TermCache, tokens
 from paperpulse.digest.topics import Topic, match_papers
 from paperpulse.scrapers.registry import parse_file
 from paperpulse.storage import Repository, create_engine, upgrade
@@ -204,6 +215,8 @@ def trials(seeds: Path, hf: Sequence[Pooled]) -> list[Trial]:
 
 NEW_A_DAY = 50  # papers a day adds to the pool (and the edition ranked)
 WARM_RUN = "warm run, one reader: total"
+BEFORE_STEP = "before: vectorise the pool, train one reader (scikit-learn TF-IDF, nothing kept)"
+BEFORE_RUN = "before: any run, one reader: total"
 
 
 def timings(
@@ -264,7 +277,9 @@ def timings(
             clock.time("rank an edition of 50 with reasons", model.rank, edition)
             clock.time("rank the whole pool, top 20 with reasons", model.rank, today, 20)
             engine.dispose()
+        clock.time(BEFORE_STEP, _previous_run, today, library)
         clock.total(WARM_RUN, "warm: ", "rank an edition")
+        clock.total(BEFORE_RUN, BEFORE_STEP, "rank an edition")
         print("  timing round done", file=sys.stderr)
     result = {}
     for step, values in steps.items():
@@ -273,8 +288,24 @@ def timings(
     return result
 
 
+def _previous_run(pool: Sequence[Paper], library: Library) -> None:
+    """What each run did before term counts were kept (until commit e162a16): scikit-learn's
+    TfidfVectorizer fitted on the whole pool, the library matched and transformed, the SVM
+    trained, the pool scored."""
+    vectorizer = TfidfVectorizer(
+        analyzer=tokens, min_df=2, max_df=0.5, sublinear_tf=True, dtype=np.float32
+    )
+    matrix = vectorizer.fit_transform([paper_text(p) for p in pool])
+    match_entries(library.entries, [TitleIndex(pool)])
+    owned = vectorizer.transform([e.text for e in library.entries])
+    labels = np.array([1] * owned.shape[0] + [0] * matrix.shape[0])
+    svm = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=5000, random_state=0)
+    svm.fit(sparse.vstack([owned, matrix]), labels)
+    np.quantile(svm.decision_function(matrix), 0.95)
+
+
 def _load(repo: Repository, cache: TermCache, texts: Sequence[str]) -> None:
-    cache.learn(repo.term_counts(text_key(t) for t in texts))
+    cache.learn(repo.term_counts(cache.key(t) for t in texts))
 
 
 def _store(repo: Repository, cache: TermCache, at: datetime) -> None:

@@ -52,7 +52,7 @@ def test_the_relevance_benchmark_prints_every_ranking_and_step(
         assert f"| {label} |" in out
     assert out.count("fold") == 4
     assert "| warm: train one reader |" in out
-    assert f"| {relevance.WARM_RUN} |" in out
+    assert f"| {relevance.WARM_RUN} |" in out and f"| {relevance.BEFORE_RUN} |" in out
     # Our author pages are read as the seeds are: ten papers, halves of five.
     assert "| 5 | 5 (0) |" in out
 

@@ -3,8 +3,9 @@
 The arxiv-sanity approach, with no downloaded model: TF-IDF over titles and abstracts, and one
 linear SVM per reader whose positives are the library (plus liked papers) and whose negatives
 are the recent pool (hidden papers weigh more). The pool is vectorised once per run
-(``Corpus``, ~1.2 s CPU for 10,000 papers) and each reader's model trained on it every run
-(~0.55 s CPU for a library of 1,000): ``bench/relevance.py``, ``docs/relevance.md``.
+(``Corpus``) from term counts kept between runs (``digest/terms.py``), and each reader's model
+trained on it every run: at library 1,000 / pool 10,000, well under a second for a warm run
+(``bench/relevance.py``, ``docs/relevance.md``).
 
 A reason names the nearest library papers (cosine in the same TF-IDF space) and the terms they
 share with the paper, weighted by what the classifier learned the reader cares about.
@@ -158,7 +159,10 @@ class Corpus:
         mask = cols >= 0
         cols = cols[mask]
         data = (1 + np.log(tf[mask])) * self.idf[cols]
-        matrix = sparse.csr_matrix((data, (rows[mask], cols)), shape=shape, dtype=np.float32)
+        # Rows come in order: CSR straight from the row lengths (no COO sort).
+        indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows[mask], minlength=len(counts)), out=indptr[1:])
+        matrix = sparse.csr_matrix((data, cols, indptr), shape=shape, dtype=np.float32)
         return normalize(matrix, copy=False)
 
     def vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:

@@ -111,6 +111,13 @@ class TermCache:
 
     known: dict[str, TermCounts] = field(default_factory=dict)
     fresh: dict[str, TermCounts] = field(default_factory=dict)
+    _keys: dict[str, str] = field(default_factory=dict)  # text -> text_key, made once
+
+    def key(self, text: str) -> str:
+        found = self._keys.get(text)
+        if found is None:
+            found = self._keys[text] = text_key(text)
+        return found
 
     def learn(self, stored: Mapping[str, bytes]) -> None:
         """Add stored counts (``key -> to_bytes()``); a damaged row is counted again."""
@@ -128,7 +135,7 @@ class TermCache:
         return fresh
 
     def counts(self, text: str) -> TermCounts:
-        key = text_key(text)
+        key = self.key(text)
         found = self.known.get(key) or self.fresh.get(key)
         if found is None:
             found = self.fresh[key] = count_terms(text)

@@ -222,10 +222,10 @@ def recent_corpus(
 
 
 def _term_cache(repo: Repository, texts: list[str]) -> TermCache:
-    from paperpulse.digest.terms import TermCache, text_key
+    from paperpulse.digest.terms import TermCache
 
     cache = TermCache()
-    cache.learn(repo.term_counts(text_key(t) for t in texts))
+    cache.learn(repo.term_counts(cache.key(t) for t in texts))
     return cache
 
 
@@ -241,14 +241,13 @@ def reader_model(
     than the pool are read from the database, so they count by their text too. The library's
     term counts are kept like the pool's: an unchanged library is not tokenised again."""
     from paperpulse.digest.foryou import ReaderModel, likes_and_hides, paper_text
-    from paperpulse.digest.terms import text_key
 
     likes, hides = likes_and_hides(repo.feedback(reader))
     ids = likes | {e.arxiv_id for e in library.entries if e.arxiv_id}
     known = list(repo.papers(ids - {p.arxiv_id for p in corpus.papers}).values())
     texts = [e.text for e in library.entries if e.text] + [paper_text(p) for p in known]
     cache = corpus.cache
-    cache.learn(repo.term_counts(k for t in texts if (k := text_key(t)) not in cache.known))
+    cache.learn(repo.term_counts(k for t in texts if (k := cache.key(t)) not in cache.known))
     model = ReaderModel(corpus, library, likes=likes, hides=hides, known=known)
     repo.save_term_counts(cache.take_fresh(), at=at or datetime.now(UTC))
     return model
