@@ -94,14 +94,14 @@ class ArchiveRepo:
     def write_and_commit(self, files: Mapping[str, str], message: str) -> CommitResult:
         """Pull, write ``files`` (relative path -> text), commit them if anything changed, push.
 
-        A pull that fails still writes and commits locally: an unreachable remote makes the
-        push fail too (its error is the ``push_error``); a remote that does not merge cleanly
-        skips the push, and the pull's one line is the ``push_error``."""
+        A pull that fails (an unreachable remote, one that does not merge cleanly) still
+        writes and commits locally; the push is skipped, and the pull's one line is the
+        ``push_error``. The next call pulls and pushes what is unpushed."""
         if not message.strip():
             raise DeliveryError("git archive: the commit message is empty")
         targets = {self._target(relative): text for relative, text in files.items()}
         self.ensure()
-        pull_error, diverged = self._pull()
+        pull_error = self.pull()
         self._refuse_to_clobber(targets)
         for target, text in targets.items():
             _write_atomically(target, text)
@@ -121,7 +121,9 @@ class ArchiveRepo:
             return CommitResult(sha=sha, committed=committed, pushed=None)
         if sha is None:
             return CommitResult(sha=None, committed=False, pushed=True)
-        if diverged:  # a push would be refused: say why, once
+        if pull_error is not None:
+            # Unreachable: a push would wait for the same host again; diverged: it would be
+            # refused. Either way the pull's line says what to do, once.
             return CommitResult(sha=sha, committed=committed, pushed=False, push_error=pull_error)
         push_error = self._push(sha)
         return CommitResult(
@@ -132,12 +134,8 @@ class ArchiveRepo:
         """Bring in the remote branch's new commits; None when done (or nothing to do), else
         one line saying what failed and what to do. Nothing local is ever discarded: a merge
         that conflicts is aborted, and git refuses to overwrite uncommitted changes."""
-        return self._pull()[0]
-
-    def _pull(self) -> tuple[str | None, bool]:
-        """``pull``'s answer, and whether the remote has diverged (a push would be refused)."""
         if self.remote is None:
-            return None, False
+            return None
         self.ensure()
         remote = _redact(self.remote)
         tracking = f"refs/remotes/{REMOTE_NAME}/{self.branch}"
@@ -150,19 +148,19 @@ class ArchiveRepo:
                 check=False,
             )
         except DeliveryError as exc:  # a timeout
-            return str(exc), False
+            return str(exc)
         if fetched.returncode != 0:
             if "couldn't find remote ref" in fetched.stderr:
-                return None, False  # an empty remote: the push creates the branch
+                return None  # an empty remote: the push creates the branch
             detail = _redact(" ".join(fetched.stderr.split())) or "no message"
             return (
                 f"fetch from {remote} failed: {detail}; check the remote and its credentials "
                 "(feedback given there is read once it is reachable)"
-            ), False
+            )
         theirs = self._git("rev-parse", "--verify", "--quiet", tracking).stdout.strip()
         ours = self._head()
         if ours == theirs or (ours and self._is_ancestor(theirs, ours)):
-            return None, False  # nothing new there
+            return None  # nothing new there
         if ours is None or self._is_ancestor(ours, theirs):
             merged = self._git("merge", "--ff-only", "--quiet", tracking, check=False)
         else:
@@ -176,7 +174,7 @@ class ArchiveRepo:
                 check=False,
             )
         if merged.returncode == 0:
-            return None, False
+            return None
         conflicted = self._git("diff", "--name-only", "--diff-filter=U", check=False).stdout.split()
         if self._git("rev-parse", "--verify", "--quiet", "MERGE_HEAD", check=False).returncode == 0:
             self._git("merge", "--abort", check=False)
@@ -189,7 +187,7 @@ class ArchiveRepo:
             f"{remote} has commits that do not merge into the archive ({what}); the local "
             f"commits are kept, unpushed: merge by hand (git -C {self.path} pull {REMOTE_NAME} "
             f"{self.branch}), then the next run pushes"
-        ), True
+        )
 
     def _is_ancestor(self, older: str, newer: str) -> bool:
         return self._git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
