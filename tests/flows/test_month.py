@@ -130,9 +130,7 @@ def _month(
             hf_url=server.url,
             hf_min_interval=0.0,
             clock=clock,
-            smtp=None
-            if smtp is None
-            else SmtpSettings(host="127.0.0.1", port=smtp.port, security="none"),
+            smtp=mail,
             outbox_dir=tmp / name / "outbox",
         )
         yield Month(settings=settings, config=config, server=server, travel=travel, clock=clock)
