@@ -134,12 +134,16 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
     plain = env.get("PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH", "").strip()
     if plain not in ("", "0", "1"):
         raise ConfigError(f"PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH must be 1 or 0, not {plain!r}")
+    user = env.get("PAPERPULSE_SMTP_USER") or None
+    password = env.get("PAPERPULSE_SMTP_PASSWORD") or None
+    if user and password is None and env.get("PAPERPULSE_SMTP_PASSWORD_BLOCK", "").strip():
+        password = ""  # the Prefect Secret block's, loaded when mail is sent (deliver.py)
     return SmtpSettings(
         host=host,
         port=port,
         security=security,  # type: ignore[arg-type]
-        user=env.get("PAPERPULSE_SMTP_USER") or None,
-        password=env.get("PAPERPULSE_SMTP_PASSWORD") or None,
+        user=user,
+        password=password,
         ca_file=env.get("PAPERPULSE_SMTP_CA_FILE") or None,
         allow_plain_auth=plain == "1",
     )

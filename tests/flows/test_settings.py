@@ -116,3 +116,15 @@ def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str, mess
     with pytest.raises(ConfigError) as caught:
         Settings.from_env(env)
     assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+
+
+def test_a_password_in_a_prefect_block_is_loaded_only_when_mail_is_sent() -> None:
+    settings = Settings.from_env(
+        {
+            "PAPERPULSE_SMTP_HOST": "smtp.example.org",
+            "PAPERPULSE_SMTP_USER": "bot",
+            "PAPERPULSE_SMTP_PASSWORD_BLOCK": "smtp-password",
+        }
+    )
+    assert settings.smtp is not None and settings.smtp.user == "bot"
+    assert settings.smtp_password_block == "smtp-password"
