@@ -482,7 +482,7 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
             f"{len(failed)} delivery(ies) failed; they are retried by the "
             "next run or `paperpulse deliver`"
         )
-    if unconfirmed := [o for o in outcomes if o.status == "unconfirmed"]:
+    if unconfirmed := [o for o in outcomes if o.status == DeliveryStatus.UNCONFIRMED]:
         raise PaperpulseError(
             f"{len(unconfirmed)} email(s) unconfirmed (the server took them without answering); "
             "not resent automatically: check the inbox, or add --resend-unconfirmed"

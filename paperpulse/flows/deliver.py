@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Literal
 
 from paperpulse.core.errors import ConfigError, DeliveryError, PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition
@@ -39,11 +40,12 @@ from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import UNCONFIRMED
 
 RECLAIM_AFTER = timedelta(minutes=30)
+Channel = Literal["archive", "email", "outbox", "chat"]  # "outbox": email written to files
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryOutcome:
-    channel: str  # "archive" | "email" | "outbox" | "chat"
+    channel: Channel
     recipient: str
     status: DeliveryStatus
     detail: str = ""  # commit sha, message id, outbox path, or the error
@@ -221,7 +223,7 @@ def deliver_email(
     moment = settings.clock.now()
     key = period.digest_key
     smtp = smtp_settings(settings)
-    channel = "email" if smtp else "outbox"
+    channel: Channel = "email" if smtp else "outbox"
     # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
     # An unconfirmed send is taken over only when the user asked (same Message-ID).
     resending = resend_unconfirmed and repo.claim_unconfirmed(
