@@ -230,3 +230,16 @@ def test_the_benchmark_and_the_flows_run_the_one_plain_pipeline() -> None:
     flows = REPO_ROOT / "paperpulse" / "flows"
     assert "daily_run(" in (flows / "daily.py").read_text(encoding="utf-8")
     assert "backfill_run(" in (flows / "backfill.py").read_text(encoding="utf-8")
+
+
+def test_recipients_benchmark_times_each_reader_count(
+    tiny_captures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import recipients
+
+    day = TINY_DAYS[0]
+    assert recipients.main([*QUICK, "--data", str(tiny_captures), "--day", day]) == 0
+
+    output = capsys.readouterr().out
+    assert [case for case, _ in table_rows(output)] == ["readers", "1", "10"]
+    assert "10 readers / 1: median ratio" in output

@@ -10,9 +10,7 @@ library.
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -41,7 +39,6 @@ if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
     from paperpulse.digest.terms import TermCache
 
 POOL_DAYS = 30  # the recent papers a reader's model is contrasted with
-ZOTERO_URL = "https://api.zotero.org"
 ZOTERO_PAGE = 100  # the API's largest page
 ZOTERO_MAX = 10_000  # items read at most: a library larger than this is read in part
 # Stored term counts older than this are pruned (the pool is POOL_DAYS; a library text still
@@ -55,13 +52,13 @@ log = logging.getLogger("paperpulse.foryou")
 
 def load_library(
     spec: str,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
     client: httpx.Client | None = None,
 ) -> Library:
     """``spec`` is a file path, or ``zotero:users/<id>`` / ``zotero:groups/<id>`` (the key, if
-    the library is private, in ``ZOTERO_API_KEY``)."""
+    the library is private, in ``settings.zotero_api_key``: ``ZOTERO_API_KEY``)."""
     if spec.startswith("zotero:"):
-        return fetch_zotero(spec.removeprefix("zotero:").strip("/"), environ, client)
+        return fetch_zotero(spec.removeprefix("zotero:").strip("/"), settings, client)
     path = Path(spec).expanduser()
     fmt = format_of(str(path))  # an unknown format is said before a missing file
     try:
@@ -77,19 +74,19 @@ def load_library(
 
 def fetch_zotero(
     library: str,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
     client: httpx.Client | None = None,
 ) -> Library:
     """Every top-level item of a Zotero library through its web API (v3), page by page."""
-    env = os.environ if environ is None else environ
+    settings = settings or Settings()
     kind, _, ident = library.partition("/")
     if kind not in ("users", "groups") or not ident.isdigit():
         raise LibraryError(
             f"zotero:{library}: expected zotero:users/<user id> or zotero:groups/<group id> "
             "(the user id is on zotero.org/settings/keys)"
         )
-    key = env.get("ZOTERO_API_KEY", "").strip()
-    base = (env.get("PAPERPULSE_ZOTERO_URL") or ZOTERO_URL).rstrip("/")
+    key = settings.zotero_api_key or ""
+    base = settings.zotero_url.rstrip("/")
     headers = {"Zotero-API-Version": "3", **({"Zotero-API-Key": key} if key else {})}
     own = client is None
     http = client or httpx.Client(timeout=30.0)
@@ -272,7 +269,7 @@ def add_for_you(
     from paperpulse.digest.foryou import for_you_section, with_for_you
 
     try:
-        lib = load_library(library)
+        lib = load_library(library, settings)
     except LibraryError as exc:
         log.warning("For you of %s left out: %s", reader, exc)
         return digest
