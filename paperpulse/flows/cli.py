@@ -576,6 +576,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         POOL_DAYS,
         import_feedback_file,
         load_library,
+        pull_archive,
         reader_model,
         recent_corpus,
     )
@@ -592,6 +593,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     for warning in library.warnings:
         print(f"paperpulse: warning: {warning}", file=sys.stderr)
     repo = repository(settings.database_url)
+    pull_archive(settings)  # feedback.txt edited on the git host counts here too
     import_feedback_file(repo, settings.archive_dir, "archive", settings.clock.now())
     corpus = recent_corpus(repo, end, start)
     if not corpus.papers:

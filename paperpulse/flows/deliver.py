@@ -158,7 +158,7 @@ def _publish_files(
         status = DeliveryStatus.SENT if result.committed else DeliveryStatus.UNCHANGED
         detail = result.sha or ""
         if result.push_error:
-            detail += f" (push failed, will retry next run: {result.push_error})"
+            detail += f" (committed here, not pushed; tried again next run: {result.push_error})"
         return status, detail
     for name, text in files.items():
         write_atomically(root / name, text.encode("utf-8"))

@@ -3,6 +3,7 @@ repository, cloned and pushed to by a "reader") is pulled before the next run re
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from dataclasses import replace
@@ -154,3 +155,16 @@ def test_a_remote_that_conflicts_is_one_line_and_loses_nothing(
     assert not (archive / ".git" / "MERGE_HEAD").exists()
     assert git(host, "rev-parse", "main") == remote_before
     assert git(archive, "status", "--porcelain") == ""
+
+
+def test_recommend_reads_feedback_pushed_to_the_host(
+    workspace: Path, host: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deliver(capsys)[0] == 0
+    top = for_you(workspace / "archive")[0]
+    reader_pushes(workspace, host, f"hide {top}")
+    foryou._pulled.clear()
+    argv = ["recommend", "--library", str(LIBRARY), "--end", DAY.isoformat(), "--json"]
+    assert main(argv) == 0
+    ranked = [p["arxiv_id"] for p in json.loads(capsys.readouterr().out)]
+    assert ranked and top not in ranked
