@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -70,22 +69,9 @@ def shared_host_budgets(settings: Settings, config: Config) -> Iterator[None]:
         request_permit.reset(token)
 
 
-# One contender per host per process. Prefect's server restarts a rate limit's decay clock at
-# every refused request and lengthens each Retry-After by the refusals so far: 16 threads asking
-# at once (4 backfill runs x 4 fetch threads) stretched 0.25 s slots to 15-90 s each, measured.
-# Threads of a process queue here instead, and the server sees one request per process.
-_contenders: dict[str, threading.Lock] = {}
-_contenders_guard = threading.Lock()
-
-
 def take_slot(host: str, policy: HostPolicy) -> None:
-    if policy.min_interval <= 0:
-        return
-    name = limit_name(host)
-    with _contenders_guard:
-        contender = _contenders.setdefault(name, threading.Lock())
-    with contender:
-        rate_limit(name, occupy=1, strict=True)
+    if policy.min_interval > 0:
+        rate_limit(limit_name(host), occupy=1, strict=True)
 
 
 def main() -> int:

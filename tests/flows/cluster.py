@@ -43,7 +43,11 @@ class Processes:
         log = self.logs / f"{name}.log"
         with log.open("wb") as out:
             popen = subprocess.Popen(
-                list(argv), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         process = Process(name, popen, log)
@@ -56,10 +60,8 @@ class Processes:
                 os.killpg(process.popen.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for process in reversed(self.started):
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
             # The group may outlive its leader (a flow run's child): kill what is left.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.popen.pid, signal.SIGKILL)

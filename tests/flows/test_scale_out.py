@@ -71,8 +71,11 @@ def test_two_workers_backfill_beside_a_daily(
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     prefect_db = databases["prefect"].replace("+psycopg", "+asyncpg")
+    # No PREFECT_* from this session (the flow tests' quiet-server switches, a harness's URL):
+    # the server and workers run as deployed, configured only here.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     base = {
-        **os.environ,
+        **inherited,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -81,11 +84,28 @@ def test_two_workers_backfill_beside_a_daily(
     processes = Processes(tmp_path)
     prefect = PrefectApi(api)
     try:
-        with ReplayServer(shared_data / "hf_api_daily", faults=strict) as hf:
+        # arXiv on its own (idle) server: a limit is per host, and one host for both would
+        # take arXiv's 15 s listing pace for HF too.
+        with (
+            ReplayServer(shared_data / "hf_api_daily", faults=strict) as hf,
+            ReplayServer(shared_data / "hf_api_daily") as arxiv,
+        ):
             server = processes.start(
                 "server",
-                [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                {**base, "PREFECT_API_DATABASE_CONNECTION_URL": prefect_db, "PREFECT_UI_ENABLED": "false"},
+                [
+                    str(BIN / "prefect"),
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                {
+                    **base,
+                    "PREFECT_API_DATABASE_CONNECTION_URL": prefect_db,
+                    "PREFECT_UI_ENABLED": "false",
+                },
                 ROOT,
             )
             healthy = wait_healthy(api, server, timeout=120)
@@ -100,8 +120,8 @@ def test_two_workers_backfill_beside_a_daily(
                 "PAPERPULSE_ARCHIVE_DIR": str(tmp_path / "archive"),
                 "PAPERPULSE_CONFIG": str(tmp_path / "paperpulse.toml"),
                 "PAPERPULSE_HF_URL": hf.url,
-                "PAPERPULSE_ARXIV_URL": hf.url,
-                "PAPERPULSE_ARXIV_API_URL": hf.url,
+                "PAPERPULSE_ARXIV_URL": arxiv.url,
+                "PAPERPULSE_ARXIV_API_URL": arxiv.url,
                 "PAPERPULSE_HF_MIN_INTERVAL": str(INTERVAL),
                 "PAPERPULSE_NOW": NOW,
                 "PAPERPULSE_SMTP_HOST": "127.0.0.1",
@@ -116,8 +136,19 @@ def test_two_workers_backfill_beside_a_daily(
             workers = [
                 processes.start(
                     f"worker-{n}",
-                    ["prefect", "worker", "start", "--pool", "paperpulse", "--type", "process",
-                     "--name", f"worker-{n}", "--limit", "2"],
+                    [
+                        "prefect",
+                        "worker",
+                        "start",
+                        "--pool",
+                        "paperpulse",
+                        "--type",
+                        "process",
+                        "--name",
+                        f"worker-{n}",
+                        "--limit",
+                        "2",
+                    ],
                     env,
                     ROOT,
                 )
@@ -133,6 +164,7 @@ def test_two_workers_backfill_beside_a_daily(
             runs = prefect.wait_final([daily, *backfills], timeout=600)
             ran = time.monotonic() - runs_began
             arrivals, served, injected = list(hf.arrivals), dict(hf.served), dict(hf.injected)
+            assert not arxiv.requests, arxiv.requests  # arXiv is not in this config
         logs = {w.name: w.log.read_text(encoding="utf-8", errors="replace") for w in workers}
     finally:
         prefect.close()
@@ -165,7 +197,9 @@ def test_two_workers_backfill_beside_a_daily(
     assert mailed == [(f"daily/{DAILY}", r, "sent") for r in sorted(READERS)], mailed
 
     # The same dates, fetched by one plain process, store the same data.
+    plain_began = time.monotonic()
     plain_run(databases["plain"], tmp_path, shared_data)
+    print(f"scale-out: the same dates in one plain process {time.monotonic() - plain_began:.1f} s")
     plain = stored(databases["plain"])
     plain.pop("duplicates"), plain.pop("emails")
     assert cluster == plain
@@ -240,5 +274,3 @@ def stored(database_url: str) -> dict[str, Any]:
             }
     finally:
         engine.dispose()
-
-
