@@ -239,7 +239,10 @@ def stored(database_url: str) -> dict[str, Any]:
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            rows = lambda sql: [tuple(r) for r in conn.execute(sa.text(sql))]  # noqa: E731
+
+            def rows(sql: str) -> list[tuple[Any, ...]]:
+                return [tuple(r) for r in conn.execute(sa.text(sql))]
+
             return {
                 "papers": rows(
                     "SELECT arxiv_id, title, abstract, published_at, list_date, version,"
