@@ -123,6 +123,18 @@ class PrefectApi:
         run_id: str = created.json()["id"]
         return run_id
 
+    def wait_workers(self, pool: str, count: int, timeout: float) -> bool:
+        """True once ``count`` workers of ``pool`` have sent a heartbeat."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer = self.http.post(f"/work_pools/{pool}/workers/filter", json={})
+            if answer.status_code == 200:
+                online = [w for w in answer.json() if w.get("status") == "ONLINE"]
+                if len(online) >= count:
+                    return True
+            time.sleep(0.5)
+        return False
+
     def flow_run(self, run_id: str) -> dict[str, Any]:
         answer = self.http.get(f"/flow_runs/{run_id}")
         answer.raise_for_status()

@@ -154,8 +154,11 @@ def test_two_workers_backfill_beside_a_daily(
                 )
                 for n in (1, 2)
             ]
+            # Both online first: a worker starting late would leave all the runs to the other.
+            assert prefect.wait_workers("paperpulse", 2, timeout=180), workers[0].tail()
             # Five runs, two slots per worker: each worker takes two, at most one the daily.
             runs_began = time.monotonic()
+            online = runs_began - began
             daily = prefect.run_deployment("daily/daily", {"list_date": DAILY})
             backfills = [
                 prefect.run_deployment("backfill/backfill", {"start": s, "end": e})
@@ -172,6 +175,7 @@ def test_two_workers_backfill_beside_a_daily(
     total = time.monotonic() - began
     print(
         f"\nscale-out: server healthy {healthy:.1f} s, bootstrapped {bootstrapped:.1f} s, "
+        f"workers online {online:.1f} s, "
         f"5 flow runs {ran:.1f} s, total {total:.1f} s, {len(arrivals)} HF requests"
     )
 
