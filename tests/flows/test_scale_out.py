@@ -5,7 +5,7 @@ A backfill split in four runs over both workers while a daily runs. Then: every 
 Completed; no row twice; one email per reader (a real SMTP server); the replay server, which
 enforces one process's HF rate with bare 429s, never saw that rate exceeded (the budget is
 shared, not doubled); and the database holds what a plain single-process run of the same
-dates stores. About a minute on a 2-core machine (docs/benchmarks.md, "Scale-out").
+dates stores. 1–1.5 minutes on a busy 2-core machine (docs/benchmarks.md, "Scale-out").
 
 Needs ``PAPERPULSE_TEST_POSTGRES_URL`` (its server also hosts Prefect's database) and the
 captures in ../shared/data; skips cleanly without either, or when Prefect's server cannot start.
@@ -39,12 +39,11 @@ QUARTERS += [("2024-07-09", "2024-07-12"), ("2024-07-13", "2024-07-16")]
 DAILY = "2024-08-01"  # beyond heal_days of the backfill: the daily fetches its own date only
 NOW = "2024-08-02T07:00:00+00:00"
 READERS = ("ada@example.org", "bob@example.org")
-CONFIG = f"""
-contact = "mailto:ops@example.org"
+RECIPIENTS = "".join(f'[[email.recipients]]\naddress = "{reader}"\n' for reader in READERS)
+CONFIG = f"""contact = "mailto:ops@example.org"
 [email]
 from = "paperpulse@example.org"
-{"".join(f'[[email.recipients]]{chr(10)}address = "{r}"{chr(10)}' for r in READERS)}
-"""
+{RECIPIENTS}"""
 
 
 @pytest.fixture
@@ -62,7 +61,7 @@ def databases(postgres_admin: str) -> Iterator[dict[str, str]]:
 
 
 def test_two_workers_backfill_beside_a_daily(
-    databases: dict[str, str], shared_data: Path, smtp: RunningServer, tmp_path: Path
+    shared_data: Path, databases: dict[str, str], smtp: RunningServer, tmp_path: Path
 ) -> None:
     began = time.monotonic()
     (tmp_path / "paperpulse.toml").write_text(CONFIG, encoding="utf-8")
