@@ -8,19 +8,17 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
-from paperpulse.core.errors import ConfigError, DeliveryError, PaperpulseError
+from paperpulse.core.errors import ConfigError, PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition
 from paperpulse.delivery.chat import send_chat
-from paperpulse.delivery.files import write_atomically
+from paperpulse.delivery.files import archive_lock, write_atomically
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import SmtpSettings, UnconfirmedDelivery, send
@@ -163,31 +161,6 @@ def _publish_files(
     for name, text in files.items():
         write_atomically(root / name, text.encode("utf-8"))
     return DeliveryStatus.SENT, str(root)
-
-
-@contextmanager
-def archive_lock(root: Path, *, git: bool = True) -> Iterator[None]:
-    """One writer at a time per archive: two runs committing at once would trip git's lock.
-
-    The lock lives inside the archive's ``.git`` (created early; ``git init`` accepts an empty
-    one), so nothing lands beside the archive and git never sees it.
-    """
-    lock = root / ".git" / "paperpulse.lock" if git else root / ".paperpulse.lock"
-    try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock.open("a")
-    except OSError as exc:
-        raise DeliveryError(
-            f"archive directory {root} is unusable ({exc.strerror or exc}"
-            f"{': ' + exc.filename if exc.filename else ''}); set PAPERPULSE_ARCHIVE_DIR to a "
-            "writable directory"
-        ) from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --- email --------------------------------------------------------------------------------

@@ -143,9 +143,9 @@ def pull_archive(settings: Settings) -> None:
     into the archive before its feedback is read. A remote that cannot be reached or merged
     is one warning: the run goes on with the feedback it has; the archive's delivery says
     the same when it writes."""
+    from paperpulse.delivery.files import archive_lock
     from paperpulse.delivery.git_archive import ArchiveRepo
     from paperpulse.flows.config import load_config
-    from paperpulse.flows.deliver import archive_lock
 
     archive = load_config(settings.config_file).archive
     root = settings.archive_dir.resolve()
