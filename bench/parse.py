@@ -11,7 +11,9 @@ values. Goal (issue): ours >= 10x BeautifulSoup with html.parser on the HTML pag
 from __future__ import annotations
 
 import importlib.util
+import statistics
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from bench.harness import (
     BenchmarkError,
     Case,
     Competitor,
+    Result,
     arguments,
     format_bytes,
     machine,
@@ -42,7 +45,9 @@ OURS_JSON = "ours (parse_api)"
 BS4 = "bs4 html.parser"
 BS4_LXML = "bs4 lxml"
 PLAIN_JSON = "json.loads + dict walk"
+FLOOR = "bare selectolax (floor)"
 GOAL = "ours ≥ 10× bs4 html.parser on the HTML pages (HF Daily, arXiv listing)"
+FLOOR_GOAL = "ours ≤ 1.3× the time of bare selectolax on the HF page (×floor ≤ 1.3)"
 LIBRARIES = ("selectolax", "beautifulsoup4", "lxml")
 BATCHES = {"hf": 20, "arxiv": 10, "api": 50}  # calls per round: rounds of ~0.1-0.5 s
 
@@ -118,6 +123,18 @@ def build_cases(data: Path, *, quick: bool) -> list[Case]:
     hf_ours, arxiv_ours = hf_key(ours_hf()), arxiv_key(ours_arxiv())
     hf_competitors = [Competitor(name=OURS, run=ours_hf)]
     arxiv_competitors = [Competitor(name=OURS, run=ours_arxiv)]
+    # The floor is given bytes, as ours is: the same lexbor parse of the same input.
+    require_same(hf_name, FLOOR, hf_ours, hf_record_key(soup_parsers.floor_hf_page(hf_bytes)))
+    require_same(
+        arxiv_name,
+        FLOOR,
+        arxiv_ours,
+        arxiv_record_key(soup_parsers.floor_arxiv_listing(arxiv_bytes)),
+    )
+    hf_competitors.append(Competitor(name=FLOOR, run=lambda: soup_parsers.floor_hf_page(hf_bytes)))
+    arxiv_competitors.append(
+        Competitor(name=FLOOR, run=lambda: soup_parsers.floor_arxiv_listing(arxiv_bytes))
+    )
     for backend in backends():
         name = f"bs4 {backend}"
         require_same(hf_name, name, hf_ours, hf_record_key(soup_parsers.hf_page(hf_html, backend)))
@@ -168,6 +185,23 @@ def build_cases(data: Path, *, quick: bool) -> list[Case]:
     ]
 
 
+def with_floor_ratios(results: Sequence[Result]) -> list[Result]:
+    """Add a "× floor" column to the cases that race the bare selectolax floor: this time over
+    the floor's, taken per round like the baseline ratio (the harness knows one baseline)."""
+    floors = {r.case: r.per_call_s for r in results if r.competitor == FLOOR}
+    out = []
+    for result in results:
+        floor = floors.get(result.case)
+        if floor is not None and result.competitor != FLOOR:
+            ratios = [t / f for t, f in zip(result.per_call_s, floor, strict=True) if f > 0]
+            cell = f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+            result = replace(result, extra=(*result.extra, ("× floor (min–max)", cell)))
+        elif floor is not None:
+            result = replace(result, extra=(*result.extra, ("× floor (min–max)", "floor")))
+        out.append(result)
+    return out
+
+
 def decode(content: bytes, path: Path) -> str:
     try:
         return content.decode("utf-8")
@@ -190,17 +224,18 @@ def run(argv: Sequence[str] | None = None) -> str:
         )
     cases = build_cases(shared_data(options.data), quick=options.quick)
     host = machine(LIBRARIES)
-    results = measure(cases, rounds=options.rounds)
+    results = with_floor_ratios(measure(cases, rounds=options.rounds))
     return report(
         "parse",
         results,
         options,
         host=host,
-        goals=[GOAL],
+        goals=[GOAL, FLOOR_GOAL],
         notes=[
             "Each call parses one page into the same values (checked before timing). Ours is "
             "given bytes as fetched; bs4 is given text decoded outside the timing. "
-            "× baseline = baseline time / this time, per round (> 1: faster).",
+            "× baseline = baseline time / this time, per round (> 1: faster). "
+            "× floor = this time / bare selectolax's time, per round (> 1: slower).",
         ],
     )
 

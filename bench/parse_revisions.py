@@ -127,6 +127,9 @@ def build_cases(
                 hf(old_hf),
                 hf(hf_daily),
                 Competitor(
+                    name=parse_bench.FLOOR, run=lambda: soup_parsers.floor_hf_page(hf_bytes)
+                ),
+                Competitor(
                     name=parse_bench.BS4, run=lambda: soup_parsers.hf_page(hf_html, "html.parser")
                 ),
             ),
@@ -139,6 +142,10 @@ def build_cases(
             competitors=(
                 arxiv(old_arxiv),
                 arxiv(arxiv_listing),
+                Competitor(
+                    name=parse_bench.FLOOR,
+                    run=lambda: soup_parsers.floor_arxiv_listing(arxiv_bytes),
+                ),
                 Competitor(
                     name=parse_bench.BS4,
                     run=lambda: soup_parsers.arxiv_listing(arxiv_html, "html.parser"),
@@ -179,7 +186,7 @@ def run(argv: Sequence[str] | None = None) -> str:
             data = shared_data(args.data)
             cases = build_cases(args.rev, old_hf, old_arxiv, data, quick=args.quick)
             host = machine(parse_bench.LIBRARIES)
-            results = measure(cases, rounds=options.rounds)
+            results = parse_bench.with_floor_ratios(measure(cases, rounds=options.rounds))
         finally:
             if folder in sys.path:
                 sys.path.remove(folder)
@@ -188,7 +195,7 @@ def run(argv: Sequence[str] | None = None) -> str:
         results,
         options,
         host=host,
-        goals=[parse_bench.GOAL],
+        goals=[parse_bench.GOAL, parse_bench.FLOOR_GOAL],
     )
 
 

@@ -28,21 +28,36 @@ import random
 import re
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
 
 from bench.harness import BenchmarkError, machine, shared_data
 from paperpulse.core.models import Paper
-from paperpulse.digest.foryou import Corpus, ReaderModel, normalise_title
+from paperpulse.digest.foryou import (
+    SVM_C,
+    Corpus,
+    ReaderModel,
+    TitleIndex,
+    match_entries,
+    normalise_title,
+    paper_text,
+)
 from paperpulse.digest.library import Library, LibraryEntry
+from paperpulse.digest.terms import TermCache, tokens
 from paperpulse.digest.topics import Topic, match_papers
 from paperpulse.scrapers.registry import parse_file
+from paperpulse.storage import Repository, create_engine, upgrade
 
 AUTHORS = {"000_cdd7b21f8979b076.txt": "Hanze Dong", "004_66f3f37ab8ca50ac.txt": "Zhi-Hong Deng"}
 T = TypeVar("T")
@@ -107,8 +122,10 @@ def by_recency(library: Library, pool: Sequence[Pooled]) -> list[str]:
 
 def library_terms(library: Library, pool: Sequence[Pooled], count: int = 8) -> list[str]:
     corpus = Corpus([p.paper for p in pool])
-    weights = np.asarray(corpus.vectors([e.text for e in library.entries]).mean(axis=0)).ravel()
-    return [str(corpus.terms[i]) for i in np.argsort(-weights)[:count]]
+    texts = [e.text for e in library.entries]
+    weights = np.asarray(corpus.vectors(texts).mean(axis=0)).ravel()
+    terms = corpus.term_names(texts)
+    return [terms[int(i)] for i in np.argsort(-weights)[:count] if weights[i] > 0]
 
 
 def by_topic(library: Library, pool: Sequence[Pooled]) -> list[str]:
@@ -196,9 +213,17 @@ def trials(seeds: Path, hf: Sequence[Pooled]) -> list[Trial]:
 # --- speed -------------------------------------------------------------------------------
 
 
+NEW_A_DAY = 50  # papers a day adds to the pool (and the edition ranked)
+WARM_RUN = "warm run, one reader: total"
+BEFORE_STEP = "before: vectorise the pool, train one reader (scikit-learn TF-IDF, nothing kept)"
+BEFORE_RUN = "before: any run, one reader: total"
+
+
 def timings(
     hf: Sequence[Pooled], rounds: int, library_size: int, pool_size: int
 ) -> dict[str, float]:
+    """A cold run (nothing cached) then a warm one (the next day: the pool slid by one day's
+    papers, counts read from a real SQLite file), one reader, as ``flows/foryou.py`` does it."""
     rng = random.Random(17)
     papers = [p.paper for p in hf]
     rng.shuffle(papers)
@@ -208,27 +233,53 @@ def timings(
         )
     )
     rest = papers[library_size:]
-    pool = [
-        replace(rest[i % len(rest)], arxiv_id=f"{9000 + i // 100000}.{i % 100000:05d}")
-        for i in range(pool_size)
+    # Past the papers HF listed, the pool repeats them under new ids; a word of their own
+    # (in one paper only, so no feature) makes each text new, to be tokenised, as a new paper's.
+    days = [
+        replace(
+            rest[i % len(rest)],
+            arxiv_id=f"{9000 + i // 100000}.{i % 100000:05d}",
+            abstract=f"{rest[i % len(rest)].abstract} pp{i}",
+        )
+        for i in range(pool_size + NEW_A_DAY)
     ]
-    edition = pool[-50:]  # a day's list: about 50 papers
-    steps: dict[str, list[tuple[float, float]]] = {
-        "vectorise the pool (once per run)": [],
-        "train one reader's model": [],
-        "rank an edition of 50 with reasons": [],
-        "rank the whole pool, top 20 with reasons": [],
-    }
+    yesterday, today = days[:pool_size], days[-pool_size:]
+    edition = today[-NEW_A_DAY:]
+    library_texts = [e.text for e in library.entries]
+    steps: dict[str, list[tuple[float, float]]] = {}
     for _ in range(rounds):
-        clock = _Clock()
-        corpus = clock.time(Corpus, pool)
-        steps["vectorise the pool (once per run)"].append(clock.last)
-        model = clock.time(ReaderModel, corpus, library)
-        steps["train one reader's model"].append(clock.last)
-        clock.time(model.rank, edition)
-        steps["rank an edition of 50 with reasons"].append(clock.last)
-        clock.time(model.rank, pool, 20)
-        steps["rank the whole pool, top 20 with reasons"].append(clock.last)
+        clock = _Clock(steps)
+        with tempfile.TemporaryDirectory() as folder:
+            engine = create_engine(f"sqlite:///{folder}/bench.db")
+            upgrade(engine)
+            repo = Repository(engine)
+            at = datetime.now(UTC)
+
+            cache = TermCache()
+            corpus = clock.time(
+                "cold: tokenise and weigh the pool", partial(Corpus, yesterday, cache=cache)
+            )
+            clock.time("cold: store the pool's counts", _store, repo, cache, at)
+            clock.time("cold: read the library's counts (none)", _load, repo, cache, library_texts)
+            clock.time("cold: train one reader (library tokenised)", ReaderModel, corpus, library)
+            clock.time("cold: store the library's counts", _store, repo, cache, at)
+            # The next day, in a new process: only the database remembers.
+            cache = TermCache()
+            clock.time(
+                "warm: read the pool's counts", _load, repo, cache, [paper_text(p) for p in today]
+            )
+            corpus = clock.time(
+                "warm: weigh the pool (50 new tokenised)", partial(Corpus, today, cache=cache)
+            )
+            clock.time("warm: store the new counts", _store, repo, cache, at)
+            clock.time("warm: read the library's counts", _load, repo, cache, library_texts)
+            model = clock.time("warm: train one reader", ReaderModel, corpus, library)
+            clock.time("rank an edition of 50 with reasons", model.rank, edition)
+            clock.time("rank the whole pool, top 20 with reasons", model.rank, today, 20)
+            engine.dispose()
+        clock.time(BEFORE_STEP, _previous_run, today, library)
+        clock.total(WARM_RUN, "warm: ", "rank an edition")
+        clock.total(BEFORE_RUN, BEFORE_STEP, "rank an edition")
         print("  timing round done", file=sys.stderr)
     result = {}
     for step, values in steps.items():
@@ -237,14 +288,48 @@ def timings(
     return result
 
 
-class _Clock:
-    last: tuple[float, float] = (0.0, 0.0)
+def _previous_run(pool: Sequence[Paper], library: Library) -> None:
+    """What each run did before term counts were kept (until commit e162a16): scikit-learn's
+    TfidfVectorizer fitted on the whole pool, the library matched and transformed, the SVM
+    trained, the pool scored."""
+    vectorizer = TfidfVectorizer(
+        analyzer=tokens, min_df=2, max_df=0.5, sublinear_tf=True, dtype=np.float32
+    )
+    matrix = vectorizer.fit_transform([paper_text(p) for p in pool])
+    match_entries(library.entries, [TitleIndex(pool)])
+    owned = vectorizer.transform([e.text for e in library.entries])
+    labels = np.array([1] * owned.shape[0] + [0] * matrix.shape[0])
+    svm = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=5000, random_state=0)
+    svm.fit(sparse.vstack([owned, matrix]), labels)
+    np.quantile(svm.decision_function(matrix), 0.95)
 
-    def time(self, work: Callable[..., T], *args: object) -> T:
+
+def _load(repo: Repository, cache: TermCache, texts: Sequence[str]) -> None:
+    cache.learn(repo.term_counts(cache.key(t) for t in texts))
+
+
+def _store(repo: Repository, cache: TermCache, at: datetime) -> None:
+    repo.save_term_counts(cache.take_fresh(), at=at)
+
+
+class _Clock:
+    """Times steps of one round into ``steps`` (step -> one (wall, cpu) per round)."""
+
+    def __init__(self, steps: dict[str, list[tuple[float, float]]]) -> None:
+        self.steps = steps
+        self.round: dict[str, tuple[float, float]] = {}
+
+    def time(self, step: str, work: Callable[..., T], *args: object) -> T:
         wall, cpu = time.perf_counter(), time.process_time()
         value = work(*args)
-        self.last = (time.perf_counter() - wall, time.process_time() - cpu)
+        self.round[step] = (time.perf_counter() - wall, time.process_time() - cpu)
+        self.steps.setdefault(step, []).append(self.round[step])
         return value
+
+    def total(self, step: str, *prefixes: str) -> None:
+        """The sum of this round's steps whose names start with one of ``prefixes``."""
+        parts = [v for k, v in self.round.items() if k.startswith(prefixes)]
+        self.steps.setdefault(step, []).append((sum(w for w, _ in parts), sum(c for _, c in parts)))
 
 
 # --- report ------------------------------------------------------------------------------
@@ -253,19 +338,23 @@ class _Clock:
 def report(
     found: Sequence[Trial], speed: dict[str, float], library_size: int, pool_size: int
 ) -> str:
-    labels = [*RANKERS, "random (expected)"]
-    lines = [
-        "| trial | library | held out (in HF) | pool |",
-        "|---|---|---|---|",
-        *(
-            f"| {t.author}, fold {t.fold} | {t.library} | {t.held_out} ({t.held_in_hf}) "
-            f"| {t.pool:,} |"
-            for t in found
-        ),
-        "",
-        "| ranking | precision@10 (mean) | recall@50 (mean) | per trial P@10 / R@50 |",
-        "|---|---|---|---|",
-    ]
+    labels = [*RANKERS, "random (expected)"] if found else []
+    lines = (
+        []
+        if not found
+        else [
+            "| trial | library | held out (in HF) | pool |",
+            "|---|---|---|---|",
+            *(
+                f"| {t.author}, fold {t.fold} | {t.library} | {t.held_out} ({t.held_in_hf}) "
+                f"| {t.pool:,} |"
+                for t in found
+            ),
+            "",
+            "| ranking | precision@10 (mean) | recall@50 (mean) | per trial P@10 / R@50 |",
+            "|---|---|---|---|",
+        ]
+    )
     for label in labels:
         p = statistics.mean(t.precision_at_10[label] for t in found)
         r = statistics.mean(t.recall_at_50[label] for t in found)
@@ -275,7 +364,8 @@ def report(
         lines.append(f"| {label} | {p:.3f} | {r:.3f} | {each} |")
     lines += [
         "",
-        f"Time, library {library_size:,} / pool {pool_size:,} (median of rounds):",
+        f"Time, library {library_size:,} / pool {pool_size:,}, {NEW_A_DAY} new papers a day "
+        "(median of rounds):",
         "",
         "| step | wall | CPU |",
         "|---|---|---|",
@@ -295,12 +385,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--library", type=int, default=1000)
     parser.add_argument("--pool", type=int, default=10_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--speed-only", action="store_true", help="time only, no quality trials")
     options = parser.parse_args(argv)
     data = shared_data(options.data)
     seeds = options.seeds or data.parent / "seeds"
     hf = hf_pool(data)
     print(f"{len(hf):,} real HF papers; ranking...", file=sys.stderr)
-    found = trials(seeds, hf)
+    found = [] if options.speed_only else trials(seeds, hf)
     speed = timings(hf, options.rounds, options.library, options.pool)
     if options.json:
         trials_json = [asdict(t) for t in found]

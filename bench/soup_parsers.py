@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag
+from selectolax.lexbor import LexborHTMLParser
 
 _CATEGORY = re.compile(r"\(([^()]+)\)\s*$")
 _VERSION = re.compile(r"v\d+$")
@@ -78,6 +79,50 @@ def arxiv_listing(html: str, backend: str) -> list[dict[str, Any]]:
                     " ".join(a.get_text().split())
                     for a in (authors.find_all("a") if isinstance(authors, Tag) else [])
                 ],
+                "primary": category.group(1) if category else None,
+            }
+        )
+    return records
+
+
+# --- the bare selectolax floor ---------------------------------------------------------------
+# The same extraction with the engine ours uses (lexbor, given the fetched bytes) and the same
+# selections ours makes, minus everything that makes ours a parser: no validation, no declared
+# counts, no hostile-text cleaning, no dataclasses. What ours costs above this is the price of
+# its checks and values (issue 14: goal <= 1.3x this floor on the HF page).
+
+
+def floor_hf_page(content: bytes) -> list[dict[str, Any]]:
+    """The DailyPapers island's data-props through json.loads, plus the card count ours reads."""
+    tree = LexborHTMLParser(content)
+    island = tree.css_first('[data-target="DailyPapers"]')
+    if island is None:
+        raise ValueError("no DailyPapers element")
+    props = json.loads(island.attributes["data-props"] or "")
+    len(tree.css("article"))  # ours counts the cards as a completeness check
+    return hf_records(props["dailyPapers"])
+
+
+def floor_arxiv_listing(content: bytes) -> list[dict[str, Any]]:
+    """id, title, authors and primary subject of every dt/dd pair, as in ``arxiv_listing``."""
+    tree = LexborHTMLParser(content)
+    scope = tree.css_first("#dlpage") or tree.root
+    if scope is None:
+        raise ValueError("empty document")
+    records = []
+    for dt, dd in zip(scope.css("dt"), scope.css("dd"), strict=True):
+        link = dt.css_first('a[title="Abstract"]')
+        title = dd.css_first("div.list-title")
+        primary = dd.css_first("span.primary-subject")
+        if link is None or title is None:
+            raise ValueError("an entry without its abstract link or title")
+        href = link.attributes.get("href") or ""
+        category = _CATEGORY.search(primary.text()) if primary is not None else None
+        records.append(
+            {
+                "id": _VERSION.sub("", href.rsplit("/abs/", 1)[-1].strip()),
+                "title": " ".join(title.text().split()).removeprefix("Title:").strip(),
+                "authors": [" ".join(a.text().split()) for a in dd.css("div.list-authors a")],
                 "primary": category.group(1) if category else None,
             }
         )

@@ -128,6 +128,9 @@ class Faults:
     fail_dates: dict[str, int] = field(default_factory=dict)  # date -> permanent HTTP status
     schedule: Sequence[FaultRule] = ()
     retry_after: str = "1"  # Retry-After of injected 429/503 (seconds or an HTTP-date)
+    # Random faults on one request (path, date, page) at most this many times running: a
+    # transient fault passes, whichever order concurrent requests draw the dice in.
+    max_in_a_row: int | None = None
     hold: float = 30.0  # seconds a "timeout" fault stays silent
     slow: float = 0.05  # seconds a "slow" fault delays the answer
     trickle: float = 2.0  # seconds between the bytes of a "trickle" body (each below any timeout)
@@ -217,6 +220,7 @@ class ReplayServer:
         self._window_count = 0
         self.arrivals: list[float] = []  # the rate-limit clock at each arrival
         self._rule_uses = [0] * len(self.faults.schedule)
+        self._streaks: Counter[tuple[str, str | None, int | None]] = Counter()
         self._cache: dict[str, list[dict[str, Any]]] = {}
         self._httpd = _QuietServer(("127.0.0.1", port), self._handler())
         self._httpd.errors = []
@@ -331,10 +335,14 @@ class ReplayServer:
                 ):
                     self._rule_uses[index] += 1
                     return rule.kind, rule.retry_after or faults.retry_after
+            target = (path, day, page)
             if faults.fault_rate and self._random.random() < faults.fault_rate:
                 kind = self._random.choice(faults.kinds)
-                if applies(kind):
+                limit = faults.max_in_a_row
+                if applies(kind) and (limit is None or self._streaks[target] < limit):
+                    self._streaks[target] += 1
                     return kind, faults.retry_after
+            self._streaks.pop(target, None)
         return None
 
     def _count(self, kind: str) -> None:

@@ -82,3 +82,45 @@ def test_the_core_needs_nothing_but_the_standard_library(path: Path) -> None:
             f"paperpulse/core/{path.name} imports {module}: the core imports only the standard "
             "library and itself"
         )
+
+
+# The environment is read in one place. Exceptions, each for a reason:
+ENVIRONMENT_READERS = {
+    "flows/settings.py": "Settings.from_env: every variable README.md lists",
+    # Prefect's own variables, set (and PREFECT_API_URL looked at) before Prefect is imported.
+    "flows/cli.py": "Prefect settings before import",
+    "delivery/git_archive.py": "hands the environment on to each git subprocess",
+}
+_ENV_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
+
+
+def environment_uses(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    lines = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr in _ENV_NAMES) or (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(a.name in _ENV_NAMES for a in node.names)
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_only_settings_reads_the_environment(path: Path) -> None:
+    name = path.relative_to(PACKAGE).as_posix()
+    if name in ENVIRONMENT_READERS:
+        return
+    lines = environment_uses(path)
+    assert not lines, (
+        f"paperpulse/{name} reads the environment (line {', '.join(map(str, lines))}); add the "
+        "variable to Settings.from_env in flows/settings.py and take it from the settings"
+    )
+
+
+def test_the_environment_allow_list_is_still_needed() -> None:
+    for name in ENVIRONMENT_READERS:
+        assert environment_uses(PACKAGE / name), f"{name} no longer reads the environment"

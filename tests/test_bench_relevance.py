@@ -51,7 +51,8 @@ def test_the_relevance_benchmark_prints_every_ranking_and_step(
     for label in [*relevance.RANKERS, "random (expected)"]:
         assert f"| {label} |" in out
     assert out.count("fold") == 4
-    assert "| train one reader's model |" in out
+    assert "| warm: train one reader |" in out
+    assert f"| {relevance.WARM_RUN} |" in out and f"| {relevance.BEFORE_RUN} |" in out
     # Our author pages are read as the seeds are: ten papers, halves of five.
     assert "| 5 | 5 (0) |" in out
 

@@ -57,8 +57,8 @@ def test_parse_benchmark_prints_every_competitor_of_every_case(
     rows = table_rows(capsys.readouterr().out)
     soups = ["bs4 html.parser"] + (["bs4 lxml"] if importlib.util.find_spec("lxml") else [])
     assert [(case.split(" (")[0], name) for case, name in rows] == [
-        *(("HF Daily page", name) for name in [parse_bench.OURS, *soups]),
-        *(("arXiv /recent page", name) for name in [parse_bench.OURS, *soups]),
+        *(("HF Daily page", name) for name in [parse_bench.OURS, parse_bench.FLOOR, *soups]),
+        *(("arXiv /recent page", name) for name in [parse_bench.OURS, parse_bench.FLOOR, *soups]),
         ("HF API day", parse_bench.OURS_JSON),
         ("HF API day", parse_bench.PLAIN_JSON),
     ]
@@ -119,8 +119,8 @@ def test_before_after_benchmark_times_a_revision_beside_the_working_tree(
 
     names = [name for _, name in table_rows(capsys.readouterr().out)]
     assert names == [
-        *("ours at HEAD", "ours now", parse_bench.BS4),
-        *("ours at HEAD", "ours now", parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.FLOOR, parse_bench.BS4),
+        *("ours at HEAD", "ours now", parse_bench.FLOOR, parse_bench.BS4),
         *("ours at HEAD", "ours now", parse_bench.PLAIN_JSON),
     ]
 
@@ -232,6 +232,19 @@ def test_the_benchmark_and_the_flows_run_the_one_plain_pipeline() -> None:
     flows = REPO_ROOT / "paperpulse" / "flows"
     assert "daily_run(" in (flows / "daily.py").read_text(encoding="utf-8")
     assert "backfill_run(" in (flows / "backfill.py").read_text(encoding="utf-8")
+
+
+def test_recipients_benchmark_times_each_reader_count(
+    tiny_captures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import recipients
+
+    day = TINY_DAYS[0]
+    assert recipients.main([*QUICK, "--data", str(tiny_captures), "--day", day]) == 0
+
+    output = capsys.readouterr().out
+    assert [case for case, _ in table_rows(output)] == ["readers", "1", "10"]
+    assert "10 readers / 1: median ratio" in output
 
 
 # --- memory and cost: processes of their own ------------------------------------------------

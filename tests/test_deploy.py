@@ -54,11 +54,117 @@ def test_compose_wires_server_database_and_worker() -> None:
 
 
 def test_the_image_copies_the_package_and_the_deployments() -> None:
-    """The bootstrap service runs ``prefect deploy --prefect-file deploy/prefect.yaml`` and the
-    deployments' entrypoints are paths inside the package: the image needs both folders."""
+    """The bootstrap service runs ``deploy/bootstrap.sh`` (``prefect deploy --prefect-file
+    deploy/prefect.yaml``) and the deployments' entrypoints are paths inside the package: the
+    image needs both folders, and the ignore file beside the Dockerfile must not drop them."""
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     for folder in ("paperpulse", "deploy"):
         assert f"COPY {folder} {folder}" in dockerfile, folder
+    kept = [line[1:] for line in dockerignore() if line.startswith("!")]
+    for copied in copied_paths(dockerfile):
+        assert (ROOT / copied).exists(), copied
+        assert copied in kept, f"{copied} is copied but deploy/Dockerfile.dockerignore drops it"
+
+
+def dockerignore() -> list[str]:
+    text = (DEPLOY / "Dockerfile.dockerignore").read_text()
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def copied_paths(dockerfile: str) -> list[str]:
+    """The sources of every COPY (the build context is the repository root)."""
+    paths: list[str] = []
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY "):
+            paths += line.split()[1:-1]
+    return paths
+
+
+def test_the_build_context_leaves_out_the_venv_and_data() -> None:
+    """The context is the repository root: without the ignore file a local ``.venv`` and
+    ``data/`` would be sent to the builder on every build."""
+    ignored = dockerignore()
+    assert ignored[0] == "*"  # everything not named below is left out
+    assert "deploy/config" in ignored  # configs (possibly with addresses) stay out of the image
+
+
+def test_the_image_installs_an_extra_that_exists() -> None:
+    import tomllib
+
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert "'.[postgres]'" in dockerfile and "postgres" in extras
+
+
+def test_server_and_workers_run_one_prefect_version() -> None:
+    """A worker newer than its server can send fields the server refuses: every Prefect
+    process of the compose file runs the image built from deploy/Dockerfile."""
+    services = load("docker-compose.yml")["services"]
+    assert isinstance(services, dict)
+    prefect = {name: s for name, s in services.items() if name != "postgres"}
+    assert {"prefect-server", "bootstrap", "worker"} <= set(prefect)
+    for name, service in prefect.items():
+        # Each names the build too: compose would otherwise try to pull the image.
+        assert service.get("image") == "paperpulse:local", name
+        assert service.get("build") == {"context": "..", "dockerfile": "deploy/Dockerfile"}, name
+    server = services["prefect-server"]
+    url = server["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
+    assert url.startswith("postgresql+asyncpg://") and url.endswith("/prefect")
+    import importlib.util
+
+    assert importlib.util.find_spec("asyncpg"), "the server's PostgreSQL driver comes with prefect"
+    init = (DEPLOY / "postgres-init.sql").read_text()
+    assert "CREATE DATABASE prefect" in init
+
+
+def test_bootstrap_runs_the_script_the_scale_out_test_runs() -> None:
+    """One source of truth: compose's bootstrap and tests/flows/test_scale_out.py both run
+    ``deploy/bootstrap.sh``, which applies each host's shared limit from the config."""
+    services = load("docker-compose.yml")["services"]
+    assert isinstance(services, dict)
+    bootstrap = services["bootstrap"]
+    assert bootstrap["command"] == ["sh", "deploy/bootstrap.sh"]
+    script = (DEPLOY / "bootstrap.sh").read_text()
+    for step in (
+        "prefect work-pool create paperpulse --type process --overwrite",
+        "python -m paperpulse.flows.shared_pacing",
+        "prefect deploy --all --prefect-file deploy/prefect.yaml",
+    ):
+        assert step in script, step
+    assert "set -eu" in script  # a failed step fails the service; workers never start
+    # The limits follow the config: the bootstrap reads the same file the workers read.
+    config = bootstrap["environment"]["PAPERPULSE_CONFIG"]
+    for name in ("bootstrap", "worker"):
+        mounts = {m.split(":")[1] for m in services[name]["volumes"]}
+        assert str(Path(config).parent) in mounts, name
+    assert services["worker"]["environment"] == bootstrap["environment"]
+
+
+def test_bootstrap_script_parses() -> None:
+    import subprocess
+
+    subprocess.run(["sh", "-n", str(DEPLOY / "bootstrap.sh")], check=True)
+
+
+def test_the_sample_config_loads() -> None:
+    """deploy/config/paperpulse.toml is what the compose services read."""
+    from paperpulse.flows.config import load_config
+
+    load_config(DEPLOY / "config" / "paperpulse.toml")
+
+
+def test_host_limits_cover_every_paced_host() -> None:
+    """The bootstrap applies the limits the flows take: one per paced host, none free."""
+    from paperpulse.flows.config import Config
+    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.shared_pacing import host_limits, limit_name
+
+    limits = host_limits(Settings.from_env({}), Config())
+    hosts = ("huggingface.co", "arxiv.org", "export.arxiv.org")
+    assert {limit_name(h) for h in hosts} <= set(limits)
+    assert all(0 < decay <= 10 for decay in limits.values())
 
 
 def test_bootstrap_waits_for_a_healthy_server() -> None:

@@ -6,6 +6,11 @@ repository's own config gets them too, for people committing by hand). A failed 
 commit and is reported in ``CommitResult.push_error``; the next call pushes whatever is
 unpushed. Git never prompts: a push that needs credentials fails instead of hanging.
 
+With a remote, what was pushed to it from elsewhere (a reader editing ``feedback.txt`` on the
+git host) is pulled first (``pull``): fast-forward, or a merge when both sides moved and it
+merges cleanly. A remote that does not merge cleanly is reported in one line; the local
+commits stay, unpushed, until a person merges.
+
 A person's uncommitted work is never lost: a file we would overwrite that differs from its
 last commit (or an untracked file in our way) stops the write with one line naming it.
 """
@@ -87,11 +92,16 @@ class ArchiveRepo:
             self._ensure_remote(self.remote)
 
     def write_and_commit(self, files: Mapping[str, str], message: str) -> CommitResult:
-        """Write ``files`` (relative path -> text), commit them if anything changed, push."""
+        """Pull, write ``files`` (relative path -> text), commit them if anything changed, push.
+
+        A pull that fails (an unreachable remote, one that does not merge cleanly) still
+        writes and commits locally; the push is skipped, and the pull's one line is the
+        ``push_error``. The next call pulls and pushes what is unpushed."""
         if not message.strip():
             raise DeliveryError("git archive: the commit message is empty")
         targets = {self._target(relative): text for relative, text in files.items()}
         self.ensure()
+        pull_error = self.pull()
         self._refuse_to_clobber(targets)
         for target, text in targets.items():
             _write_atomically(target, text)
@@ -111,10 +121,76 @@ class ArchiveRepo:
             return CommitResult(sha=sha, committed=committed, pushed=None)
         if sha is None:
             return CommitResult(sha=None, committed=False, pushed=True)
+        if pull_error is not None:
+            # Unreachable: a push would wait for the same host again; diverged: it would be
+            # refused. Either way the pull's line says what to do, once.
+            return CommitResult(sha=sha, committed=committed, pushed=False, push_error=pull_error)
         push_error = self._push(sha)
         return CommitResult(
             sha=sha, committed=committed, pushed=push_error is None, push_error=push_error
         )
+
+    def pull(self) -> str | None:
+        """Bring in the remote branch's new commits; None when done (or nothing to do), else
+        one line saying what failed and what to do. Nothing local is ever discarded: a merge
+        that conflicts is aborted, and git refuses to overwrite uncommitted changes."""
+        if self.remote is None:
+            return None
+        self.ensure()
+        remote = _redact(self.remote)
+        tracking = f"refs/remotes/{REMOTE_NAME}/{self.branch}"
+        try:
+            fetched = self._git(
+                "fetch",
+                "--quiet",
+                REMOTE_NAME,
+                f"+refs/heads/{self.branch}:{tracking}",
+                check=False,
+            )
+        except DeliveryError as exc:  # a timeout
+            return str(exc)
+        if fetched.returncode != 0:
+            if "couldn't find remote ref" in fetched.stderr:
+                return None  # an empty remote: the push creates the branch
+            detail = _redact(" ".join(fetched.stderr.split())) or "no message"
+            return (
+                f"fetch from {remote} failed: {detail}; check the remote and its credentials "
+                "(feedback given there is read once it is reachable)"
+            )
+        theirs = self._git("rev-parse", "--verify", "--quiet", tracking).stdout.strip()
+        ours = self._head()
+        if ours == theirs or (ours and self._is_ancestor(theirs, ours)):
+            return None  # nothing new there
+        if ours is None or self._is_ancestor(ours, theirs):
+            merged = self._git("merge", "--ff-only", "--quiet", tracking, check=False)
+        else:
+            merged = self._git(
+                "merge",
+                "--no-edit",
+                "--quiet",
+                "-m",
+                f"Merge {self.branch} from {REMOTE_NAME}",
+                tracking,
+                check=False,
+            )
+        if merged.returncode == 0:
+            return None
+        conflicted = self._git("diff", "--name-only", "--diff-filter=U", check=False).stdout.split()
+        if self._git("rev-parse", "--verify", "--quiet", "MERGE_HEAD", check=False).returncode == 0:
+            self._git("merge", "--abort", check=False)
+        what = (
+            f"conflicts in {', '.join(conflicted)}"
+            if conflicted
+            else " ".join(merged.stderr.split())[:200] or "merge failed"
+        )
+        return (
+            f"{remote} has commits that do not merge into the archive ({what}); the local "
+            f"commits are kept, unpushed: merge by hand (git -C {self.path} pull {REMOTE_NAME} "
+            f"{self.branch}), then the next run pushes"
+        )
+
+    def _is_ancestor(self, older: str, newer: str) -> bool:
+        return self._git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
 
     @property
     def root(self) -> Path:

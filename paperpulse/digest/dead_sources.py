@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import RunRecord
 
 SAME_RUN = timedelta(minutes=30)
@@ -46,18 +47,19 @@ def failing_sources(runs: Sequence[RunRecord], threshold: int) -> tuple[FailingS
     found = []
     by_source: dict[str, list[RunRecord]] = {}
     for run in sorted(runs, key=lambda r: (r.started_at, r.id)):
-        if run.status != "running":  # in flight: not an outcome yet
+        if run.status != RunStatus.RUNNING:  # in flight: not an outcome yet
             by_source.setdefault(run.source, []).append(run)
     for source, rows in sorted(by_source.items()):
         groups = _group(rows)
         failed = 0
         for group in reversed(groups):
-            if any(r.status != "failed" for r in group):
+            if any(r.status != RunStatus.FAILED for r in group):
                 break
             failed += 1
         if failed < threshold:
             continue
-        answered = [r for g in groups[: len(groups) - failed] for r in g if r.status != "failed"]
+        settled = groups[: len(groups) - failed]
+        answered = [r for g in settled for r in g if r.status != RunStatus.FAILED]
         found.append(
             FailingSource(
                 source=source,

@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
+from paperpulse.core.kinds import Edition, Source
 from paperpulse.core.models import AuthorProfile, Paper, Sighting
 from paperpulse.digest.models import Digest, DigestItem, Section, SourceHealth
 from paperpulse.digest.sparkline import upvote_sparkline
@@ -36,7 +38,9 @@ from paperpulse.digest.trending import (
 
 RISING = "Rising"
 SPARK_WIDTH = 8
-HF_SOURCES = frozenset({"hf-daily", "hf-week", "hf-month", "hf-trending", "hf-search"})
+HF_SOURCES = frozenset(
+    {Source.HF_DAILY, Source.HF_WEEK, Source.HF_MONTH, Source.HF_TRENDING, Source.HF_SEARCH}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,15 +50,18 @@ class Caps:
     full_list: int | None = None  # each day's section; None: everything (the archive)
 
 
+ListingStatus = Literal["complete", "empty", "missing", "unlisted"]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DayListing:
     """One list date's papers, in the order its listings ranked them."""
 
     day: date
     ids: tuple[str, ...] = ()
-    # "complete" | "empty" (nothing listed) | "missing" (not fetched) | "unlisted" (no day
-    # listing is followed: a followed-authors-only digest)
-    status: str = "complete"
+    # "empty": nothing listed; "missing": not fetched; "unlisted": no day listing is followed
+    # (a followed-authors-only digest)
+    status: ListingStatus = "complete"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +87,7 @@ class AuthorNews:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EditionInputs:
-    edition: str  # "daily" | "weekly"
+    edition: Edition
     key: str  # the digest's period key: "2024-08-01", "2024-W31"
     title: str
     as_of: datetime
@@ -301,7 +308,7 @@ class _Builder:
 
     def day_section(self, day: date, ids: Sequence[str]) -> Section:
         inputs = self.inputs
-        one_day = len(inputs.listings) == 1 and inputs.edition == "daily"
+        one_day = len(inputs.listings) == 1 and inputs.edition == Edition.DAILY
         title = "Papers of the day" if one_day else f"Papers of {day:%a %d %b}"
         if inputs.topics and ids and len(ids) < sum(len(x.ids) for x in inputs.listings):
             title = "Also listed today" if one_day else f"Also listed on {day:%a %d %b}"

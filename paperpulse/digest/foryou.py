@@ -3,8 +3,9 @@
 The arxiv-sanity approach, with no downloaded model: TF-IDF over titles and abstracts, and one
 linear SVM per reader whose positives are the library (plus liked papers) and whose negatives
 are the recent pool (hidden papers weigh more). The pool is vectorised once per run
-(``Corpus``, ~1.2 s CPU for 10,000 papers) and each reader's model trained on it every run
-(~0.55 s CPU for a library of 1,000): ``bench/relevance.py``, ``docs/relevance.md``.
+(``Corpus``) from term counts kept between runs (``digest/terms.py``), and each reader's model
+trained on it every run: at library 1,000 / pool 10,000, well under a second for a warm run
+(``bench/relevance.py``, ``docs/relevance.md``).
 
 A reason names the nearest library papers (cosine in the same TF-IDF space) and the terms they
 share with the paper, weighted by what the classifier learned the reader cares about.
@@ -13,19 +14,20 @@ share with the paper, weighted by what the classifier learned the reader cares a
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from paperpulse.core.models import Paper
 from paperpulse.digest.library import Library, LibraryEntry, clean
 from paperpulse.digest.models import DigestItem, Section
+from paperpulse.digest.terms import BUCKETS, TermCache, TermCounts, column, names, tokens
 
 TITLE = "For you"
 MATCH_CUTOFF = 92  # rapidfuzz ratio (0-100) of normalised titles: 1-2 typos or a subtitle mark
@@ -34,7 +36,9 @@ NEAR_MIN = 0.08  # cosine below this is no neighbour worth naming
 TOP_SHARE = 0.05  # "for you": among the reader's best 5% of the recent pool
 SVM_C = 0.1  # regularisation of the per-reader SVM
 _WORDS = re.compile(r"[^0-9a-z]+")
-_SEPARATORS = str.maketrans({c: " " for c in string.punctuation + "\u2013\u2014\u201c\u201d"})
+_ASCII_NON_WORD = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isdigit() or "a" <= c <= "z")}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,11 +53,47 @@ def paper_text(paper: Paper) -> str:
 
 
 def normalise_title(title: str) -> str:
-    return " ".join(_WORDS.sub(" ", title.casefold()).split())
+    folded = title.casefold()
+    if folded.isascii():  # most titles: the same result, by a C translate instead of a regex
+        return " ".join(folded.translate(_ASCII_NON_WORD).split())
+    return " ".join(_WORDS.sub(" ", folded).split())
 
 
-def match_entries(entries: Sequence[LibraryEntry], papers: Sequence[Paper]) -> dict[int, Paper]:
-    """Library entries (by index) found among ``papers``: by arXiv id, else by title.
+class TitleIndex:
+    """Papers by arXiv id and by normalised title, for matching library entries."""
+
+    def __init__(self, papers: Iterable[Paper]) -> None:
+        self.by_id: dict[str, Paper] = {}
+        self.by_title: dict[str, Paper] = {}
+        for paper in papers:
+            self.by_id.setdefault(paper.arxiv_id, paper)
+            self.by_title.setdefault(normalise_title(paper.title), paper)
+        self.having: dict[str, list[str]] = {}
+        for title in self.by_title:
+            for word in set(title.split()):
+                self.having.setdefault(word, []).append(title)
+
+    def find(self, entry: LibraryEntry) -> Paper | None:
+        if entry.arxiv_id:
+            return self.by_id.get(entry.arxiv_id)
+        key = normalise_title(entry.title)
+        hit = self.by_title.get(key)
+        if hit is None and len(key) >= 12:  # "Adam", "BERT": too short to tell apart by spelling
+            having = self.having
+            rare = sorted(
+                (w for w in set(key.split()) if w in having), key=lambda w: len(having[w])
+            )
+            candidates = {title for word in rare[:3] for title in having[word]}
+            best = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=MATCH_CUTOFF)
+            hit = self.by_title[best[0]] if best else None
+        return hit
+
+
+def match_entries(
+    entries: Sequence[LibraryEntry], papers: Sequence[Paper] | Sequence[TitleIndex]
+) -> dict[int, Paper]:
+    """Library entries (by index) found among ``papers`` (or in indexes, the first that has
+    it): by arXiv id, else by title.
 
     Titles are compared normalised (case, punctuation, LaTeX braces gone) and, when not equal,
     by rapidfuzz's edit-distance ratio (C++; difflib is ~100x slower) against the titles that
@@ -61,78 +101,95 @@ def match_entries(entries: Sequence[LibraryEntry], papers: Sequence[Paper]) -> d
     character or two, so it keeps most words, and 1,000 entries x 10,000 titles take
     milliseconds instead of a second.
     """
-    by_id = {p.arxiv_id: p for p in papers}
-    by_title: dict[str, Paper] = {}
-    for paper in papers:
-        by_title.setdefault(normalise_title(paper.title), paper)
-    having: dict[str, list[str]] = {}
-    for title in by_title:
-        for word in set(title.split()):
-            having.setdefault(word, []).append(title)
+    indexes = [i for i in papers if isinstance(i, TitleIndex)]
+    if len(indexes) != len(papers):
+        indexes = [TitleIndex(p for p in papers if isinstance(p, Paper))]
     found: dict[int, Paper] = {}
     for index, entry in enumerate(entries):
-        if entry.arxiv_id:
-            if entry.arxiv_id in by_id:
-                found[index] = by_id[entry.arxiv_id]
-            continue
-        key = normalise_title(entry.title)
-        hit = by_title.get(key)
-        if hit is None and len(key) >= 12:  # "Adam", "BERT": too short to tell apart by spelling
-            rare = sorted(
-                (w for w in set(key.split()) if w in having), key=lambda w: len(having[w])
-            )
-            candidates = {title for word in rare[:3] for title in having[word]}
-            best = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=MATCH_CUTOFF)
-            hit = by_title[best[0]] if best else None
+        hit = next((h for i in indexes if (h := i.find(entry)) is not None), None)
         if hit is not None:
             found[index] = hit
     return found
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-case words of two or more characters, no stop words, none starting with a digit.
-
-    ``str.translate`` + ``split`` run in C: about twice as fast as scikit-learn's regex
-    analyzer, which is most of the cost of vectorising a pool of 10,000 abstracts.
-    """
-    return [
-        w
-        for w in text.casefold().translate(_SEPARATORS).split()
-        if len(w) > 1 and w not in ENGLISH_STOP_WORDS and not w[0].isdigit()
-    ]
-
-
 class Corpus:
-    """A run's pool of recent papers, vectorised once (TF-IDF) and shared by every reader."""
+    """A run's pool of recent papers as TF-IDF rows, shared by every reader of the run.
 
-    def __init__(self, pool: Sequence[Paper], *, vocabulary_from: Sequence[str] = ()) -> None:
+    The TF-IDF of scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``, computed here from
+    hashed term counts (``digest/terms.py``) so that counts kept from earlier runs (``cache``)
+    are reused: a warm run tokenises only the papers it has not seen.
+    """
+
+    def __init__(
+        self,
+        pool: Sequence[Paper],
+        *,
+        vocabulary_from: Sequence[str] = (),
+        cache: TermCache | None = None,
+    ) -> None:
         """``vocabulary_from``: more texts to learn terms from (a library, when the pool is
-        empty)."""
+        empty). ``cache``: counts known already; those counted here are added to its
+        ``fresh``."""
+        self.cache = cache if cache is not None else TermCache()
         self.papers = list({p.arxiv_id: p for p in pool}.values())
         self.rows = {p.arxiv_id: i for i, p in enumerate(self.papers)}
         texts = [paper_text(p) for p in self.papers] + list(vocabulary_from)
+        counts = [self.cache.counts(t) for t in texts]
         size = len(texts)
-        self.vectorizer = TfidfVectorizer(
-            analyzer=tokens,
-            # A term in one paper only says nothing about a reader; one in most is noise.
-            min_df=2 if size >= 200 else 1,
-            max_df=0.5 if size >= 20 else 1.0,
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
-        if not any(tokens(t) for t in texts):
-            texts.append("paper")  # no words at all: one placeholder term keeps shapes valid
-        self.matrix: sparse.csr_matrix = self.vectorizer.fit_transform(texts)[: len(self.papers)]
-        self.terms = self.vectorizer.get_feature_names_out()
+        df = np.zeros(BUCKETS, dtype=np.int64)
+        if counts:
+            df = np.bincount(np.concatenate([c.columns for c in counts]), minlength=BUCKETS)
+        # A term in one paper only says nothing about a reader; one in most is noise.
+        min_df = 2 if size >= 200 else 1
+        max_df = 0.5 * size if size >= 20 else size
+        keep = (df >= min_df) & (df <= max_df)
+        if not keep.any():  # no words at all: one placeholder column keeps shapes valid
+            keep[column("paper")] = True
+            df[column("paper")] = max(df[column("paper")], 1)
+        self.columns = np.flatnonzero(keep)
+        self._lookup = np.full(BUCKETS, -1, dtype=np.int32)
+        self._lookup[self.columns] = np.arange(len(self.columns), dtype=np.int32)
+        # scikit-learn's smooth idf: as if one more document held every term once.
+        self.idf = (np.log((1 + size) / (1 + df[self.columns])) + 1).astype(np.float32)
+        self.matrix: sparse.csr_matrix = self.weigh(counts[: len(self.papers)])
+
+    def weigh(self, counts: Sequence[TermCounts]) -> sparse.csr_matrix:
+        """TF-IDF rows (1 + log tf, times idf, unit length) over this pool's terms."""
+        shape = (len(counts), len(self.columns))
+        if not counts:
+            return sparse.csr_matrix(shape, dtype=np.float32)
+        lengths = np.fromiter((len(c.columns) for c in counts), dtype=np.int64, count=len(counts))
+        cols = self._lookup[np.concatenate([c.columns for c in counts])]
+        tf = np.concatenate([c.counts for c in counts]).astype(np.float32)
+        rows = np.repeat(np.arange(len(counts)), lengths)
+        mask = cols >= 0
+        cols = cols[mask]
+        data = (1 + np.log(tf[mask])) * self.idf[cols]
+        # Rows come in order: CSR straight from the row lengths (no COO sort).
+        indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows[mask], minlength=len(counts)), out=indptr[1:])
+        matrix = sparse.csr_matrix((data, cols, indptr), shape=shape, dtype=np.float32)
+        return normalize(matrix, copy=False)
 
     def vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self.vectorizer.transform(texts)
+        return self.weigh([self.cache.counts(t) for t in texts])
 
     def paper_vectors(self, papers: Sequence[Paper]) -> sparse.csr_matrix:
-        """Pool rows where the paper is in the pool (no second tokenising), else transformed."""
+        """Pool rows where the paper is in the pool (no second tokenising), else counted."""
         if all(p.arxiv_id in self.rows for p in papers):
             return self.matrix[[self.rows[p.arxiv_id] for p in papers]]
         return self.vectors([paper_text(p) for p in papers])
+
+    @cached_property
+    def titles(self) -> TitleIndex:
+        """The pool's titles, indexed once for every reader's library."""
+        return TitleIndex(self.papers)
+
+    def term_names(self, texts: Iterable[str]) -> dict[int, str]:
+        """This pool's columns -> the term of ``texts`` behind each (for reasons)."""
+        return {
+            int(self._lookup[c]): term for c, term in names(texts).items() if self._lookup[c] >= 0
+        }
 
 
 class ReaderModel:
@@ -152,7 +209,7 @@ class ReaderModel:
         self.hides = frozenset(hides)
         likes = frozenset(likes) - self.hides
         candidates = {p.arxiv_id: p for p in (*known, *corpus.papers)}
-        matched = match_entries(library.entries, list(candidates.values()))
+        matched = match_entries(library.entries, [TitleIndex(known), corpus.titles])
         positives: list[tuple[str, str]] = []  # (title, text)
         owned: set[str] = set()
         for index, entry in enumerate(library.entries):
@@ -171,7 +228,7 @@ class ReaderModel:
         self.titles = [title or "(untitled)" for title, _ in positives]
         self.texts = [text for _, text in positives]
         if not corpus.papers:  # nothing to contrast with: the library's own terms
-            corpus = Corpus([], vocabulary_from=self.texts)
+            corpus = Corpus([], vocabulary_from=self.texts, cache=corpus.cache)
         self.corpus = corpus
         self.library_matrix = corpus.vectors(self.texts)
         negatives = [i for i, p in enumerate(corpus.papers) if p.arxiv_id not in owned]
@@ -202,7 +259,8 @@ class ReaderModel:
 
     def rank(self, papers: Sequence[Paper], top: int | None = None) -> list[Recommendation]:
         """``papers`` best first, without those the reader owns or hid, each with a reason."""
-        shown = [p for p in papers if p.arxiv_id not in self.owned | self.hides]
+        left_out = self.owned | self.hides
+        shown = [p for p in papers if p.arxiv_id not in left_out]
         if not shown:
             return []
         vectors = self.corpus.paper_vectors(shown)
@@ -210,29 +268,42 @@ class ReaderModel:
         order = sorted(range(len(shown)), key=lambda i: (-scores[i], shown[i].arxiv_id))
         if top is not None:
             order = order[:top]
+        chosen = vectors[order]
+        # Every chosen paper's closeness to every library paper, in one product.
+        sims = np.asarray((chosen @ self.library_matrix.T).toarray())
         return [
             Recommendation(
                 paper=shown[i],
                 score=float(scores[i]),
-                reason=self.reason(shown[i], vectors[i]),
+                reason=self.reason(shown[i], chosen[k], sims[k]),
             )
-            for i in order
+            for k, i in enumerate(order)
         ]
 
-    def reason(self, paper: Paper, vector: sparse.csr_matrix) -> str:
-        """The nearest one or two library papers and the terms they share with this one."""
-        sims = np.asarray((self.library_matrix @ vector.T).toarray()).ravel()
+    def reason(
+        self, paper: Paper, vector: sparse.csr_matrix, sims: np.ndarray | None = None
+    ) -> str:
+        """The nearest one or two library papers and the terms they share with this one.
+        ``sims``: the paper's cosine with each library paper, when already computed."""
+        if sims is None:
+            sims = np.asarray((self.library_matrix @ vector.T).toarray()).ravel()
         near = [int(j) for j in np.argsort(-sims)[:2] if sims[j] >= NEAR_MIN]
         if near:
-            weights = np.asarray(self.library_matrix[near].max(axis=0).toarray()).ravel()
+            weights = self.library_matrix[near].toarray().max(axis=0)
         elif self.classifier is not None:
             weights = np.asarray(self.classifier.coef_).ravel().clip(min=0)
         else:
             weights = np.zeros(vector.shape[1])
         row = vector.tocoo()
         shared = row.data * weights[row.col]
-        ranked = [str(self.corpus.terms[row.col[k]]) for k in np.argsort(-shared) if shared[k] > 0]
-        terms = _phrases(ranked[:6], paper_text(paper), [self.texts[j] for j in near])[:3]
+        text, others = paper_text(paper), [self.texts[j] for j in near]
+        terms_of = self.corpus.term_names([text, *others])
+        ranked = [
+            terms_of[int(row.col[k])]
+            for k in np.argsort(-shared)
+            if shared[k] > 0 and int(row.col[k]) in terms_of
+        ]
+        terms = _phrases(ranked[:6], text, others)[:3]
         said = f": {', '.join(terms)}" if terms else ""
         if near:
             names = " and ".join(f"“{_short(self.titles[j])}”" for j in near)

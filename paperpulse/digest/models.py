@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from paperpulse.core.kinds import Edition, RunStatus
 from paperpulse.core.models import Paper
 
 
@@ -51,8 +52,8 @@ class Section:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceHealth:
-    source: str
-    status: str  # run status: "complete" | "empty" | "failed" | "missing"
+    source: str  # a ``Source`` value, as the run ledger stores it
+    status: RunStatus  # COMPLETE, EMPTY, FAILED or MISSING
     fetched: int = 0
     declared: int | None = None
     error: str | None = None  # technical detail, for the run log (readers get failure_lines)
@@ -63,7 +64,7 @@ class SourceHealth:
 class Digest:
     """A digest as a pure value: everything the templates need, nothing they must compute."""
 
-    edition: str  # "daily" | "weekly"
+    edition: Edition
     period: str  # "2024-08-01" or "2024-W31"
     title: str
     generated_at: datetime  # the edition's moment ("as of")

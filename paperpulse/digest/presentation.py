@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from paperpulse.core.kinds import Edition, RunStatus, Source
 from paperpulse.core.models import Paper
 from paperpulse.digest.escaping import one_line, safe_url
 from paperpulse.digest.models import DigestItem, SourceHealth
@@ -50,17 +51,17 @@ def author_count(paper: Paper) -> str:
     return "" if n == 0 else f"{n} author" + ("" if n == 1 else "s")
 
 
-SOURCE_NAMES = {
-    "hf-daily": "Hugging Face Daily Papers",
-    "hf-week": "Hugging Face weekly papers",
-    "hf-month": "Hugging Face monthly papers",
-    "hf-trending": "Hugging Face trending papers",
-    "hf-search": "the Hugging Face search",
-    "hf-paper": "a Hugging Face paper page",
-    "arxiv-listing": "arXiv",
-    "arxiv-api": "the arXiv API",
-    "arxiv-author": "arXiv papers by",
-    "s2-profile": "the Semantic Scholar profile of",
+SOURCE_NAMES: dict[str, str] = {
+    Source.HF_DAILY: "Hugging Face Daily Papers",
+    Source.HF_WEEK: "Hugging Face weekly papers",
+    Source.HF_MONTH: "Hugging Face monthly papers",
+    Source.HF_TRENDING: "Hugging Face trending papers",
+    Source.HF_SEARCH: "the Hugging Face search",
+    Source.HF_PAPER: "a Hugging Face paper page",
+    Source.ARXIV_LISTING: "arXiv",
+    Source.ARXIV_API: "the arXiv API",
+    Source.ARXIV_AUTHOR: "arXiv papers by",
+    Source.S2_PROFILE: "the Semantic Scholar profile of",
 }
 
 
@@ -68,24 +69,28 @@ def source_label(source: str, period: str | None = None) -> str:
     """A source as a reader names it: "arXiv cs.CL", "Hugging Face Daily Papers"."""
     name = SOURCE_NAMES.get(source, source)
     if period is None:
-        return {"arxiv-author": "arXiv author pages", "s2-profile": "Semantic Scholar"}.get(
-            source, name
-        )
-    if source == "hf-trending":
+        overall: dict[str, str] = {
+            Source.ARXIV_AUTHOR: "arXiv author pages",
+            Source.S2_PROFILE: "Semantic Scholar",
+        }
+        return overall.get(source, name)
+    if source == Source.HF_TRENDING:
         return name
-    if source in ("hf-daily", "hf-week", "hf-month"):
+    if source in (Source.HF_DAILY, Source.HF_WEEK, Source.HF_MONTH):
         return f"{name} for {period}"
-    if source == "hf-search":
+    if source == Source.HF_SEARCH:
         return f"{name} for “{period}”"
     return f"{name} {period}"
 
 
-def failure_lines(health: tuple[SourceHealth, ...], edition: str = "daily") -> tuple[str, ...]:
+def failure_lines(
+    health: tuple[SourceHealth, ...], edition: str = Edition.DAILY
+) -> tuple[str, ...]:
     """One short line per failed listing; the technical detail stays in the run log."""
-    when = "today" if edition == "daily" else "this week"
+    when = "today" if edition == Edition.DAILY else "this week"
     lines = []
     for h in health:
-        if h.status != "failed":
+        if h.status != RunStatus.FAILED:
             continue
         for period in h.periods or (None,):
             label = one_line(source_label(h.source, period))

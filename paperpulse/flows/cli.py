@@ -371,6 +371,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
         _plain_logging(args.verbose)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from paperpulse.core.kinds import RunStatus
     from paperpulse.flows.pipeline import backfill_run, progress_hook
 
     failed = 0
@@ -385,7 +386,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 
         def advance(done: int, total: int, outcome: object) -> None:
             nonlocal failed
-            failed += getattr(outcome, "status", "") == "failed"
+            failed += getattr(outcome, "status", "") == RunStatus.FAILED
             label = f"{getattr(outcome, 'source', '')} {getattr(outcome, 'period', '')}"
             bar.update(
                 task,
@@ -481,7 +482,7 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
             f"{len(failed)} delivery(ies) failed; they are retried by the "
             "next run or `paperpulse deliver`"
         )
-    if unconfirmed := [o for o in outcomes if o.status == "unconfirmed"]:
+    if unconfirmed := [o for o in outcomes if o.status == DeliveryStatus.UNCONFIRMED]:
         raise PaperpulseError(
             f"{len(unconfirmed)} email(s) unconfirmed (the server took them without answering); "
             "not resent automatically: check the inbox, or add --resend-unconfirmed"
@@ -575,6 +576,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         POOL_DAYS,
         import_feedback_file,
         load_library,
+        pull_archive,
         reader_model,
         recent_corpus,
     )
@@ -586,11 +588,12 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         raise UsageError(f"--end {end} is before --start {start}")
     if args.top < 1:
         raise UsageError("--top must be at least 1")
-    library = load_library(args.library)
+    settings = Settings.from_env()
+    library = load_library(args.library, settings)
     for warning in library.warnings:
         print(f"paperpulse: warning: {warning}", file=sys.stderr)
-    settings = Settings.from_env()
     repo = repository(settings.database_url)
+    pull_archive(settings)  # feedback.txt edited on the git host counts here too
     import_feedback_file(repo, settings.archive_dir, "archive", settings.clock.now())
     corpus = recent_corpus(repo, end, start)
     if not corpus.papers:

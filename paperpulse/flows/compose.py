@@ -7,17 +7,19 @@ reader's ledger (``shown``); a reader's email covers the days not yet delivered 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from paperpulse.core.models import Paper, RunRecord
+from paperpulse.core.kinds import DONE_RUN_STATUSES, Edition, RunStatus, Source
+from paperpulse.core.models import AuthorProfile, Paper, RunRecord, Sighting
 from paperpulse.digest.dead_sources import SAME_RUN, FailingSource, failing_sources
 from paperpulse.digest.edition import (
     AuthorNews,
     Caps,
     DayListing,
     EditionInputs,
+    ListingStatus,
     Seen,
     build_edition,
 )
@@ -33,14 +35,14 @@ from paperpulse.storage.records import ShownRecord
 from paperpulse.storage.repository import Repository
 
 ARCHIVE = "archive"  # the reader's-ledger "recipient" of the public archive and feeds
-EDITIONS = ("daily", "weekly")
-ANSWERED = ("complete", "empty")
+EDITIONS = tuple(Edition)
+ANSWERED = DONE_RUN_STATUSES
 _TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Period:
-    edition: str  # "daily" | "weekly"
+    edition: Edition
     key: str  # "2024-08-01" (a catch-up: its last day) | "2024-W31"
     days: tuple[date, ...]  # the list dates it covers
 
@@ -51,7 +53,7 @@ class Period:
     @property
     def title(self) -> str:
         first, last = self.days[0], self.days[-1]
-        if self.edition == "weekly":
+        if self.edition == Edition.WEEKLY:
             return f"Week {self.key} · {first:%d %b} – {last:%d %b %Y}"
         if len(self.days) == 1:
             return f"Daily Papers · {first:%A %d %B %Y}"
@@ -72,12 +74,12 @@ def digest_name(key: str | None) -> str:
 
 
 def period_for(edition: str, day: date) -> Period:
-    if edition == "daily":
-        return Period(edition="daily", key=day.isoformat(), days=(day,))
-    if edition == "weekly":
+    if edition == Edition.DAILY:
+        return Period(edition=Edition.DAILY, key=day.isoformat(), days=(day,))
+    if edition == Edition.WEEKLY:
         monday = day - timedelta(days=day.weekday())
         return Period(
-            edition="weekly",
+            edition=Edition.WEEKLY,
             key=iso_week(day),
             days=tuple(monday + timedelta(days=n) for n in range(7)),
         )
@@ -87,7 +89,7 @@ def period_for(edition: str, day: date) -> Period:
 def catch_up(days: Sequence[date]) -> Period:
     """One daily digest covering several list dates (a reader who missed some)."""
     ordered = tuple(sorted(set(days)))
-    return Period(edition="daily", key=ordered[-1].isoformat(), days=ordered)
+    return Period(edition=Edition.DAILY, key=ordered[-1].isoformat(), days=ordered)
 
 
 def topics_of(config: Config, names: Sequence[str] = ()) -> tuple[Topic, ...]:
@@ -116,14 +118,64 @@ def digest_periods(
     and another source answered); on Sundays, the week's too."""
     answered = [(j, o) for j, o in zip(jobs, outcomes, strict=True) if o.status in ANSWERED]
     days = {
-        j.day for j, _ in answered if j.source == "hf-daily" and j.reason in ("scheduled", "heal")
+        j.day
+        for j, _ in answered
+        if j.source == Source.HF_DAILY and j.reason in ("scheduled", "heal")
     }
-    if not any(j.source == "hf-daily" for j in jobs) and answered:
+    if not any(j.source == Source.HF_DAILY for j in jobs) and answered:
         days.add(day)
-    periods = [period_for("daily", d) for d in sorted(days)]
+    periods = [period_for(Edition.DAILY, d) for d in sorted(days)]
     if day.weekday() == 6 and day in days:
-        periods.append(period_for("weekly", day))
+        periods.append(period_for(Edition.WEEKLY, day))
     return periods
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditionData:
+    """What every reader's view of one period shares, read once per period per run: the
+    listings, the rising pool, their papers and sightings, search hits, failing sources and
+    followed authors' papers and profiles, all as of the edition's moment."""
+
+    period: Period
+    as_of: datetime
+    listings: tuple[DayListing, ...]
+    ids: frozenset[str]  # every paper the edition may name (listings, rising pool, authors)
+    rising_pool: tuple[str, ...]
+    papers: Mapping[str, Paper]
+    sightings: Mapping[str, Sequence[Sighting]]
+    hf_query_hits: Mapping[str, frozenset[str]]  # every configured topic's queries
+    notes: tuple[str, ...]  # failing sources
+    author_papers: Mapping[str, str]  # {arxiv_id: followed author}
+    first_seen: Mapping[str, datetime]  # of the followed authors' papers
+    # Per followed author: their two latest profile snapshots by ``as_of``, newest first.
+    author_profiles: Mapping[str, tuple[tuple[datetime, AuthorProfile], ...]]
+
+
+def read_edition(settings: Settings, config: Config, period: Period) -> EditionData:
+    """The shared reads of ``period``'s edition (``build_for`` adds each reader's)."""
+    repo = repository(settings.database_url)
+    as_of = edition_moment(repo, period, settings.clock.now())
+    listings = tuple(_day_listing(repo, config, day, as_of) for day in period.days)
+    pool = _rising_pool(repo, period.days[0], as_of, config.digest.rising_days)
+    authors_found = _author_papers(repo, config, as_of)
+    ids = {i for listing in listings for i in listing.ids} | set(pool) | set(authors_found)
+    return EditionData(
+        period=period,
+        as_of=as_of,
+        listings=listings,
+        ids=frozenset(ids),
+        rising_pool=tuple(pool),
+        papers=repo.papers(ids),
+        sightings=repo.sightings(ids, until=as_of + _TICK),
+        hf_query_hits=query_hits(repo, topics_of(config), as_of),
+        notes=tuple(f.notice() for f in failing(repo, config, as_of)),
+        author_papers=authors_found,
+        first_seen=repo.first_seen(authors_found) if authors_found else {},
+        author_profiles={
+            a.name: tuple(repo.author_profiles(a.name, until=as_of, limit=2))
+            for a in config.authors
+        },
+    )
 
 
 def build(
@@ -134,34 +186,45 @@ def build(
     reader: str = ARCHIVE,
     topic_names: Sequence[str] = (),
     caps: Caps | None = None,
+    data: EditionData | None = None,
 ) -> Digest:
-    """The edition of ``period`` for one reader: their topics, their ledger."""
+    """The edition of ``period`` for one reader: their topics, their ledger. ``data`` is the
+    period's shared reads when the caller already has them (one read for many readers)."""
+    shared = data if data is not None else read_edition(settings, config, period)
+    return build_for(settings, config, shared, reader=reader, topic_names=topic_names, caps=caps)
+
+
+def build_for(
+    settings: Settings,
+    config: Config,
+    data: EditionData,
+    *,
+    reader: str = ARCHIVE,
+    topic_names: Sequence[str] = (),
+    caps: Caps | None = None,
+) -> Digest:
+    """One reader's edition over the shared ``data``: only their ledger is read here."""
     repo = repository(settings.database_url)
-    as_of = edition_moment(repo, period, settings.clock.now())
-    listings = tuple(_day_listing(repo, config, day, as_of) for day in period.days)
-    pool = _rising_pool(repo, period.days[0], as_of, config.digest.rising_days)
-    authors_found = _author_papers(repo, config, as_of)
-    ids = {i for listing in listings for i in listing.ids} | set(pool) | set(authors_found)
-    papers = repo.papers(ids)
-    history = repo.sightings(ids, until=as_of + _TICK)
-    shown = repo.shown(reader, ids, before=period.digest_key)
+    period, as_of, papers = data.period, data.as_of, data.papers
+    shown = repo.shown(reader, data.ids, before=period.digest_key)
     previous = repo.last_digest_moment(reader, before=period.digest_key)
     if previous is not None and previous >= as_of:
         previous = None  # a digest rebuilt for an earlier date than the reader's latest
     topics = topics_of(config, topic_names)
+    queries = {q for t in topics for q in t.hf_queries}
     digest_cfg = config.digest
-    listed = [x.day for x in listings if x.status == "complete"]
+    listed = [x.day for x in data.listings if x.status == "complete"]
     # A Monday digest that also covers the empty weekend is Monday's digest, with a note.
-    title = period_for("daily", listed[0]).title if len(listed) == 1 else period.title
+    title = period_for(Edition.DAILY, listed[0]).title if len(listed) == 1 else period.title
     inputs = EditionInputs(
         edition=period.edition,
         key=period.key,
-        title=title if period.edition == "daily" else period.title,
+        title=title if period.edition == Edition.DAILY else period.title,
         as_of=as_of,
-        listings=listings,
+        listings=data.listings,
         papers=papers,
-        sightings=history,
-        rising_pool=tuple(pool),
+        sightings=data.sightings,
+        rising_pool=data.rising_pool,
         seen={
             # A showing after this edition's moment (a rebuilt past day) is no baseline.
             i: Seen(
@@ -176,11 +239,11 @@ def build(
         },
         previous_digest=previous,
         topics=topics,
-        hf_query_hits=query_hits(repo, topics, as_of),
+        hf_query_hits={q: hits for q, hits in data.hf_query_hits.items() if q in queries},
         updated=_updates(repo, papers, shown, previous),
         health=_health(repo.runs_between(previous or as_of - timedelta(days=1), as_of)),
-        notes=tuple(f.notice() for f in failing(repo, config, as_of)),
-        authors=_authors(repo, config, authors_found, papers, previous, as_of),
+        notes=data.notes,
+        authors=_authors(repo, config, data, previous),
         caps=caps
         or Caps(
             top_trending=digest_cfg.top_trending,
@@ -198,11 +261,18 @@ def failing(repo: Repository, config: Config, as_of: datetime) -> tuple[FailingS
     return failing_sources(runs, config.digest.alert_after_failed_runs)
 
 
-def reader_period(settings: Settings, config: Config, reader: str, day: date) -> Period | None:
+def reader_period(
+    settings: Settings,
+    config: Config,
+    reader: str,
+    day: date,
+    reads: EditionReads | None = None,
+) -> Period | None:
     """The daily digest ``reader`` should get now: every day up to ``day`` not yet delivered
     to them (within ``catch_up_days``, after their first digest), or None when those days list
     nothing: empty days are folded into the next digest's note, never mailed alone. A day
-    whose listing was not fetched stays pending until it is."""
+    whose listing was not fetched stays pending until it is. ``reads`` shares the days'
+    listings between the readers of one run."""
     repo = repository(settings.database_url)
     delivered = {
         date.fromisoformat(r.digest_key.removeprefix("daily/"))
@@ -214,27 +284,51 @@ def reader_period(settings: Settings, config: Config, reader: str, day: date) ->
     else:
         first = min(delivered)
         candidates = [d for back in range(span) if (d := day - timedelta(days=back)) > first]
-    now = settings.clock.now()
-    listings = [
-        _day_listing(repo, config, d, now) for d in sorted(candidates) if d not in delivered
-    ]
+    reads = reads or EditionReads(settings, config)
+    listings = [reads.day_listing(d) for d in sorted(candidates) if d not in delivered]
     answered = [x for x in listings if x.status != "missing"]
     if not any(x.status in ("complete", "unlisted") for x in answered):
         return None
     return catch_up([x.day for x in answered])
 
 
+class EditionReads:
+    """The shared reads of one run's deliveries, each done on first use and then kept: a
+    period's ``EditionData`` and a day's listing are the same for every reader of the run."""
+
+    def __init__(self, settings: Settings, config: Config) -> None:
+        self._settings = settings
+        self._config = config
+        self._editions: dict[Period, EditionData] = {}
+        self._days: dict[date, DayListing] = {}
+        self._now: datetime | None = None
+
+    def edition(self, period: Period) -> EditionData:
+        if period not in self._editions:
+            self._editions[period] = read_edition(self._settings, self._config, period)
+        return self._editions[period]
+
+    def day_listing(self, day: date) -> DayListing:
+        """``day``'s listing as of this run's first look (which days a reader is owed)."""
+        if day not in self._days:
+            if self._now is None:
+                self._now = self._settings.clock.now()
+            repo = repository(self._settings.database_url)
+            self._days[day] = _day_listing(repo, self._config, day, self._now)
+        return self._days[day]
+
+
 def edition_moment(repo: Repository, period: Period, now: datetime) -> datetime:
     """The edition's "as of": now for the latest list date; for an earlier one, the end of its
     observation (just before the first run of a later list date began, though never before
     its own listing was first answered), so a rebuilt past edition uses no later observation."""
-    later = repo.first_run_after("hf-daily", period.days[-1].isoformat())
+    later = repo.first_run_after(Source.HF_DAILY, period.days[-1].isoformat())
     if later is None or later > now:
         return now
     own = [
         r.finished_at or r.started_at
         for day in period.days
-        for r in repo.runs("hf-daily", day.isoformat())
+        for r in repo.runs(Source.HF_DAILY, day.isoformat())
         if r.status in ANSWERED
     ]
     return max(later - _TICK, min(own)) if own else later - _TICK
@@ -256,12 +350,14 @@ def _day_listing(repo: Repository, config: Config, day: date, as_of: datetime) -
     arXiv's announcements of that date from the followed categories."""
     ids: list[str] = []
     # "unlisted": no day listing is followed (followed authors only): nothing to say about it.
-    status = "empty" if config.sources.hf_daily or config.sources.arxiv_categories else "unlisted"
+    status: ListingStatus = (
+        "empty" if config.sources.hf_daily or config.sources.arxiv_categories else "unlisted"
+    )
     if config.sources.hf_daily:
-        run = _latest_answered(repo, "hf-daily", day.isoformat(), as_of)
+        run = _latest_answered(repo, Source.HF_DAILY, day.isoformat(), as_of)
         if run is None:
             status = "missing"
-        elif run.status == "complete":
+        elif run.status == RunStatus.COMPLETE:
             ids += [s.arxiv_id for _, s in repo.listing_items(run.id)]
     if config.sources.arxiv_categories:
         announced = repo.listed_on(day)
@@ -269,7 +365,7 @@ def _day_listing(repo: Repository, config: Config, day: date, as_of: datetime) -
         ids += [
             i
             for i in announced
-            if i not in ids and any(s.source == "arxiv-listing" for s in seen.get(i, ()))
+            if i not in ids and any(s.source == Source.ARXIV_LISTING for s in seen.get(i, ()))
         ]
     if ids:
         status = "complete"
@@ -281,16 +377,16 @@ def _rising_pool(repo: Repository, first_day: date, as_of: datetime, horizon: in
     ids: list[str] = []
     for back in range(1, horizon + 1):
         run = _latest_answered(
-            repo, "hf-daily", (first_day - timedelta(days=back)).isoformat(), as_of
+            repo, Source.HF_DAILY, (first_day - timedelta(days=back)).isoformat(), as_of
         )
-        if run is not None and run.status == "complete":
+        if run is not None and run.status == RunStatus.COMPLETE:
             ids += [s.arxiv_id for _, s in repo.listing_items(run.id) if s.arxiv_id not in ids]
     return ids
 
 
 def _updates(
     repo: Repository,
-    papers: dict[str, Paper],
+    papers: Mapping[str, Paper],
     shown: dict[str, ShownRecord],
     previous: datetime | None,
 ) -> dict[str, tuple[str, ...]]:
@@ -320,7 +416,7 @@ def query_hits(
 ) -> dict[str, frozenset[str]]:
     hits: dict[str, frozenset[str]] = {}
     for query in {q for t in topics for q in t.hf_queries}:
-        latest = _latest_answered(repo, "hf-search", query, as_of)
+        latest = _latest_answered(repo, Source.HF_SEARCH, query, as_of)
         if latest is not None:
             hits[query] = frozenset(p.arxiv_id for p, _ in repo.listing_items(latest.id))
     return hits
@@ -330,18 +426,22 @@ def _health(runs: Sequence[RunRecord]) -> tuple[SourceHealth, ...]:
     """Per source: the state of its listings' latest runs since the reader's last digest."""
     latest: dict[tuple[str, str], RunRecord] = {}
     for run in sorted(runs, key=lambda r: r.id):
-        if run.status != "running":
+        if run.status != RunStatus.RUNNING:
             latest[(run.source, run.period)] = run
     by_source: dict[str, list[RunRecord]] = {}
     for (source, _), run in sorted(latest.items()):
         by_source.setdefault(source, []).append(run)
     health = []
     for source, source_runs in by_source.items():
-        failed = [r for r in source_runs if r.status == "failed"]
+        failed = [r for r in source_runs if r.status == RunStatus.FAILED]
         status = (
-            "failed"
+            RunStatus.FAILED
             if failed
-            else ("complete" if any(r.status == "complete" for r in source_runs) else "empty")
+            else (
+                RunStatus.COMPLETE
+                if any(r.status == RunStatus.COMPLETE for r in source_runs)
+                else RunStatus.EMPTY
+            )
         )
         errors = "; ".join(f"{r.period}: {r.error}" for r in failed)
         health.append(
@@ -362,8 +462,8 @@ def _author_papers(repo: Repository, config: Config, as_of: datetime) -> dict[st
     for author in config.authors:
         runs = [
             r.id
-            for r in repo.runs("arxiv-author", author.name)
-            if r.status == "complete" and (r.finished_at or r.started_at) <= as_of
+            for r in repo.runs(Source.ARXIV_AUTHOR, author.name)
+            if r.status == RunStatus.COMPLETE and (r.finished_at or r.started_at) <= as_of
         ]
         for arxiv_id in sorted(repo.ids_in_runs(runs)):
             found.setdefault(arxiv_id, author.name)
@@ -371,20 +471,15 @@ def _author_papers(repo: Repository, config: Config, as_of: datetime) -> dict[st
 
 
 def _authors(
-    repo: Repository,
-    config: Config,
-    found: dict[str, str],
-    papers: dict[str, Paper],
-    previous: datetime | None,
-    as_of: datetime,
+    repo: Repository, config: Config, data: EditionData, previous: datetime | None
 ) -> tuple[AuthorNews, ...]:
     """Each followed author's profile as of the edition, what changed since the reader's last
     digest, and their papers first seen since then (the last week on a first digest)."""
+    as_of, papers = data.as_of, data.papers
     since = previous or as_of - timedelta(days=7)
-    first_seen = repo.first_seen(found)
     news = []
     for author in config.authors:
-        latest = repo.author_profiles(author.name, until=as_of, limit=2)
+        latest = data.author_profiles.get(author.name, ())
         # Since the reader's last digest; on their first, since the snapshot before the latest.
         before = (
             repo.author_profiles(author.name, until=previous, limit=1) if previous else latest[1:]
@@ -395,8 +490,10 @@ def _authors(
             changes = profile_changes(before[0][1], profile)
         fresh = [
             papers[i]
-            for i, name in found.items()
-            if name == author.name and i in papers and since < first_seen.get(i, since) <= as_of
+            for i, name in data.author_papers.items()
+            if name == author.name
+            and i in papers
+            and since < data.first_seen.get(i, since) <= as_of
         ]
         news.append(
             AuthorNews(

@@ -8,19 +8,17 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Literal
 
-from paperpulse.core.errors import ConfigError, DeliveryError, PaperpulseError
-from paperpulse.core.kinds import DeliveryStatus
+from paperpulse.core.errors import ConfigError, PaperpulseError
+from paperpulse.core.kinds import DeliveryStatus, Edition
 from paperpulse.delivery.chat import send_chat
-from paperpulse.delivery.files import write_atomically
+from paperpulse.delivery.files import archive_lock, write_atomically
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import SmtpSettings, UnconfirmedDelivery, send
@@ -31,7 +29,7 @@ from paperpulse.digest.email_message import build_message, fit_to_size, footer_u
 from paperpulse.digest.models import Digest, RenderedDigest
 from paperpulse.digest.presentation import ReaderLinks, archive_links
 from paperpulse.digest.render import render_all
-from paperpulse.flows.compose import ARCHIVE, Period, build, reader_period
+from paperpulse.flows.compose import ARCHIVE, EditionReads, Period, build_for, reader_period
 from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
 from paperpulse.flows.context import repository
 from paperpulse.flows.foryou import add_for_you
@@ -40,11 +38,12 @@ from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import UNCONFIRMED
 
 RECLAIM_AFTER = timedelta(minutes=30)
+Channel = Literal["archive", "email", "outbox", "chat"]  # "outbox": email written to files
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryOutcome:
-    channel: str  # "archive" | "email" | "outbox" | "chat"
+    channel: Channel
     recipient: str
     status: DeliveryStatus
     detail: str = ""  # commit sha, message id, outbox path, or the error
@@ -61,24 +60,33 @@ def deliver(
 ) -> list[DeliveryOutcome]:
     """The archive first (it is the record), then each recipient's email: for a daily period,
     one email covering every day not yet delivered to that reader (a catch-up after a gap);
-    without ``catch_up`` (an explicit ``paperpulse deliver``), exactly ``period``."""
-    outcomes = [deliver_archive(settings, config, period)]
+    without ``catch_up`` (an explicit ``paperpulse deliver``), exactly ``period``.
+
+    The edition's shared data is read once (``EditionReads``) and each channel's and reader's
+    digest is a cheap step over it: N readers cost one read, not N+1."""
+    reads = EditionReads(settings, config)
+    outcomes = [deliver_archive(settings, config, period, reads)]
     if email:
-        for recipient in recipients(config):
+        for recipient in recipients(settings, config):
             if period.edition not in recipient.editions:
                 continue
             wanted = (
-                reader_period(settings, config, recipient.address, period.days[-1])
-                if period.edition == "daily" and catch_up and not resend_unconfirmed
+                reader_period(settings, config, recipient.address, period.days[-1], reads)
+                if period.edition == Edition.DAILY and catch_up and not resend_unconfirmed
                 else period
             )
             if wanted is not None:
                 outcomes.append(
                     deliver_email(
-                        settings, config, wanted, recipient, resend_unconfirmed=resend_unconfirmed
+                        settings,
+                        config,
+                        wanted,
+                        recipient,
+                        resend_unconfirmed=resend_unconfirmed,
+                        reads=reads,
                     )
                 )
-        outcomes += deliver_chats(settings, config, period)
+        outcomes += deliver_chats(settings, config, period, reads)
     return outcomes
 
 
@@ -86,12 +94,17 @@ def deliver(
 
 
 def archive_relpath(period: Period) -> str:
-    return daily_path(period.days[0]) if period.edition == "daily" else weekly_path(period.key)
+    return (
+        daily_path(period.days[0]) if period.edition == Edition.DAILY else weekly_path(period.key)
+    )
 
 
-def deliver_archive(settings: Settings, config: Config, period: Period) -> DeliveryOutcome:
+def deliver_archive(
+    settings: Settings, config: Config, period: Period, reads: EditionReads | None = None
+) -> DeliveryOutcome:
+    data = (reads or EditionReads(settings, config)).edition(period)
     digest = add_for_you(
-        build(settings, config, period, reader=ARCHIVE),
+        build_for(settings, config, data, reader=ARCHIVE),
         settings,
         reader=ARCHIVE,
         library=config.archive.library,
@@ -104,7 +117,8 @@ def deliver_archive(settings: Settings, config: Config, period: Period) -> Deliv
     index, nav = index_and_nav(settings, config, digest)
     files = {relpath: nav + rendered.markdown, INDEX_PATH: index}
     shown = shown_items(digest)
-    files.update(feeds(settings, config, digest, frozenset(i for i, _, new in shown if new)))
+    announced = frozenset(i for i, _, new in shown if new)
+    files.update(feeds(settings, config, digest, announced, hits=data.hf_query_hits))
     topics = sum(1 for s in digest.sections if s.title in {t.name for t in config.topics})
     message = f"digest: {period.key} ({digest.paper_count} papers, {topics} topics)"
     repo = repository(settings.database_url)
@@ -142,83 +156,32 @@ def _publish_files(
         status = DeliveryStatus.SENT if result.committed else DeliveryStatus.UNCHANGED
         detail = result.sha or ""
         if result.push_error:
-            detail += f" (push failed, will retry next run: {result.push_error})"
+            detail += f" (committed here, not pushed; tried again next run: {result.push_error})"
         return status, detail
     for name, text in files.items():
         write_atomically(root / name, text.encode("utf-8"))
     return DeliveryStatus.SENT, str(root)
 
 
-@contextmanager
-def archive_lock(root: Path, *, git: bool = True) -> Iterator[None]:
-    """One writer at a time per archive: two runs committing at once would trip git's lock.
-
-    The lock lives inside the archive's ``.git`` (created early; ``git init`` accepts an empty
-    one), so nothing lands beside the archive and git never sees it.
-    """
-    lock = root / ".git" / "paperpulse.lock" if git else root / ".paperpulse.lock"
-    try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock.open("a")
-    except OSError as exc:
-        raise DeliveryError(
-            f"archive directory {root} is unusable ({exc.strerror or exc}"
-            f"{': ' + exc.filename if exc.filename else ''}); set PAPERPULSE_ARCHIVE_DIR to a "
-            "writable directory"
-        ) from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 # --- email --------------------------------------------------------------------------------
 
 
-def recipients(config: Config, environ: Mapping[str, str] | None = None) -> list[RecipientConfig]:
-    """Configured recipients, or the single reader named by ``PAPERPULSE_MAIL_TO``."""
-    env = os.environ if environ is None else environ
-    override = [a.strip() for a in env.get("PAPERPULSE_MAIL_TO", "").split(",") if a.strip()]
-    if override:
-        return [RecipientConfig(address=a, editions=("daily", "weekly")) for a in override]
+def recipients(settings: Settings, config: Config) -> list[RecipientConfig]:
+    """Configured recipients, or the readers named by ``PAPERPULSE_MAIL_TO``."""
+    if settings.mail_to:
+        return [RecipientConfig(address=a, editions=("daily", "weekly")) for a in settings.mail_to]
     return list(config.email.recipients)
 
 
-def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
-    """SMTP from the environment; None means "write .eml files to the outbox"."""
-    env = os.environ if environ is None else environ
-    host = env.get("PAPERPULSE_SMTP_HOST", "").strip()
-    if not host:
-        return None
-    port_text = env.get("PAPERPULSE_SMTP_PORT", "").strip()
-    try:
-        port = int(port_text) if port_text else None
-    except ValueError:
-        raise ConfigError(f"PAPERPULSE_SMTP_PORT must be a number, not {port_text!r}") from None
-    security = env.get("PAPERPULSE_SMTP_SECURITY", "starttls").strip() or "starttls"
-    if security not in ("ssl", "starttls", "none"):
-        raise ConfigError("PAPERPULSE_SMTP_SECURITY must be ssl (465), starttls (587) or none")
-    return SmtpSettings(
-        host=host,
-        port=port,
-        security=security,  # type: ignore[arg-type]
-        user=env.get("PAPERPULSE_SMTP_USER") or None,
-        password=_smtp_password(env),
-        ca_file=env.get("PAPERPULSE_SMTP_CA_FILE") or None,
-    )
+def smtp_settings(settings: Settings) -> SmtpSettings | None:
+    """The SMTP server to send through; None means "write .eml files to the outbox"."""
+    if settings.smtp is None or not settings.smtp_password_block:
+        return settings.smtp
+    # Deployments keep the password in a Prefect Secret block rather than the environment.
+    from prefect.blocks.system import Secret
 
-
-def _smtp_password(env: Mapping[str, str]) -> str | None:
-    block = env.get("PAPERPULSE_SMTP_PASSWORD_BLOCK", "").strip()
-    if block:
-        # Deployments keep the password in a Prefect Secret block rather than the environment.
-        from prefect.blocks.system import Secret
-
-        value = Secret.load(block).get()  # type: ignore[union-attr]
-        return str(value)
-    return env.get("PAPERPULSE_SMTP_PASSWORD") or None
+    value = Secret.load(settings.smtp_password_block).get()  # type: ignore[union-attr]
+    return replace(settings.smtp, password=str(value))
 
 
 def deliver_email(
@@ -227,12 +190,13 @@ def deliver_email(
     period: Period,
     recipient: RecipientConfig,
     resend_unconfirmed: bool = False,
+    reads: EditionReads | None = None,
 ) -> DeliveryOutcome:
     repo = repository(settings.database_url)
     moment = settings.clock.now()
     key = period.digest_key
-    smtp = smtp_settings()
-    channel = "email" if smtp else "outbox"
+    smtp = smtp_settings(settings)
+    channel: Channel = "email" if smtp else "outbox"
     # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
     # An unconfirmed send is taken over only when the user asked (same Message-ID).
     resending = resend_unconfirmed and repo.claim_unconfirmed(
@@ -266,7 +230,13 @@ def deliver_email(
     unconfirmed: str | None = None
     try:
         digest = add_for_you(
-            build(settings, config, period, reader=recipient.address, topic_names=recipient.topics),
+            build_for(
+                settings,
+                config,
+                (reads or EditionReads(settings, config)).edition(period),
+                reader=recipient.address,
+                topic_names=recipient.topics,
+            ),
             settings,
             reader=recipient.address,
             library=recipient.library,
@@ -274,11 +244,17 @@ def deliver_email(
             end=period.days[-1],
         )
         message, shown = _fit(
-            digest, config, recipient.address, moment, links=email_links(config, period, recipient)
+            digest,
+            config,
+            recipient.address,
+            moment,
+            links=email_links(config, period, recipient),
+            sender=settings.mail_from,
         )
         if smtp is None:
-            outbox = Path(os.environ.get("PAPERPULSE_OUTBOX_DIR") or "outbox")
-            detail = str(write_to_outbox(message, outbox, key=key, recipient=recipient.address))
+            detail = str(
+                write_to_outbox(message, settings.outbox_dir, key=key, recipient=recipient.address)
+            )
         else:
             detail = send(message, smtp)
     except UnconfirmedDelivery as exc:
@@ -303,7 +279,10 @@ def deliver_email(
         )
     sent_at = settings.clock.now()
     # The days a catch-up covered count as delivered too: none of them is mailed again.
-    for day_key in [key, *(f"daily/{d}" for d in period.days[:-1] if period.edition == "daily")]:
+    for day_key in [
+        key,
+        *(f"daily/{d}" for d in period.days[:-1] if period.edition == Edition.DAILY),
+    ]:
         repo.record_delivery(
             day_key,
             channel,
@@ -346,15 +325,17 @@ def _fit(
     address: str,
     moment: datetime,
     links: ReaderLinks | None = None,
+    sender: str | None = None,
 ) -> tuple[EmailMessage, list[tuple[str, int | None, bool]]]:
     """The message, its sections capped until it fits the size limit (Gmail clips ~102 KB),
-    and what it shows (for the reader's ledger: only what the reader really got)."""
+    and what it shows (for the reader's ledger: only what the reader really got). ``sender``
+    overrides ``[email] from``."""
     email = config.email
 
     def build_for(rendered: RenderedDigest) -> EmailMessage:
         return build_message(
             rendered,
-            sender=os.environ.get("PAPERPULSE_MAIL_FROM") or email.sender,
+            sender=sender or email.sender,
             recipient=address,
             list_id=email.list_id,
             unsubscribe=email.unsubscribe,
@@ -371,9 +352,12 @@ def _fit(
 # --- chat and push channels (Apprise) ---------------------------------------------------
 
 
-def deliver_chats(settings: Settings, config: Config, period: Period) -> list[DeliveryOutcome]:
+def deliver_chats(
+    settings: Settings, config: Config, period: Period, reads: EditionReads | None = None
+) -> list[DeliveryOutcome]:
+    reads = reads or EditionReads(settings, config)
     return [
-        deliver_chat(settings, config, period, channel)
+        deliver_chat(settings, config, period, channel, reads)
         for channel in config.channels
         if period.edition in channel.editions
     ]
@@ -384,7 +368,7 @@ def deliver_chat(
     config: Config,
     period: Period,
     channel: ChannelConfig,
-    environ: Mapping[str, str] | None = None,
+    reads: EditionReads | None = None,
 ) -> DeliveryOutcome:
     """The top papers to one channel, at most once per digest: claimed in the same ledger as
     email, under ("chat", the channel's name); its reader's ledger is "chat:<name>"."""
@@ -401,8 +385,9 @@ def deliver_chat(
         )
     reader = f"chat:{channel.name}"
     try:
-        url = _channel_url(channel, os.environ if environ is None else environ)
-        digest = build(settings, config, period, reader=reader, topic_names=channel.topics)
+        url = _channel_url(channel, settings.channel_urls)
+        data = (reads or EditionReads(settings, config)).edition(period)
+        digest = build_for(settings, config, data, reader=reader, topic_names=channel.topics)
         links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
         message = chat_message(digest, top=channel.top, links=links)
         send_chat(url, title=message.title, body=message.body, name=channel.name)
@@ -425,10 +410,10 @@ def deliver_chat(
     return DeliveryOutcome(channel="chat", recipient=channel.name, status=DeliveryStatus.SENT)
 
 
-def _channel_url(channel: ChannelConfig, env: Mapping[str, str]) -> str:
+def _channel_url(channel: ChannelConfig, urls: Mapping[str, str]) -> str:
     if channel.url is not None:
         return channel.url
-    value = env.get(channel.url_env or "", "").strip()
+    value = urls.get(channel.url_env or "", "")
     if not value:
         raise ConfigError(
             f"channel {channel.name}: environment variable {channel.url_env} is not set; "

@@ -10,15 +10,15 @@ library.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping
+import time
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
+from paperpulse.core.errors import PaperpulseError
 from paperpulse.digest.feedback import FILENAME, parse_feedback
 from paperpulse.digest.library import (
     Library,
@@ -36,11 +36,14 @@ from paperpulse.storage.repository import Repository
 
 if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
     from paperpulse.digest.foryou import Corpus, ReaderModel
+    from paperpulse.digest.terms import TermCache
 
 POOL_DAYS = 30  # the recent papers a reader's model is contrasted with
-ZOTERO_URL = "https://api.zotero.org"
 ZOTERO_PAGE = 100  # the API's largest page
 ZOTERO_MAX = 10_000  # items read at most: a library larger than this is read in part
+# Stored term counts older than this are pruned (the pool is POOL_DAYS; a library text still
+# in use is counted again, once).
+TERMS_KEPT = timedelta(days=2 * POOL_DAYS)
 log = logging.getLogger("paperpulse.foryou")
 
 
@@ -49,13 +52,13 @@ log = logging.getLogger("paperpulse.foryou")
 
 def load_library(
     spec: str,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
     client: httpx.Client | None = None,
 ) -> Library:
     """``spec`` is a file path, or ``zotero:users/<id>`` / ``zotero:groups/<id>`` (the key, if
-    the library is private, in ``ZOTERO_API_KEY``)."""
+    the library is private, in ``settings.zotero_api_key``: ``ZOTERO_API_KEY``)."""
     if spec.startswith("zotero:"):
-        return fetch_zotero(spec.removeprefix("zotero:").strip("/"), environ, client)
+        return fetch_zotero(spec.removeprefix("zotero:").strip("/"), settings, client)
     path = Path(spec).expanduser()
     fmt = format_of(str(path))  # an unknown format is said before a missing file
     try:
@@ -71,19 +74,19 @@ def load_library(
 
 def fetch_zotero(
     library: str,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
     client: httpx.Client | None = None,
 ) -> Library:
     """Every top-level item of a Zotero library through its web API (v3), page by page."""
-    env = os.environ if environ is None else environ
+    settings = settings or Settings()
     kind, _, ident = library.partition("/")
     if kind not in ("users", "groups") or not ident.isdigit():
         raise LibraryError(
             f"zotero:{library}: expected zotero:users/<user id> or zotero:groups/<group id> "
             "(the user id is on zotero.org/settings/keys)"
         )
-    key = env.get("ZOTERO_API_KEY", "").strip()
-    base = (env.get("PAPERPULSE_ZOTERO_URL") or ZOTERO_URL).rstrip("/")
+    key = settings.zotero_api_key or ""
+    base = settings.zotero_url.rstrip("/")
     headers = {"Zotero-API-Version": "3", **({"Zotero-API-Key": key} if key else {})}
     own = client is None
     http = client or httpx.Client(timeout=30.0)
@@ -131,6 +134,42 @@ def fetch_zotero(
 
 # --- feedback ---------------------------------------------------------------------------
 
+PULL_EVERY = 60.0  # seconds: every reader of one run reads the archive pulled once
+_pulled: dict[Path, float] = {}  # archive -> time.monotonic() of its last pull
+
+
+def pull_archive(settings: Settings) -> None:
+    """Bring what was pushed to the archive's remote (``feedback.txt`` edited on the git host)
+    into the archive before its feedback is read. A remote that cannot be reached or merged
+    is one warning: the run goes on with the feedback it has; the archive's delivery says
+    the same when it writes."""
+    from paperpulse.delivery.files import archive_lock
+    from paperpulse.delivery.git_archive import ArchiveRepo
+    from paperpulse.flows.config import load_config
+
+    archive = load_config(settings.config_file).archive
+    root = settings.archive_dir.resolve()
+    if not archive.git or archive.remote is None:
+        return
+    last = _pulled.get(root)
+    if last is not None and time.monotonic() - last < PULL_EVERY:
+        return
+    repo = ArchiveRepo(
+        root,
+        archive.author_name,
+        archive.author_email,
+        remote=archive.remote,
+        branch=archive.branch,
+    )
+    try:
+        with archive_lock(root):
+            problem = repo.pull()
+    except PaperpulseError as exc:  # a broken archive: its delivery reports it in full
+        problem = str(exc)
+    _pulled[root] = time.monotonic()
+    if problem:
+        log.warning("feedback given on the archive's remote not read this run: %s", problem)
+
 
 def import_feedback_file(
     repo: Repository, archive_dir: Path, default_reader: str, at: datetime
@@ -158,28 +197,57 @@ def import_feedback_file(
 _corpus_cache: dict[tuple[str, ...], Corpus] = {}
 
 
-def recent_corpus(repo: Repository, end: date, start: date | None = None) -> Corpus:
+def recent_corpus(
+    repo: Repository, end: date, start: date | None = None, *, at: datetime | None = None
+) -> Corpus:
     """The pool of papers listed in the ``POOL_DAYS`` up to ``end``, vectorised once per
-    distinct pool in this process: every reader of a run shares it."""
-    from paperpulse.digest.foryou import Corpus
+    distinct pool in this process: every reader of a run shares it. Term counts come from
+    the database where an earlier run stored them; those counted now are stored for the next.
+    """
+    from paperpulse.digest.foryou import Corpus, paper_text
 
     papers = repo.papers_listed(start or end - timedelta(days=POOL_DAYS - 1), end)
     key = tuple(f"{p.arxiv_id}:{hash((p.title, p.abstract))}" for p in papers)
     if key not in _corpus_cache:
         _corpus_cache.clear()  # one pool at a time: a long-lived process does not grow
-        _corpus_cache[key] = Corpus(papers)
+        at = at or datetime.now(UTC)
+        cache = _term_cache(repo, [paper_text(p) for p in papers])
+        _corpus_cache[key] = Corpus(papers, cache=cache)
+        repo.save_term_counts(cache.take_fresh(), at=at)
+        repo.prune_term_counts(at - TERMS_KEPT)
     return _corpus_cache[key]
 
 
-def reader_model(repo: Repository, corpus: Corpus, library: Library, reader: str) -> ReaderModel:
+def _term_cache(repo: Repository, texts: list[str]) -> TermCache:
+    from paperpulse.digest.terms import TermCache
+
+    cache = TermCache()
+    cache.learn(repo.term_counts(cache.key(t) for t in texts))
+    return cache
+
+
+def reader_model(
+    repo: Repository,
+    corpus: Corpus,
+    library: Library,
+    reader: str,
+    *,
+    at: datetime | None = None,
+) -> ReaderModel:
     """A reader's model: their library, likes and hides. Liked papers and library ids older
-    than the pool are read from the database, so they count by their text too."""
-    from paperpulse.digest.foryou import ReaderModel, likes_and_hides
+    than the pool are read from the database, so they count by their text too. The library's
+    term counts are kept like the pool's: an unchanged library is not tokenised again."""
+    from paperpulse.digest.foryou import ReaderModel, likes_and_hides, paper_text
 
     likes, hides = likes_and_hides(repo.feedback(reader))
     ids = likes | {e.arxiv_id for e in library.entries if e.arxiv_id}
     known = list(repo.papers(ids - {p.arxiv_id for p in corpus.papers}).values())
-    return ReaderModel(corpus, library, likes=likes, hides=hides, known=known)
+    texts = [e.text for e in library.entries if e.text] + [paper_text(p) for p in known]
+    cache = corpus.cache
+    cache.learn(repo.term_counts(k for t in texts if (k := cache.key(t)) not in cache.known))
+    model = ReaderModel(corpus, library, likes=likes, hides=hides, known=known)
+    repo.save_term_counts(cache.take_fresh(), at=at or datetime.now(UTC))
+    return model
 
 
 def add_for_you(
@@ -201,15 +269,17 @@ def add_for_you(
     from paperpulse.digest.foryou import for_you_section, with_for_you
 
     try:
-        lib = load_library(library)
+        lib = load_library(library, settings)
     except LibraryError as exc:
         log.warning("For you of %s left out: %s", reader, exc)
         return digest
     for warning in lib.warnings:
         log.warning("%s", warning)
     repo = repository(settings.database_url)
+    pull_archive(settings)
     import_feedback_file(repo, settings.archive_dir, ARCHIVE, settings.clock.now())
-    model = reader_model(repo, recent_corpus(repo, end), lib, reader)
+    now = settings.clock.now()
+    model = reader_model(repo, recent_corpus(repo, end, at=now), lib, reader, at=now)
     items = [item for section in digest.sections for item in section.items]
     command = "paperpulse hide ARXIV_ID" + ("" if reader == ARCHIVE else f" --reader {reader}")
     line = "hide ARXIV_ID" + ("" if reader == ARCHIVE else f" {reader}")

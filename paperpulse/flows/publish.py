@@ -8,9 +8,10 @@ is read back from the archive's files, so a damaged file is simply rewritten.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
+from paperpulse.core.kinds import DONE_RUN_STATUSES, Source
 from paperpulse.core.models import Paper
 from paperpulse.digest.archive_nav import Archived, archive_index, digest_nav, feed_path
 from paperpulse.digest.archive_paths import INDEX_PATH
@@ -36,10 +37,16 @@ HF_PAPERS = "https://huggingface.co/papers"
 
 
 def feeds(
-    settings: Settings, config: Config, digest: Digest, announced: frozenset[str]
+    settings: Settings,
+    config: Config,
+    digest: Digest,
+    announced: frozenset[str],
+    *,
+    hits: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, str]:
     """``feed.xml`` and ``feeds/<topic>.xml``, including this digest's ``announced`` papers
-    (not in the reader's ledger until it is delivered)."""
+    (not in the reader's ledger until it is delivered). ``hits``: the topics' HF search hits
+    as of the digest, when the caller has read them already."""
     repo = repository(settings.database_url)
     when = repo.announced_since(ARCHIVE, digest.generated_at - timedelta(days=FEED_DAYS))
     for arxiv_id in announced:
@@ -59,7 +66,7 @@ def feeds(
     matches = match_papers(
         [papers[i] for i in ids],
         topics,
-        hf_query_hits=query_hits(repo, topics, digest.generated_at),
+        hf_query_hits=query_hits(repo, topics, digest.generated_at) if hits is None else hits,
     )
     for topic in topics:
         members = [i for i in ids if any(m.topic == topic.name for m in matches[i])]
@@ -111,8 +118,8 @@ def archived(repo: Repository, extra: Digest | None = None) -> list[Archived]:
     if extra is not None:
         keys.add(extra.key)
     fetched: dict[str, int] = {}
-    for run in repo.runs("hf-daily"):  # in order: the last answered run of a day wins
-        if run.status in ("complete", "empty"):
+    for run in repo.runs(Source.HF_DAILY):  # in order: the last answered run of a day wins
+        if run.status in DONE_RUN_STATUSES:
             fetched[run.period] = run.fetched
     entries = []
     for key in sorted(keys):

@@ -1,19 +1,22 @@
 """Runtime settings from the environment (the embedded defaults need none of them).
 
-``Settings.from_env`` is where paperpulse reads its environment; ``from_environment`` adds the
-config file it names.
+This module is the one place paperpulse reads its environment (``tests/test_architecture.py``
+holds every other module to that): ``Settings.from_env`` reads the variables README.md lists,
+``from_environment`` adds the config file they name and the chat URLs that file's channels
+name (``url_env``). Everything else takes what it needs from a ``Settings``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from paperpulse.core.clock import SYSTEM_CLOCK, ShiftedClock, WallClock
 from paperpulse.core.errors import ConfigError
+from paperpulse.delivery.smtp import SmtpSettings
 from paperpulse.flows.config import Config, load_config
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
@@ -22,6 +25,7 @@ DEFAULT_HF_URL = "https://huggingface.co"
 DEFAULT_ARXIV_URL = "https://arxiv.org"
 DEFAULT_ARXIV_API_URL = "http://export.arxiv.org"
 DEFAULT_S2_URL = "https://api.semanticscholar.org"
+DEFAULT_ZOTERO_URL = "https://api.zotero.org"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +46,17 @@ class Settings:
     clock: WallClock = field(default=SYSTEM_CLOCK, compare=False, repr=False)
     config_file: Path | None = None  # PAPERPULSE_CONFIG; None: ./paperpulse.toml if present
     http_deadline: float = 120.0  # seconds for one request, connect to last byte
+    # Email: None writes .eml files to ``outbox_dir`` instead (PAPERPULSE_SMTP_*).
+    smtp: SmtpSettings | None = None
+    # A Prefect Secret block holding the SMTP password, loaded only when mail is sent.
+    smtp_password_block: str | None = None
+    mail_to: tuple[str, ...] = ()  # overrides the config's recipients (PAPERPULSE_MAIL_TO)
+    mail_from: str | None = None  # overrides ``[email] from``
+    outbox_dir: Path = Path("outbox")
+    zotero_api_key: str | None = field(default=None, repr=False)  # never printed
+    zotero_url: str = DEFAULT_ZOTERO_URL
+    # Chat channels' Apprise URLs by their ``url_env`` variable: tokens, never printed.
+    channel_urls: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +97,15 @@ class Settings:
             clock=_clock(env.get("PAPERPULSE_NOW", "").strip()),
             config_file=Path(config) if (config := get("PAPERPULSE_CONFIG", "")) else None,
             http_deadline=http_deadline,
+            smtp=_smtp(env),
+            smtp_password_block=get("PAPERPULSE_SMTP_PASSWORD_BLOCK", "") or None,
+            mail_to=tuple(
+                a.strip() for a in env.get("PAPERPULSE_MAIL_TO", "").split(",") if a.strip()
+            ),
+            mail_from=get("PAPERPULSE_MAIL_FROM", "") or None,
+            outbox_dir=Path(get("PAPERPULSE_OUTBOX_DIR", "outbox")),
+            zotero_api_key=get("ZOTERO_API_KEY", "") or None,
+            zotero_url=get("PAPERPULSE_ZOTERO_URL", DEFAULT_ZOTERO_URL).rstrip("/"),
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),
@@ -92,6 +116,37 @@ class Settings:
             if not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{name} must be an http(s) URL, not {url!r}")
         return settings
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
+    """PAPERPULSE_SMTP_*; None (no host) means "write .eml files to the outbox"."""
+    host = env.get("PAPERPULSE_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    port_text = env.get("PAPERPULSE_SMTP_PORT", "").strip()
+    try:
+        port = int(port_text) if port_text else None
+    except ValueError:
+        raise ConfigError(f"PAPERPULSE_SMTP_PORT must be a number, not {port_text!r}") from None
+    security = env.get("PAPERPULSE_SMTP_SECURITY", "").strip() or "starttls"
+    if security not in ("ssl", "starttls", "none"):
+        raise ConfigError("PAPERPULSE_SMTP_SECURITY must be ssl (465), starttls (587) or none")
+    plain = env.get("PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH", "").strip()
+    if plain not in ("", "0", "1"):
+        raise ConfigError(f"PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH must be 1 or 0, not {plain!r}")
+    user = env.get("PAPERPULSE_SMTP_USER") or None
+    password = env.get("PAPERPULSE_SMTP_PASSWORD") or None
+    if user and password is None and env.get("PAPERPULSE_SMTP_PASSWORD_BLOCK", "").strip():
+        password = ""  # the Prefect Secret block's, loaded when mail is sent (deliver.py)
+    return SmtpSettings(
+        host=host,
+        port=port,
+        security=security,  # type: ignore[arg-type]
+        user=user,
+        password=password,
+        ca_file=env.get("PAPERPULSE_SMTP_CA_FILE") or None,
+        allow_plain_auth=plain == "1",
+    )
 
 
 def _clock(now: str) -> WallClock:
@@ -108,6 +163,11 @@ def _clock(now: str) -> WallClock:
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> tuple[Settings, Config]:
-    """The settings from the environment, and the config file they name."""
-    settings = Settings.from_env(environ)
-    return settings, load_config(settings.config_file)
+    """The settings from the environment, and the config file they name (with the chat URLs
+    its channels keep in the environment: ``url_env``)."""
+    env = os.environ if environ is None else environ
+    settings = Settings.from_env(env)
+    config = load_config(settings.config_file)
+    names = {c.url_env for c in config.channels if c.url_env}
+    urls = {name: value for name in names if (value := env.get(name, "").strip())}
+    return replace(settings, channel_urls=urls), config

@@ -20,7 +20,8 @@ from selectolax.lexbor import LexborNode
 
 from paperpulse.core.errors import LayoutChanged, ParseError
 from paperpulse.core.kinds import Source
-from paperpulse.core.models import Author, Listing, ListingItem, Paper, split_arxiv_id
+from paperpulse.core.models import Listing, ListingItem, Paper, split_arxiv_id
+from paperpulse.scrapers.author_values import authors_named
 from paperpulse.scrapers.dom import parse_html
 
 SOURCE = Source.ARXIV_LISTING
@@ -53,13 +54,18 @@ _DAY_HEADING = re.compile(
 _SHOWING = re.compile(
     r"showing\s+(?:first\s+|last\s+)?(?P<shown>\d+)\s+of\s+(?P<total>\d+)\s+entries", re.IGNORECASE
 )
-_TOTAL = re.compile(r"total of (?P<total>\d+) entries", re.IGNORECASE)
-_PAGE_SIZE = re.compile(r"showing up to (?P<show>\d+) entries per page", re.IGNORECASE)
+# These three read the page's text as lexbor gives it: `\s+` where the words may be wrapped
+# (collapsing the whole text first cost more than the parse of every entry's title).
+_TOTAL = re.compile(r"total\s+of\s+(?P<total>\d+)\s+entries", re.IGNORECASE)
+_PAGE_SIZE = re.compile(r"showing\s+up\s+to\s+(?P<show>\d+)\s+entries\s+per\s+page", re.IGNORECASE)
 _RANGE = re.compile(r"^(?P<first>\d+)\s*-\s*(?P<last>\d+)$")
-# One literal prefix, not a top-level alternation: 2.5x faster over a page's text (bench.parse).
 _NOTHING_LISTED = re.compile(
-    r"no (?:updates (?:today|for this time period)|new submissions)", re.IGNORECASE
+    r"no\s+(?:updates\s+(?:today|for\s+this\s+time\s+period)|new\s+submissions)", re.IGNORECASE
 )
+# A case-insensitive search cannot skip ahead on a literal; this case-sensitive one over the
+# lowered text can, and every match of _NOTHING_LISTED holds one of its matches (no letter of
+# "no", "upd" or "new" has a case variant but its ASCII one), so a miss here settles it.
+_MAYBE_NOTHING_LISTED = re.compile(r"no\s+(?:upd|new)")
 _CATEGORY_CODE = re.compile(r"\((?P<code>[A-Za-z][A-Za-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?)\)\s*$")
 _META_PARTS = (
     "div.list-title",
@@ -69,6 +75,10 @@ _META_PARTS = (
     "span.primary-subject",
     "p",
 )
+# ("div", "list-title") -> "div.list-title": the parts _meta_parts keeps, looked up per class.
+_PART_KEYS: dict[tuple[str | None, str], str] = {
+    (tag, name): part for part in _META_PARTS if "." in part for tag, name in [part.split(".", 1)]
+}
 _DESCRIPTOR = "span.descriptor"  # the "Title:" label inside a part
 _AUTHOR_LINKS = "div.list-authors a"
 _META_QUERY = ", ".join((*_META_PARTS, _DESCRIPTOR, _AUTHOR_LINKS))
@@ -152,7 +162,7 @@ def parse_listing_page(html: str | bytes, url: str, *, fetched_at: datetime) -> 
     scope = tree.css_first("#dlpage") or tree.root
     if scope is None:
         raise LayoutChanged(f"empty document; {_HINT}", source=SOURCE, url=url)
-    page_text = _collapse(scope.text())
+    page_text = scope.text()
 
     announced = _announcement_date(scope)
     headings, entries = _walk(scope, url, announced)
@@ -170,7 +180,9 @@ def parse_listing_page(html: str | bytes, url: str, *, fetched_at: datetime) -> 
         )
         for index, h in enumerate(headings)
     )
-    nothing_listed = bool(_NOTHING_LISTED.search(page_text))
+    nothing_listed = bool(
+        _MAYBE_NOTHING_LISTED.search(page_text.lower()) and _NOTHING_LISTED.search(page_text)
+    )
     _check_complete(url, sections, len(entries), total, first, last, nothing_listed)
     _check_selectors(url, entries)
 
@@ -309,14 +321,13 @@ def _parse_entry(
         arxiv_id, version = split_arxiv_id(href)
     except ValueError as exc:
         raise _missing(url, n, 'dt a[title="Abstract"]', f"{href!r} is not an arXiv id") from exc
-    meta = dd.css_first("div.meta") or dd
+    meta = _first_meta(dd) or dd
     parts = _meta_parts(meta)
     title = parts.text("div.list-title")
     if not title:
         raise _missing(url, n, "dd div.list-title", f"no title for {arxiv_id}")
-    authors = tuple(
-        Author(name=name) for name in (_collapse(a.text()) for a in parts.author_links) if name
-    )
+    names = [" ".join(a.text().split()) for a in parts.author_links]  # _collapse, inlined
+    authors = authors_named([name for name in names if name])
     primary = _category_code(parts.text("span.primary-subject") or "")
     categories = [primary] if primary else []
     for part in (parts.text("div.list-subjects") or "").split(";"):
@@ -443,7 +454,7 @@ class _MetaParts:
     """
 
     meta_id: int
-    first: dict[str, LexborNode]  # the first node of each "tag.class" (and "p")
+    first: dict[str, LexborNode]  # the first node of each part in _META_PARTS
     descriptors: list[LexborNode]  # every span.descriptor, in document order
     author_links: list[LexborNode]  # every div.list-authors a, in document order
 
@@ -472,6 +483,22 @@ class _MetaParts:
         return None
 
 
+def _first_meta(dd: LexborNode) -> LexborNode | None:
+    """``dd.css_first("div.meta")``, without a selector query when the dd's first element is
+    that div (always, on arXiv): the first element child comes first in document order. The
+    class test splits on spaces only, so it never says yes where CSS would say no."""
+    node = dd.child
+    while node is not None and not node.is_element_node:
+        node = node.next
+    if (
+        node is not None
+        and node.tag == "div"
+        and "meta" in (node.attributes.get("class") or "").split(" ")
+    ):
+        return node
+    return dd.css_first("div.meta")
+
+
 def _meta_parts(meta: LexborNode) -> _MetaParts:
     first: dict[str, LexborNode] = {}
     descriptors: list[LexborNode] = []
@@ -485,8 +512,9 @@ def _meta_parts(meta: LexborNode) -> _MetaParts:
             first.setdefault("p", node)
             continue
         for name in (node.attributes.get("class") or "").split():
-            first.setdefault(f"{tag}.{name}", node)
-            if tag == "span" and name == "descriptor":
+            if (key := _PART_KEYS.get((tag, name))) is not None:
+                first.setdefault(key, node)
+            elif tag == "span" and name == "descriptor":
                 descriptors.append(node)
     return _MetaParts(
         meta_id=meta.mem_id, first=first, descriptors=descriptors, author_links=author_links

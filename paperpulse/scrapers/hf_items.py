@@ -18,7 +18,8 @@ from typing import Any
 
 from paperpulse.core.errors import ParseError
 from paperpulse.core.models import Author, ListingItem, Paper, split_arxiv_id
-from paperpulse.core.text import clean_text, valid_text
+from paperpulse.core.text import all_clean, clean_text, valid_text
+from paperpulse.scrapers.author_values import SLOTS
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def parse_item(
 ) -> ListingItem:
     """One HF item (or a bare ``paper`` object, as the search API may return) -> ``ListingItem``."""
     paper = item.get("paper", item)
-    if not isinstance(paper, Mapping):
+    if not isinstance(paper, (dict, Mapping)):
         raise ParseError(f"{where}: 'paper' is not an object", source=source, url=url)
     raw_id = paper.get("id")
     if not isinstance(raw_id, str) or not raw_id.strip():
@@ -113,7 +114,7 @@ def parse_item(
 
 
 def as_mapping(raw: Any, *, source: str, url: str, where: str) -> Mapping[str, Any]:
-    if isinstance(raw, Mapping):
+    if isinstance(raw, (dict, Mapping)):
         return raw
     if isinstance(raw, str):
         # Some public archives of HF responses stored each item as a Python literal
@@ -128,13 +129,45 @@ def as_mapping(raw: Any, *, source: str, url: str, where: str) -> Mapping[str, A
 
 
 def _authors(raw: list[Any]) -> list[Author]:
-    # The hottest loop of a Daily Papers parse (one paper can list 500 authors): the exact
-    # dict checks come first because the Mapping ABC check costs several times more.
+    """The visible authors of an HF paper. The hottest loop of a Daily Papers parse (one paper
+    lists 533 authors), so it takes the usual shape for granted: dict entries, ASCII user
+    names, names checked clean all at once at the end. Anything else (TypeError from a
+    non-dict, a name that needs cleaning...) goes to the plain loop, which decides alone."""
+    if SLOTS is None:
+        return _authors_one_by_one(raw)
+    set_name, set_hf_user, set_affiliation = SLOTS
+    new = object.__new__
+    get = dict.get  # raises TypeError on anything but a dict
+    authors: list[Author] = []
+    names: list[Any] = []  # strings, or all_clean raises TypeError
+    try:
+        for entry in raw:
+            if get(entry, "hidden") is True:
+                continue
+            name = get(entry, "name")
+            hf_user = get(entry, "user")
+            if hf_user is not None:
+                hf_user = get(hf_user, "user")
+                if hf_user.__class__ is not str or not hf_user or not hf_user.isascii():
+                    return _authors_one_by_one(raw)  # valid_text, or no user name
+            author = new(Author)
+            set_name(author, name)
+            set_hf_user(author, hf_user)
+            set_affiliation(author, None)
+            authors.append(author)
+            names.append(name)
+        if all_clean(names):  # TypeError when a name is not a string
+            return authors
+    except TypeError:
+        pass
+    return _authors_one_by_one(raw)
+
+
+def _authors_one_by_one(raw: list[Any]) -> list[Author]:
+    """``_authors`` the plain way: each name through ``clean_text``, skipped when empty."""
     authors = []
     for entry in raw:
-        if not isinstance(entry, (dict, Mapping)):
-            continue
-        if entry.get("hidden") is True:
+        if not isinstance(entry, (dict, Mapping)) or entry.get("hidden") is True:
             continue
         name = entry.get("name")
         name = clean_text(name) if isinstance(name, str) else ""
@@ -149,7 +182,7 @@ def _authors(raw: list[Any]) -> list[Author]:
 
 
 def _organization(raw: Any) -> str | None:
-    if not isinstance(raw, Mapping):
+    if raw is None or not isinstance(raw, (dict, Mapping)):
         return None
     return clean_text(_str(raw.get("fullname")) or _str(raw.get("name"))) or None
 

@@ -1,6 +1,6 @@
 """Where papers, runs, sightings and deliveries are kept (SQLite by default, or PostgreSQL).
 
-engine = create_engine()        # $PAPERPULSE_DATABASE_URL or sqlite:///./data/paperpulse.db
+engine = create_engine(url)     # e.g. Settings.database_url; sqlite:///./data/paperpulse.db
 upgrade(engine)                 # create / migrate the schema; cheap when already current
 repo = Repository(engine)       # values in, values out; SQLAlchemy stays in this package
 """
@@ -10,7 +10,6 @@ from paperpulse.storage.db import (
     DEFAULT_DATABASE_URL,
     check_connection,
     create_engine,
-    database_url_from_env,
 )
 from paperpulse.storage.migrate import current_revision, downgrade, head_revision, upgrade
 from paperpulse.storage.records import DeliveryRecord, SaveResult
@@ -25,7 +24,6 @@ __all__ = [
     "check_connection",
     "create_engine",
     "current_revision",
-    "database_url_from_env",
     "downgrade",
     "head_revision",
     "upgrade",

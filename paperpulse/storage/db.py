@@ -9,10 +9,8 @@ locked" halfway because another process wrote in between.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -36,12 +34,6 @@ _SQLITE_BEGIN = "paperpulse_sqlite_begin"
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
-def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
-    """``$PAPERPULSE_DATABASE_URL`` when set and not blank, else the SQLite file under ./data."""
-    env = os.environ if environ is None else environ
-    return env.get(DATABASE_URL_ENV, "").strip() or DEFAULT_DATABASE_URL
-
-
 def create_engine(
     url: str | URL | None = None,
     *,
@@ -49,13 +41,14 @@ def create_engine(
     busy_timeout_ms: int = 30_000,
     connect_timeout_s: int = 10,
 ) -> Engine:
-    """An engine for ``url`` (default: :func:`database_url_from_env`).
+    """An engine for ``url``: the caller's settings say which (``Settings.database_url``);
+    None is the default SQLite file.
 
     ``postgres://`` and ``postgresql://`` mean psycopg 3, the driver paperpulse ships with.
     Raises :class:`StorageError` for a malformed or unsupported URL, a missing driver, or a
     SQLite directory that cannot be created. Connecting is lazy: see :func:`check_connection`.
     """
-    parsed = parse_database_url(database_url_from_env() if url is None else url)
+    parsed = parse_database_url(DEFAULT_DATABASE_URL if url is None else url)
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed, echo=echo, busy_timeout_ms=busy_timeout_ms)

@@ -31,7 +31,7 @@ from paperpulse.core.kinds import (
 )
 from paperpulse.core.merge import family, merge_papers
 from paperpulse.core.models import AuthorProfile, Listing, Paper, RunRecord, Sighting
-from paperpulse.storage import bulk
+from paperpulse.storage import bulk, terms
 from paperpulse.storage.bylines import load_authors, save_bylines
 from paperpulse.storage.convert import (
     profile_from_json,
@@ -852,6 +852,22 @@ class Repository:
             raise ValueError(
                 f"run {run_id} is {run.source} {run.period}, not {listing.source} {listing.period}"
             )
+
+    # ------------------------------------------------------------- "For you" term counts
+
+    def term_counts(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Stored term counts of the texts among ``keys`` (``storage/terms.py``)."""
+        with self._read("reading cached term counts") as session:
+            return terms.load(session, keys)
+
+    def save_term_counts(self, counts: Mapping[str, bytes], *, at: datetime) -> None:
+        if counts:
+            with self._write("caching term counts") as conn:
+                terms.save(conn, counts, _aware(at, "at"))
+
+    def prune_term_counts(self, before: datetime) -> int:
+        with self._write("pruning cached term counts") as conn:
+            return terms.prune(conn, _aware(before, "before"))
 
 
 def _owner_alive(owner: str | None) -> bool:

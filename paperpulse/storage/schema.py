@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -280,3 +281,17 @@ class FeedbackRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint("signal IN ('like', 'hide')", name="signal"),)
+
+
+class TermCountsRow(Base):
+    """A text's hashed term counts ("For you"), kept so the next run need not tokenise it.
+
+    Keyed by a digest of the text and the tokeniser's version: an edited abstract or a new
+    tokeniser is simply another key; ``created_at`` lets old rows be pruned.
+    """
+
+    __tablename__ = "term_counts"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from paperpulse.core.text import clean_text
+from paperpulse.core.text import all_clean, clean_text
 
 
 def reference_clean_text(value: str | None) -> str:
@@ -72,3 +72,38 @@ def test_matches_the_regex_definition(value: str) -> None:
 def test_is_idempotent(value: str) -> None:
     once = clean_text(value)
     assert clean_text(once) == once
+
+
+# all_clean: one test over a joined list must say what clean_text says value by value.
+NAMES = st.lists(st.lists(TRICKY | PRINTABLE, max_size=6).map("".join) | st.text(max_size=8))
+
+
+@settings(max_examples=500)
+@given(NAMES)
+@example([])
+@example([""])
+@example(["a", ""])
+@example(["", "a"])
+@example(["a ", "b"])
+@example(["a", " b"])
+@example(["\u212b", "b"])
+@example(["a", "\u0301b"])  # a combining mark at the start of a value stays NFC
+@example(["Łukasz Kaiser", "Ada Lovelace"])
+def test_all_clean_matches_clean_text_value_by_value(values: list[str]) -> None:
+    # The same answer as clean_text's fast path taken value by value (a value only the slow
+    # path leaves unchanged, like a lone U+200B, is not vouched for: its caller cleans it)...
+    assert all_clean(values) == all(takes_the_fast_path(value) for value in values)
+    # ...and a yes means clean_text would change nothing and drop nothing.
+    if all_clean(values):
+        assert all(value and clean_text(value) == value for value in values)
+
+
+def takes_the_fast_path(value: str) -> bool:
+    return bool(
+        value
+        and value.isprintable()
+        and "  " not in value
+        and value[0] != " "
+        and value[-1] != " "
+        and unicodedata.is_normalized("NFC", value)
+    )

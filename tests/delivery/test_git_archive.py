@@ -133,7 +133,8 @@ def test_a_failed_push_keeps_the_commit_and_the_next_call_pushes_it(tmp_path: Pa
     failed = archive.write_and_commit(changed, "second")
 
     assert failed.committed and failed.pushed is False
-    assert failed.push_error and "push to" in failed.push_error
+    # The pull before the write found the host gone: no second wait for a push to it.
+    assert failed.push_error and "fetch from" in failed.push_error
     assert failed.sha == git(archive.path, "rev-parse", "HEAD") != first.sha
 
     hidden.rename(remote)  # reachable again
@@ -192,3 +193,45 @@ def test_an_unusable_path_is_a_clear_error(tmp_path: Path) -> None:
 def test_an_empty_commit_message_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DeliveryError, match="commit message is empty"):
         repo(tmp_path / "a").write_and_commit(FILES, "  \n")
+
+
+def _seed_remote(tmp_path: Path, remote: Path, files: dict[str, str]) -> None:
+    """Commit ``files`` to ``remote``'s main from a clone, as someone on the git host would."""
+    clone = tmp_path / "elsewhere-clone"
+    subprocess.run(["git", "clone", "--quiet", str(remote), str(clone)], check=True)
+    # The bare repository's HEAD may name another branch: work on main, as the archive does.
+    subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", "-B", "main", "origin/main"])
+    for name, text in files.items():
+        (clone / name).write_text(text, encoding="utf-8")
+    ident = ["-c", "user.name=Ada", "-c", "user.email=ada@example.org"]
+    git(clone, "add", "--all")
+    git(clone, *ident, "commit", "--quiet", "-m", "from the host")
+    git(clone, "push", "--quiet", "origin", "HEAD:main")
+
+
+def test_a_remote_with_history_is_pulled_into_a_new_archive(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    _seed_remote(tmp_path, remote, {"README.md": "# my papers\n", "feedback.txt": "like 2408.1\n"})
+    archive = repo(tmp_path / "a", remote=str(remote))
+
+    result = archive.write_and_commit(FILES, "first")
+
+    # The host's commit is the archive's first, ours on top of it: the push is a fast-forward.
+    assert result.committed and result.pushed is True and result.push_error is None
+    assert git(archive.path, "log", "--format=%s").splitlines() == ["first", "from the host"]
+    assert (archive.path / "feedback.txt").read_text(encoding="utf-8") == "like 2408.1\n"
+    assert git(remote, "rev-parse", "main") == result.sha
+
+
+def test_a_pull_never_overwrites_uncommitted_changes(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    archive = repo(tmp_path / "a", remote=str(remote))
+    archive.write_and_commit(FILES, "first")
+    _seed_remote(tmp_path, remote, {"feedback.txt": "hide 2408.2\n"})
+    (archive.path / "feedback.txt").write_text("like 2408.3\n", encoding="utf-8")  # not committed
+
+    problem = archive.pull()
+
+    assert problem is not None and "\n" not in problem and "feedback.txt" in problem
+    assert (archive.path / "feedback.txt").read_text(encoding="utf-8") == "like 2408.3\n"
+    assert git(archive.path, "rev-list", "--count", "HEAD") == "1"

@@ -52,8 +52,7 @@ DAY_PAPERS = {
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.delenv("PAPERPULSE_MAIL_TO", raising=False)
+def settings(tmp_path: Path) -> Settings:
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         archive_dir=tmp_path / "archive",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -32,8 +33,7 @@ CONFIG = Config(
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.delenv("PAPERPULSE_MAIL_TO", raising=False)
+def settings(tmp_path: Path) -> Settings:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         archive_dir=tmp_path / "archive",
@@ -65,16 +65,21 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 @pytest.fixture
-def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
+def hook() -> Iterator[Webhook]:
     with webhook() as endpoint:
-        monkeypatch.setenv(ENV, endpoint.url(SECRET))
         yield endpoint
+
+
+def wired(settings: Settings, hook: Webhook) -> Settings:
+    """The channel's URL as ``from_environment`` passes it: by its ``url_env`` name."""
+    return replace(settings, channel_urls={ENV: hook.url(SECRET)})
 
 
 def test_one_message_per_digest_across_reruns(
     settings: Settings, hook: Webhook, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    settings = wired(settings, hook)
     period = period_for("daily", DAY)
     first = deliver(settings, CONFIG, period)
     second = deliver(settings, CONFIG, period)
@@ -101,6 +106,7 @@ def test_one_message_per_digest_across_reruns(
 def test_a_failed_send_is_retried_by_the_next_run_and_sent_once(
     settings: Settings, hook: Webhook
 ) -> None:
+    settings = wired(settings, hook)
     period = period_for("daily", DAY)
     hook.status = 503
     failed = deliver(settings, CONFIG, period)[-1]
@@ -116,9 +122,8 @@ def test_a_failed_send_is_retried_by_the_next_run_and_sent_once(
 
 
 def test_a_missing_secret_fails_in_one_line_and_sends_nothing(
-    settings: Settings, hook: Webhook, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, hook: Webhook
 ) -> None:
-    monkeypatch.delenv(ENV)
     outcome = deliver(settings, CONFIG, period_for("daily", DAY))[-1]
     assert outcome.status == "failed"
     assert outcome.detail == (

@@ -39,7 +39,12 @@ def test_the_config_contact_reaches_the_user_agent(tmp_path: Path, settings: Set
 
 def test_the_environment_overrides_the_config_contact(tmp_path: Path) -> None:
     settings = Settings.from_env(
-        {"PAPERPULSE_HF_URL": HF, "PAPERPULSE_CONTACT": "https://lab.example.org/contact"}
+        {
+            "PAPERPULSE_HF_URL": HF,
+            "PAPERPULSE_CONTACT": "https://lab.example.org/contact",
+            # never the default ./data/paperpulse.db of the checkout the tests run in
+            "PAPERPULSE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        }
     )
     agent = user_agent(settings, Config(contact="mailto:lab@example.org"))
     assert "https://lab.example.org/contact" in agent and "lab@example.org)" not in agent

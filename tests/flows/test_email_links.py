@@ -28,10 +28,7 @@ UNSUBSCRIBE = "https://example.org/unsubscribe?list=daily"
 
 
 @pytest.fixture
-def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("PAPERPULSE_MAIL_TO", raising=False)
-    monkeypatch.delenv("PAPERPULSE_SMTP_HOST", raising=False)
-    monkeypatch.setenv("PAPERPULSE_OUTBOX_DIR", str(tmp_path / "outbox"))
+def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox"
 
 
@@ -40,6 +37,7 @@ def test_the_delivered_email_links_its_footer_and_the_archive(tmp_path: Path, ou
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         archive_dir=tmp_path / "archive",
         clock=SimClock(at(DAYS[0])),
+        outbox_dir=outbox,
     )
     config = Config(
         topics=(

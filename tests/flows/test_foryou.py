@@ -252,7 +252,7 @@ def test_zotero_reads_every_page_with_the_key_from_the_environment(
         ]
     )
     env = {"ZOTERO_API_KEY": "s3cret", "PAPERPULSE_ZOTERO_URL": ZOTERO}
-    library = foryou.load_library("zotero:users/123", environ=env)
+    library = foryou.load_library("zotero:users/123", Settings.from_env(env))
     assert [(e.title, e.arxiv_id) for e in library.entries] == [
         ("ThinK", "2407.21018"),
         ("Key value cache eviction", None),
@@ -282,7 +282,9 @@ def test_zotero_failures_are_one_line_and_never_show_the_key(
         return_value=None if isinstance(response, Exception) else response,
     )
     with pytest.raises(LibraryError) as caught:
-        foryou.load_library("zotero:groups/42", {**env, "PAPERPULSE_ZOTERO_URL": ZOTERO})
+        foryou.load_library(
+            "zotero:groups/42", Settings.from_env({**env, "PAPERPULSE_ZOTERO_URL": ZOTERO})
+        )
     text = str(caught.value)
     assert text.startswith("zotero:groups/42: ") and message in text
     assert "\n" not in text and "s3cret-key" not in text

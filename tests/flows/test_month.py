@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.delivery.smtp import SmtpSettings
 from paperpulse.flows.config import Config, load_config
 from paperpulse.flows.settings import Settings
 from tests.delivery.conftest import RunningServer
@@ -121,6 +122,7 @@ def _month(
         day_ids = ids[first + timedelta(days=n)]
         if len(day_ids) > 1:
             travel.surges[day_ids[1]] = (after, 80)
+    mail = None if smtp is None else SmtpSettings(host="127.0.0.1", port=smtp.port, security="none")
     with ReplayServer(data, timeline=travel) as server:
         settings = Settings(
             database_url=database,
@@ -128,16 +130,15 @@ def _month(
             hf_url=server.url,
             hf_min_interval=0.0,
             clock=clock,
+            smtp=mail,
+            outbox_dir=tmp / name / "outbox",
         )
         yield Month(settings=settings, config=config, server=server, travel=travel, clock=clock)
 
 
 @pytest.fixture
-def smtp_env(smtp: RunningServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> RunningServer:
-    monkeypatch.setenv("PAPERPULSE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PAPERPULSE_SMTP_PORT", str(smtp.port))
-    monkeypatch.setenv("PAPERPULSE_SMTP_SECURITY", "none")
-    monkeypatch.delenv("PAPERPULSE_MAIL_TO", raising=False)
+def smtp_env(smtp: RunningServer) -> RunningServer:
+    """The readers' SMTP server (passed in the month's ``Settings.smtp``)."""
     return smtp
 
 

@@ -525,3 +525,17 @@ def _describe(kind: str) -> str:
         "props_renamed": "data-props 'dailyPapers' key renamed",
         "props_dropped_items": "data-props holds half the papers, page shows all cards",
     }.get(kind, f"HTTP {kind}")
+
+
+def test_max_in_a_row_bounds_a_transient_fault_then_it_passes(replay_data: Path) -> None:
+    """The replay's own knob: a fault on every draw still lets the 4th try of a request pass."""
+    day = sorted(path.stem for path in replay_data.glob("*.json"))[0]
+    faults = Faults(fault_rate=1.0, kinds=("503",), max_in_a_row=3)
+    with (
+        ReplayServer(replay_data, faults=faults) as server,
+        make_client(server, FakeClock(), max_retries=3) as client,
+    ):
+        listing = fetch(client, server, day, "api")
+        assert listing.items and server.injected == {"503": 3}
+        fetch(client, server, day, "api")  # the streak starts again for the same request
+        assert server.injected == {"503": 6}

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 from selectolax.lexbor import LexborNode
 
-from paperpulse.scrapers.arxiv_listing import _AUTHOR_LINKS, _DESCRIPTOR, _META_PARTS, _meta_parts
+from paperpulse.scrapers.arxiv_listing import (
+    _AUTHOR_LINKS,
+    _DESCRIPTOR,
+    _META_PARTS,
+    _first_meta,
+    _meta_parts,
+)
 from paperpulse.scrapers.dom import parse_html
 
 # Parts out of the usual order, nested, repeated, with extra classes and a <p> in a comment.
@@ -73,3 +79,22 @@ def test_real_pages(shared_data: Path) -> None:
             assert_same_as_css_first(meta)
             checked += 1
     assert checked >= 50 + 72
+
+
+@pytest.mark.parametrize(
+    "dd",
+    [
+        '<dd><div class="meta">first</div><div class="meta">second</div></dd>',
+        '<dd>\n  <!-- c --> <div class="x meta">first</div></dd>',
+        '<dd><div class="other"><div class="meta">nested</div></div></dd>',
+        '<dd><span class="meta">no</span><div class="meta">yes</div></dd>',
+        '<dd><div class="x\x0bmeta">no</div><p><div class="meta">yes</div></p></dd>',
+        '<dd><div class="META">no</div></dd>',
+        "<dd>only text</dd>",
+    ],
+)
+def test_first_meta_is_what_css_first_finds(dd: str) -> None:
+    node = parse_html(f"<dl>{dd}</dl>").css_first("dd")
+    assert node is not None
+    found, expected = _first_meta(node), node.css_first("div.meta")
+    assert (found.mem_id if found else None) == (expected.mem_id if expected else None)

@@ -15,7 +15,6 @@ from paperpulse.storage import (
     Repository,
     check_connection,
     create_engine,
-    database_url_from_env,
     upgrade,
 )
 from paperpulse.storage.db import storage_error
@@ -26,19 +25,25 @@ running_as_root = pytest.mark.skipif(
 )
 
 
-def test_url_comes_from_the_environment_or_defaults_to_sqlite() -> None:
-    assert database_url_from_env({}) == DEFAULT_DATABASE_URL == "sqlite:///./data/paperpulse.db"
-    assert database_url_from_env({"PAPERPULSE_DATABASE_URL": "  "}) == DEFAULT_DATABASE_URL
+def test_url_comes_from_the_settings_or_defaults_to_sqlite() -> None:
+    from paperpulse.flows.settings import DEFAULT_DATABASE_URL as SETTINGS_DEFAULT
+    from paperpulse.flows.settings import Settings
+
+    assert SETTINGS_DEFAULT == DEFAULT_DATABASE_URL == "sqlite:///./data/paperpulse.db"
+    assert Settings.from_env({}).database_url == DEFAULT_DATABASE_URL
+    assert Settings.from_env({"PAPERPULSE_DATABASE_URL": "  "}).database_url == DEFAULT_DATABASE_URL
     url = "postgresql+psycopg://u@db/pp"
-    assert database_url_from_env({"PAPERPULSE_DATABASE_URL": url}) == url
+    assert Settings.from_env({"PAPERPULSE_DATABASE_URL": url}).database_url == url
 
 
-def test_create_engine_reads_the_environment(
+def test_create_engine_ignores_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """Only flows/settings.py reads the environment: storage takes the URL it is given."""
     monkeypatch.setenv("PAPERPULSE_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
+    monkeypatch.chdir(tmp_path)
     engine = create_engine()
-    assert engine.url.database == f"{tmp_path}/env.db"
+    assert engine.url.database == "./data/paperpulse.db"
     engine.dispose()
 
 

@@ -71,15 +71,12 @@ def assert_no_scans(engine: Engine, statements: list[Statement]) -> None:
         raw.close()
 
 
-def test_every_query_of_a_digest_and_its_delivery_uses_an_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_every_query_of_a_digest_and_its_delivery_uses_an_index(tmp_path: Path) -> None:
     """A daily digest built and delivered (archive commit, feeds, an email to the outbox)."""
-    monkeypatch.setenv("PAPERPULSE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    for name in ("PAPERPULSE_SMTP_HOST", "PAPERPULSE_MAIL_TO", "PAPERPULSE_MAIL_FROM"):
-        monkeypatch.delenv(name, raising=False)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", archive_dir=tmp_path / "archive"
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        archive_dir=tmp_path / "archive",
+        outbox_dir=tmp_path / "outbox",
     )
     config = Config(
         topics=(TopicConfig(name="Agents", include=("paper",), hf_queries=("agents",)),),

@@ -2,7 +2,8 @@
 
 The caller passes an open connection in ``config.attributes["connection"]`` (one transaction,
 so a failed migration leaves nothing half-done). Without one (``alembic`` CLI with a config
-naming ``script_location``), the URL comes from ``sqlalchemy.url`` or $PAPERPULSE_DATABASE_URL.
+naming ``script_location``), the URL comes from ``sqlalchemy.url``, else the default SQLite
+file (the environment is read by ``flows/settings.py`` only).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from paperpulse.storage.db import create_engine, database_url_from_env
+from paperpulse.storage.db import DEFAULT_DATABASE_URL, create_engine
 from paperpulse.storage.schema import Base
 
 config = context.config
@@ -32,7 +33,7 @@ def _configure(connection: Connection) -> None:
 def run_offline() -> None:
     """``alembic upgrade --sql``: print the DDL for a DBA instead of running it."""
     context.configure(
-        url=config.get_main_option("sqlalchemy.url") or database_url_from_env(),
+        url=config.get_main_option("sqlalchemy.url") or DEFAULT_DATABASE_URL,
         target_metadata=target_metadata,
         literal_binds=True,
     )
@@ -45,7 +46,7 @@ def run_online() -> None:
     if connection is not None:
         _configure(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or database_url_from_env())
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or DEFAULT_DATABASE_URL)
     try:
         with engine.begin() as connection:
             _configure(connection)
