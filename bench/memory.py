@@ -1,6 +1,7 @@
 """Memory over a long backfill: resident set size after list date 100 vs 580.
 
-    python -m bench.memory [--data DIR] [--prefect] [--json PATH]
+    python -m bench.memory [--data DIR] [--prefect] [--start DAY] [--dates N] [--marks 100,580]
+                           [--json PATH]
 
 One process backfills every captured HF day (2024-05-27 onwards, 584 dates) from the replay
 server into a fresh SQLite database, as ``paperpulse backfill`` does (``pipeline.backfill_run``;
@@ -8,7 +9,7 @@ with ``--prefect`` the ``backfill`` flow on Prefect's ephemeral server, as a dep
 After each finished date the current RSS (``/proc/self/statm``, not the peak) is noted. The
 replay server runs in a process of its own: it caches every day it served, which in the same
 process would look like our growth.
-Flat means: RSS after date 580 within 10% of RSS after date 100.
+Flat means: RSS after date 580 within 10% of RSS after date 100 (the first and last marks).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import gc
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -50,19 +52,31 @@ def wait_for(port: int) -> None:
     raise SystemExit(f"the replay server on port {port} did not start")
 
 
+def marks(text: str) -> tuple[int, ...]:
+    return tuple(sorted({int(n) for n in text.split(",")}))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__)
     parser.add_argument("--data", type=Path)
     parser.add_argument("--prefect", action="store_true")
+    parser.add_argument("--start", type=date.fromisoformat, default=START, metavar="DAY")
+    parser.add_argument("--dates", type=int, default=DATES, help=f"default {DATES}")
+    parser.add_argument(
+        "--marks", type=marks, default=MARKS, help="dates after which RSS is noted (2 or more)"
+    )
     parser.add_argument("--json", type=Path)
     options = parser.parse_args(argv)
+    if len(options.marks) < 2 or not 1 <= options.marks[0] <= options.marks[-1] <= options.dates:
+        parser.error("--marks needs two or more dates between 1 and --dates")
     folder = Path(tempfile.mkdtemp(prefix="paperpulse-memory-"))
     database = migrated_sqlite(folder / "paperpulse.db")
-    end = START + timedelta(days=DATES - 1)
+    start, end = options.start, options.start + timedelta(days=options.dates - 1)
+    first, last = options.marks[0], options.marks[-1]
     samples: dict[int, float] = {}
 
     def note(done: int, total: int, outcome: object) -> None:
-        if done in MARKS:
+        if done in options.marks:
             gc.collect()
             samples[done] = rss_mb()
             print(f"date {done}/{total}: {samples[done]:.1f} MB", file=sys.stderr)
@@ -92,26 +106,29 @@ def main(argv: list[str] | None = None) -> int:
             if options.prefect:
                 from paperpulse.flows.backfill import backfill
 
-                summary = backfill(start=START, end=end)
+                summary = backfill(start=start, end=end)
             else:
-                summary = backfill_run(ctx.settings, ctx.config, START, end, steps=on(ctx))
+                summary = backfill_run(ctx.settings, ctx.config, start, end, steps=on(ctx))
         finally:
             progress_hook.reset(token)
     finally:
         server.kill()
         server.wait()
     done = len(summary.outcomes)
-    growth = samples[580] / samples[100] - 1
+    growth = samples[last] / samples[first] - 1
+    with sqlite3.connect(database) as stored:  # what the backfill wrote: it ran for real
+        papers = stored.execute("SELECT count(*) FROM papers").fetchone()[0]
     result = {
         "path": "prefect flow" if options.prefect else "plain",
         "dates": done,
+        "papers": papers,
         "rss_mb": samples,
-        "growth_100_to_580": growth,
+        f"growth_{first}_to_{last}": growth,
     }
     if options.json:
         options.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(
-        f"| {result['path']} | {done} | {samples[100]:.1f} MB | {samples[580]:.1f} MB | "
+        f"| {result['path']} | {done} | {samples[first]:.1f} MB | {samples[last]:.1f} MB | "
         f"{growth:+.1%} |"
     )
     return 0

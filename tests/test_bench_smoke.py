@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,67 @@ def test_recipients_benchmark_times_each_reader_count(
     output = capsys.readouterr().out
     assert [case for case, _ in table_rows(output)] == ["readers", "1", "10"]
     assert "10 readers / 1: median ratio" in output
+
+
+# --- memory and cost: processes of their own ------------------------------------------------
+
+
+def test_memory_benchmark_backfills_the_dates_and_notes_rss_at_each_mark(
+    tiny_captures: Path, tmp_path: Path
+) -> None:
+    """A process of its own, as a user runs it: the benchmark sets the environment."""
+    saved = tmp_path / "memory.json"
+    argv = ["--data", str(tiny_captures), "--start", TINY_DAYS[0], "--dates", "4"]
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.memory", *argv, "--marks", "1,4", "--json", str(saved)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    cells = [cell.strip() for cell in finished.stdout.strip().strip("|").split("|")]
+    assert cells[:2] == ["plain", "4"]
+    assert cells[2].endswith(" MB") and cells[3].endswith(" MB") and cells[4].endswith("%")
+    result = json.loads(saved.read_text(encoding="utf-8"))
+    assert result["dates"] == 4 and result["papers"] > 0  # it really stored the four days
+    assert set(result["rss_mb"]) == {"1", "4"} and all(v > 0 for v in result["rss_mb"].values())
+    assert "growth_1_to_4" in result
+
+
+def test_memory_benchmark_refuses_marks_outside_the_dates(tiny_captures: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.memory", "--data", str(tiny_captures), "--dates", "4"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 2
+    assert "--marks" in finished.stderr and "Traceback" not in finished.stderr
+
+
+def test_cost_benchmark_times_each_competitor_as_a_new_process(
+    tiny_captures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import cost
+
+    saved = tmp_path / "cost.json"
+    argv = ["--rounds", "1", "--data", str(tiny_captures), "--day", TINY_DAYS[-1], "--hogs", "0"]
+
+    assert cost.main([*argv, "--no-before", "--json", str(saved)]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in lines
+        if line.startswith("| idle ")
+    ]
+    assert [row[1] for row in rows] == [cost.FLOOR, cost.PLAIN, cost.CLI]
+    assert all(row[-1] == "0" for row in rows), lines  # no run failed or printed a traceback
+    samples = {row["competitor"]: row["samples"] for row in json.loads(saved.read_text())["rows"]}
+    assert all(len(s) == 1 and s[0]["ok"] and s[0]["wall"] > 0 for s in samples.values())
+    # Each fetched the day from the replay server: the floor counts the papers it got.
+    assert samples[cost.FLOOR][0]["line"].endswith(" papers")
+    assert int(samples[cost.FLOOR][0]["line"].split()[0]) > 0

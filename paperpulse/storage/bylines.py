@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from paperpulse.core.models import Author, Paper
-from paperpulse.storage.bulk import among, chunks, insert
+from paperpulse.storage.bulk import among, chunks, insert_rows
 from paperpulse.storage.merge import named_authors
 from paperpulse.storage.schema import Base
 
@@ -79,8 +79,7 @@ def save_bylines(conn: Connection, papers: Sequence[Paper]) -> None:
         conn.execute(
             sa.delete(_paper_authors).where(among(conn.dialect, _paper_authors.c.arxiv_id, chunk))
         )
-    if inserts:
-        conn.execute(insert(conn.dialect, _paper_authors).on_conflict_do_nothing(), inserts)
+    insert_rows(conn, _paper_authors, inserts, lambda insert: insert.on_conflict_do_nothing())
     if changes:
         conn.execute(
             sa.update(_paper_authors)
@@ -137,23 +136,27 @@ def _upsert_authors(
         query = select(_authors.c.key, _authors.c.id, _authors.c.name, _authors.c.hf_user).where(
             among(conn.dialect, _authors.c.key, chunk)
         )
-        for row in conn.execute(query):
-            ids[row.key] = (row.id, row.name)
-            stored_users[row.key] = row.hf_user
+        # Plain tuples fetched at once: a first save reads ~10 authors a paper back.
+        for key, author_id, name, hf_user in conn.execute(query).all():
+            ids[key] = (author_id, name)
+            stored_users[key] = hf_user
     missing = [key for key in keys if key not in ids]
     if missing:
-        conn.execute(
-            insert(conn.dialect, _authors).on_conflict_do_nothing(index_elements=["key"]),
+        insert_rows(
+            conn,
+            _authors,
             [
                 {"key": key, "name": firsts[key].name.strip(), "hf_user": hf_users.get(key)}
                 for key in missing
             ],
+            lambda insert: insert.on_conflict_do_nothing(index_elements=["key"]),
         )
         for chunk in chunks(missing):
             query = select(_authors.c.key, _authors.c.id, _authors.c.name).where(
                 among(conn.dialect, _authors.c.key, chunk)
             )
-            ids.update((row.key, (row.id, row.name)) for row in conn.execute(query))
+            for key, author_id, name in conn.execute(query).all():
+                ids[key] = (author_id, name)
     learned = [
         {"b_key": key, "b_hf_user": user}
         for key, user in sorted(hf_users.items())

@@ -52,7 +52,7 @@ def create_engine(
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed, echo=echo, busy_timeout_ms=busy_timeout_ms)
-        return sa.create_engine(
+        engine = sa.create_engine(
             parsed,
             echo=echo,
             pool_pre_ping=True,
@@ -67,6 +67,8 @@ def create_engine(
                 "prepare_threshold": None,
             },
         )
+        event.listen(engine, "connect", _binary_arrays)
+        return engine
     except NoSuchModuleError as exc:
         raise StorageError(
             f"unsupported database driver {parsed.drivername!r} in {_shown(parsed)}; "
@@ -77,6 +79,15 @@ def create_engine(
         raise StorageError(
             f"the database driver for {_shown(parsed)} is not installed: {hint}"
         ) from exc
+
+
+def _binary_arrays(dbapi_connection: Any, _: ConnectionPoolEntry) -> None:
+    """Send Python lists as binary arrays: psycopg quotes each element of a text array in
+    Python (a regular expression per string), 4x the time of the binary form for the arrays
+    a bulk save binds (``storage.bulk``: tens of thousands of names per listing)."""
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def parse_database_url(url: str | URL) -> URL:

@@ -319,8 +319,9 @@ class Repository:
             )
             changed = set(updated_ids)
             if updated_ids:
-                conn.execute(
-                    bulk.insert(conn.dialect, _revisions),
+                bulk.insert_rows(
+                    conn,
+                    _revisions,
                     [revision_params(i, known[i].tracked, observed_at) for i in updated_ids],
                 )
             source_family = family(listing.source)
@@ -335,8 +336,7 @@ class Repository:
                 or p != stored.paper
                 or source_family not in stored.families
             ]
-            if rows:
-                conn.execute(upsert_papers(bulk.insert(conn.dialect, _papers), _papers), rows)
+            bulk.insert_rows(conn, _papers, rows, lambda insert: upsert_papers(insert, _papers))
             # A byline that merges to the stored one (same people, spellings, accounts and
             # affiliations) has nothing to write.
             save_bylines(
@@ -348,11 +348,11 @@ class Repository:
                     or p.authors != stored.paper.authors
                 ],
             )
-            conn.execute(
-                bulk.insert(conn.dialect, _sightings).on_conflict_do_nothing(
-                    index_elements=["run_id", "arxiv_id"]
-                ),
+            bulk.insert_rows(
+                conn,
+                _sightings,
                 [sighting_params(run_id, listing, item, observed_at) for item in items],
+                lambda insert: insert.on_conflict_do_nothing(index_elements=["run_id", "arxiv_id"]),
             )
             result = SaveResult(
                 fetched=len(items),

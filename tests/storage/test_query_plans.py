@@ -64,7 +64,9 @@ def assert_no_scans(engine: Engine, statements: list[Statement]) -> None:
         for statement, params in statements:
             plan = raw.cursor().execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
             details = [row[3] for row in plan]
-            assert not [d for d in details if d.startswith("SCAN")], (statement, details)
+            # Walking the ids passed as one JSON parameter (``bulk.among``) is no table scan.
+            scans = [d for d in details if d.startswith("SCAN") and "VIRTUAL TABLE" not in d]
+            assert not scans, (statement, details)
     finally:
         raw.close()
 
