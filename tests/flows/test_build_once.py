@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from paperpulse.core.kinds import DeliveryStatus, Source
+from paperpulse.core.kinds import DeliveryStatus
 from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import (
     AuthorConfig,
@@ -29,7 +29,7 @@ from paperpulse.flows.context import repository
 from paperpulse.flows.deliver import deliver
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import Repository
-from tests.storage.builders import T0, make_listing, make_paper, save
+from tests.storage.builders import T0, save_a_digest_day
 
 DAY = T0.date()
 H = timedelta(hours=1)
@@ -88,12 +88,7 @@ def _deliver(tmp_path: Path, readers: int, calls: Counter[str]) -> Counter[str]:
         ),
     )
     repo = repository(settings.database_url)
-    papers = [make_paper(f"2608.{n:05d}") for n in range(1, 6)]
-    yesterday = [make_paper("2608.00100", list_date=DAY - timedelta(days=1))]
-    save(repo, make_listing(yesterday, period=(DAY - timedelta(days=1)).isoformat()), T0 - 24 * H)
-    save(repo, make_listing(papers[:3], source=Source.HF_SEARCH, period="agents"), T0)
-    save(repo, make_listing(papers[:2], source=Source.ARXIV_AUTHOR, period="Ada Lovelace"), T0)
-    save(repo, make_listing(papers, upvotes=5), T0)
+    save_a_digest_day(repo)
     calls.clear()
     outcomes = deliver(settings, config, period_for("daily", DAY))
     assert [(o.channel, o.status) for o in outcomes] == [("archive", DeliveryStatus.SENT)] + [

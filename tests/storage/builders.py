@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from paperpulse.core.kinds import RunStatus
+from paperpulse.core.kinds import RunStatus, Source
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
 from paperpulse.storage import Repository, SaveResult
 
@@ -86,3 +86,18 @@ def save(
         finished_at=at + timedelta(seconds=6),
     )
     return run_id, result
+
+
+def save_a_digest_day(repo: Repository) -> list[Paper]:
+    """What a day's digest reads, stored: five papers listed on T0's date (three found by an HF
+    search for "agents", two by the followed author Ada Lovelace) and one the day before."""
+    day, hour = T0.date(), timedelta(hours=1)
+    papers = [make_paper(f"2608.{n:05d}") for n in range(1, 6)]
+    yesterday = [make_paper("2608.00100", list_date=day - timedelta(days=1))]
+    save(
+        repo, make_listing(yesterday, period=(day - timedelta(days=1)).isoformat()), T0 - 24 * hour
+    )
+    save(repo, make_listing(papers[:3], source=Source.HF_SEARCH, period="agents"), T0)
+    save(repo, make_listing(papers[:2], source=Source.ARXIV_AUTHOR, period="Ada Lovelace"), T0)
+    save(repo, make_listing(papers, upvotes=5), T0)
+    return papers

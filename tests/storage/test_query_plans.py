@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from paperpulse.core.kinds import DeliveryStatus, Source
+from paperpulse.core.kinds import DeliveryStatus
 from paperpulse.core.models import Author
 from paperpulse.flows.compose import period_for
 from paperpulse.flows.config import (
@@ -33,7 +33,7 @@ from paperpulse.flows.context import repository
 from paperpulse.flows.deliver import deliver
 from paperpulse.flows.settings import Settings
 from paperpulse.storage import Repository
-from tests.storage.builders import T0, make_listing, make_paper, save
+from tests.storage.builders import T0, make_listing, make_paper, save, save_a_digest_day
 
 Statement = tuple[str, Any]
 DAY = date(2026, 8, 3)  # the builders' list date
@@ -84,12 +84,7 @@ def test_every_query_of_a_digest_and_its_delivery_uses_an_index(tmp_path: Path) 
         email=EmailConfig(recipients=(RecipientConfig(address="reader@example.org"),)),
     )
     repo = repository(settings.database_url)
-    papers = [make_paper(f"2608.{n:05d}") for n in range(1, 6)]
-    yesterday = [make_paper("2608.00100", list_date=DAY - timedelta(days=1))]
-    save(repo, make_listing(yesterday, period=(DAY - timedelta(days=1)).isoformat()), T0 - 24 * H)
-    save(repo, make_listing(papers[:3], source=Source.HF_SEARCH, period="agents"), T0)
-    save(repo, make_listing(papers[:2], source=Source.ARXIV_AUTHOR, period="Ada Lovelace"), T0)
-    save(repo, make_listing(papers, upvotes=5), T0)
+    papers = save_a_digest_day(repo)
     save(repo, make_listing(papers, upvotes=40), T0 + 6 * H)  # upvotes grew: rising
 
     with captured(repo.engine) as statements:
