@@ -8,8 +8,9 @@ reader's ledger (``shown``); a reader's email covers the days not yet delivered 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from paperpulse.core.kinds import DONE_RUN_STATUSES, Edition, RunStatus, Source
 from paperpulse.core.models import AuthorProfile, Paper, RunRecord, Sighting
@@ -33,6 +34,9 @@ from paperpulse.flows.settings import Settings
 from paperpulse.scrapers.authors import profile_changes
 from paperpulse.storage.records import ShownRecord
 from paperpulse.storage.repository import Repository
+
+if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
+    from paperpulse.digest.foryou import Corpus
 
 ARCHIVE = "archive"  # the reader's-ledger "recipient" of the public archive and feeds
 EDITIONS = tuple(Edition)
@@ -292,9 +296,19 @@ def reader_period(
     return catch_up([x.day for x in answered])
 
 
+@dataclass(slots=True)
+class ForYouShared:
+    """What every reader's "For you" in one run shares: the archive's remote pulled once (for
+    its feedback.txt) and the recent pool weighed once (keyed by its papers' texts)."""
+
+    pulled: bool = False
+    pools: dict[tuple[str, ...], Corpus] = field(default_factory=dict)
+
+
 class EditionReads:
     """The shared reads of one run's deliveries, each done on first use and then kept: a
-    period's ``EditionData`` and a day's listing are the same for every reader of the run."""
+    period's ``EditionData``, a day's listing and the For-you pool are the same for every
+    reader of the run."""
 
     def __init__(self, settings: Settings, config: Config) -> None:
         self._settings = settings
@@ -302,6 +316,7 @@ class EditionReads:
         self._editions: dict[Period, EditionData] = {}
         self._days: dict[date, DayListing] = {}
         self._now: datetime | None = None
+        self.for_you = ForYouShared()
 
     def edition(self, period: Period) -> EditionData:
         if period not in self._editions:

@@ -102,7 +102,8 @@ def archive_relpath(period: Period) -> str:
 def deliver_archive(
     settings: Settings, config: Config, period: Period, reads: EditionReads | None = None
 ) -> DeliveryOutcome:
-    data = (reads or EditionReads(settings, config)).edition(period)
+    reads = reads or EditionReads(settings, config)
+    data = reads.edition(period)
     digest = add_for_you(
         build_for(settings, config, data, reader=ARCHIVE),
         settings,
@@ -110,6 +111,7 @@ def deliver_archive(
         library=config.archive.library,
         cap=config.digest.for_you,
         end=period.days[-1],
+        shared=reads.for_you,
     )
     rendered = render_all(digest)
     root = settings.archive_dir
@@ -228,12 +230,13 @@ def deliver_email(
             detail="already sent (or being sent by another run)",
         )
     unconfirmed: str | None = None
+    reads = reads or EditionReads(settings, config)
     try:
         digest = add_for_you(
             build_for(
                 settings,
                 config,
-                (reads or EditionReads(settings, config)).edition(period),
+                reads.edition(period),
                 reader=recipient.address,
                 topic_names=recipient.topics,
             ),
@@ -242,6 +245,7 @@ def deliver_email(
             library=recipient.library,
             cap=config.digest.for_you,
             end=period.days[-1],
+            shared=reads.for_you,
         )
         message, shown = _fit(
             digest,

@@ -10,7 +10,6 @@ library.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from paperpulse.digest.library import (
     zotero_items,
 )
 from paperpulse.digest.models import Digest
-from paperpulse.flows.compose import ARCHIVE
+from paperpulse.flows.compose import ARCHIVE, ForYouShared
 from paperpulse.flows.context import repository
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import Repository
@@ -134,9 +133,6 @@ def fetch_zotero(
 
 # --- feedback ---------------------------------------------------------------------------
 
-PULL_EVERY = 60.0  # seconds: every reader of one run reads the archive pulled once
-_pulled: dict[Path, float] = {}  # archive -> time.monotonic() of its last pull
-
 
 def pull_archive(settings: Settings) -> None:
     """Bring what was pushed to the archive's remote (``feedback.txt`` edited on the git host)
@@ -151,9 +147,6 @@ def pull_archive(settings: Settings) -> None:
     root = settings.archive_dir.resolve()
     if not archive.git or archive.remote is None:
         return
-    last = _pulled.get(root)
-    if last is not None and time.monotonic() - last < PULL_EVERY:
-        return
     repo = ArchiveRepo(
         root,
         archive.author_name,
@@ -166,7 +159,6 @@ def pull_archive(settings: Settings) -> None:
             problem = repo.pull()
     except PaperpulseError as exc:  # a broken archive: its delivery reports it in full
         problem = str(exc)
-    _pulled[root] = time.monotonic()
     if problem:
         log.warning("feedback given on the archive's remote not read this run: %s", problem)
 
@@ -194,28 +186,31 @@ def import_feedback_file(
 
 # --- the model and the hook --------------------------------------------------------------
 
-_corpus_cache: dict[tuple[str, ...], Corpus] = {}
-
 
 def recent_corpus(
-    repo: Repository, end: date, start: date | None = None, *, at: datetime | None = None
+    repo: Repository,
+    end: date,
+    start: date | None = None,
+    *,
+    at: datetime | None = None,
+    shared: ForYouShared | None = None,
 ) -> Corpus:
     """The pool of papers listed in the ``POOL_DAYS`` up to ``end``, vectorised once per
-    distinct pool in this process: every reader of a run shares it. Term counts come from
-    the database where an earlier run stored them; those counted now are stored for the next.
-    """
+    distinct pool of a run (``shared``): every reader of the run shares it. Term counts come
+    from the database where an earlier run stored them; those counted now are stored for the
+    next."""
     from paperpulse.digest.foryou import Corpus, paper_text
 
     papers = repo.papers_listed(start or end - timedelta(days=POOL_DAYS - 1), end)
     key = tuple(f"{p.arxiv_id}:{hash((p.title, p.abstract))}" for p in papers)
-    if key not in _corpus_cache:
-        _corpus_cache.clear()  # one pool at a time: a long-lived process does not grow
+    pools = shared.pools if shared is not None else {}
+    if key not in pools:
         at = at or datetime.now(UTC)
         cache = _term_cache(repo, [paper_text(p) for p in papers])
-        _corpus_cache[key] = Corpus(papers, cache=cache)
+        pools[key] = Corpus(papers, cache=cache)
         repo.save_term_counts(cache.take_fresh(), at=at)
         repo.prune_term_counts(at - TERMS_KEPT)
-    return _corpus_cache[key]
+    return pools[key]
 
 
 def _term_cache(repo: Repository, texts: list[str]) -> TermCache:
@@ -258,8 +253,10 @@ def add_for_you(
     library: str | None,
     cap: int,
     end: date,
+    shared: ForYouShared | None = None,
 ) -> Digest:
     """The digest with a "For you" section before its topics, for a reader with a library.
+    ``shared`` is what the run's other readers share (the pulled archive, the weighed pool).
 
     A library that cannot be read is logged and the edition goes out without the section:
     a reader's broken export must not stop their digest.
@@ -276,10 +273,14 @@ def add_for_you(
     for warning in lib.warnings:
         log.warning("%s", warning)
     repo = repository(settings.database_url)
-    pull_archive(settings)
+    shared = shared if shared is not None else ForYouShared()
+    if not shared.pulled:
+        pull_archive(settings)
+        shared.pulled = True
     import_feedback_file(repo, settings.archive_dir, ARCHIVE, settings.clock.now())
     now = settings.clock.now()
-    model = reader_model(repo, recent_corpus(repo, end, at=now), lib, reader, at=now)
+    corpus = recent_corpus(repo, end, at=now, shared=shared)
+    model = reader_model(repo, corpus, lib, reader, at=now)
     items = [item for section in digest.sections for item in section.items]
     command = "paperpulse hide ARXIV_ID" + ("" if reader == ARCHIVE else f" --reader {reader}")
     line = "hide ARXIV_ID" + ("" if reader == ARCHIVE else f" {reader}")

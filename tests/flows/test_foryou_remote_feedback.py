@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from paperpulse.flows import foryou
 from paperpulse.flows.cli import main
 from paperpulse.flows.context import repository
 from paperpulse.flows.settings import Settings
@@ -54,7 +53,6 @@ def host(workspace: Path) -> Path:
 
 
 def deliver(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    foryou._pulled.clear()  # each run is a new process
     code = main(["deliver", "--date", DAY.isoformat()])
     out = capsys.readouterr()
     return code, out.out + out.err
@@ -163,7 +161,6 @@ def test_recommend_reads_feedback_pushed_to_the_host(
     assert deliver(capsys)[0] == 0
     top = for_you(workspace / "archive")[0]
     reader_pushes(workspace, host, f"hide {top}")
-    foryou._pulled.clear()
     argv = ["recommend", "--library", str(LIBRARY), "--end", DAY.isoformat(), "--json"]
     assert main(argv) == 0
     ranked = [p["arxiv_id"] for p in json.loads(capsys.readouterr().out)]

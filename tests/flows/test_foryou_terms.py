@@ -13,7 +13,6 @@ import pytest
 
 from paperpulse.core.models import Paper
 from paperpulse.digest import terms
-from paperpulse.flows import foryou
 from paperpulse.flows.cli import main
 from paperpulse.flows.context import repository
 from paperpulse.flows.settings import Settings
@@ -44,7 +43,6 @@ def store(papers: list[Paper]) -> None:
 
 
 def recommend(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
-    foryou._corpus_cache.clear()  # as in a new process: only the database remembers
     code = main(["recommend", "--end", DAY.isoformat(), "--json", "--library", str(LIBRARY)])
     out = capsys.readouterr()
     assert code == 0, out.err
@@ -70,6 +68,38 @@ def test_a_later_run_tokenises_only_new_texts_and_ranks_the_same(
     grown = recommend(capsys)
     assert counted == [f"{papers[-1].title}\n{papers[-1].abstract}"]
     # The same ranking a cold run computes from scratch.
-    foryou._corpus_cache.clear()
     repository(Settings.from_env().database_url).prune_term_counts(datetime(9999, 1, 1, tzinfo=UTC))
     assert recommend(capsys) == grown
+
+
+def test_one_run_weighs_the_pool_and_pulls_the_archive_once_for_every_reader(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperpulse.digest import foryou as model
+    from paperpulse.flows import foryou
+
+    lines = [f'[archive]\nlibrary = "{LIBRARY}"\n']
+    lines += [
+        f'[[email.recipients]]\naddress = "r{n}@example.org"\nlibrary = "{LIBRARY}"\n'
+        for n in range(3)
+    ]
+    (workspace / "paperpulse.toml").write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setenv("PAPERPULSE_OUTBOX_DIR", str(workspace / "outbox"))
+    store(pool())
+    pools: list[int] = []
+    pulls: list[Path] = []
+    real_init, real_pull = model.Corpus.__init__, foryou.pull_archive
+
+    def corpus(self: model.Corpus, *args: object, **kwargs: object) -> None:
+        pools.append(1)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def pull(settings: Settings) -> None:
+        pulls.append(settings.archive_dir)
+        real_pull(settings)
+
+    monkeypatch.setattr(model.Corpus, "__init__", corpus)
+    monkeypatch.setattr(foryou, "pull_archive", pull)
+    assert main(["deliver", "--date", DAY.isoformat()]) == 0
+    assert len(list((workspace / "outbox").rglob("*.eml"))) == 3
+    assert (len(pools), len(pulls)) == (1, 1)  # the archive and three readers: one of each
