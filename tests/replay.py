@@ -143,6 +143,16 @@ class Faults:
             raise ValueError(f"unknown fault kinds {unknown}; see tests/replay.py")
 
 
+def busiest_window(arrivals: Sequence[float], seconds: float) -> int:
+    """The most requests any window of ``seconds`` held (sliding, every phase)."""
+    busiest, first = 0, 0
+    for last, at in enumerate(arrivals):
+        while arrivals[first] <= at - seconds:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    return busiest
+
+
 @dataclass(slots=True, kw_only=True)
 class TimeTravel:
     """The world as of ``now`` (tests move it): what a listing showed at that moment."""

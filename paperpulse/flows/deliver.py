@@ -8,10 +8,11 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import cache, partial
 from pathlib import Path
 from typing import Literal
 
@@ -66,6 +67,9 @@ def deliver(
     digest is a cheap step over it: N readers cost one read, not N+1."""
     reads = EditionReads(settings, config)
     outcomes = [deliver_archive(settings, config, period, reads)]
+    # Resolved on the first email, then kept: a password in a Prefect Secret is one API call
+    # per run, not one per reader.
+    server = cache(partial(smtp_settings, settings))
     if email:
         for recipient in recipients(settings, config):
             if period.edition not in recipient.editions:
@@ -84,6 +88,7 @@ def deliver(
                         recipient,
                         resend_unconfirmed=resend_unconfirmed,
                         reads=reads,
+                        server=server,
                     )
                 )
         outcomes += deliver_chats(settings, config, period, reads)
@@ -193,11 +198,12 @@ def deliver_email(
     recipient: RecipientConfig,
     resend_unconfirmed: bool = False,
     reads: EditionReads | None = None,
+    server: Callable[[], SmtpSettings | None] | None = None,
 ) -> DeliveryOutcome:
     repo = repository(settings.database_url)
     moment = settings.clock.now()
     key = period.digest_key
-    smtp = smtp_settings(settings)
+    smtp = server() if server is not None else smtp_settings(settings)
     channel: Channel = "email" if smtp else "outbox"
     # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
     # An unconfirmed send is taken over only when the user asked (same Message-ID).

@@ -107,3 +107,47 @@ def test_shared_reads_do_not_grow_with_readers(tmp_path: Path, calls: Counter[st
     # Each reader (and the archive, its own reader) reads their own ledger once.
     assert (one["shown"], five["shown"]) == (2, 6)
     assert (one["last_digest_moment"], five["last_digest_moment"]) == (2, 6)
+
+
+def test_a_password_in_a_prefect_secret_is_loaded_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not once per reader: each load is a call to the Prefect API. The send is recorded, not
+    made (the real SMTP path, password and TLS rules are tested in tests/delivery)."""
+    from prefect.blocks.system import Secret
+
+    from paperpulse.delivery.smtp import SmtpSettings
+    from paperpulse.flows import deliver as delivering
+
+    loads: list[str] = []
+    sent: list[tuple[str, str | None]] = []
+
+    class Loaded:
+        def get(self) -> str:
+            return "s3cret"
+
+    def load(name: str, *args: object, **kwargs: object) -> Loaded:
+        loads.append(name)
+        return Loaded()
+
+    def send(message: Any, smtp: SmtpSettings) -> str:
+        sent.append((str(message["To"]), smtp.password))
+        return str(message["Message-ID"])
+
+    monkeypatch.setattr(Secret, "load", load)
+    monkeypatch.setattr(delivering, "send", send)
+    settings = Settings.from_env(
+        {
+            "PAPERPULSE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "PAPERPULSE_ARCHIVE_DIR": str(tmp_path / "archive"),
+            "PAPERPULSE_SMTP_HOST": "127.0.0.1",
+            "PAPERPULSE_SMTP_SECURITY": "starttls",
+            "PAPERPULSE_SMTP_USER": "paperpulse",
+            "PAPERPULSE_SMTP_PASSWORD_BLOCK": "smtp-password",
+        }
+    )
+    readers = tuple(RecipientConfig(address=f"r{n}@example.org") for n in range(3))
+    save_a_digest_day(repository(settings.database_url))
+    deliver(settings, Config(email=EmailConfig(recipients=readers)), period_for("daily", DAY))
+    assert loads == ["smtp-password"]
+    assert sorted(sent) == [(r.address, "s3cret") for r in readers]

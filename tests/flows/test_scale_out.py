@@ -26,8 +26,7 @@ import sqlalchemy as sa
 
 from tests.delivery.conftest import RunningServer, free_port
 from tests.flows.cluster import PrefectApi, Processes, throwaway_databases, wait_healthy
-from tests.flows.test_shared_budget import busiest_window
-from tests.replay import Faults, ReplayServer
+from tests.replay import Faults, ReplayServer, busiest_window
 
 pytestmark = [pytest.mark.scale_out, pytest.mark.postgres]
 

@@ -14,20 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.replay import Faults, ReplayServer
+from tests.replay import Faults, ReplayServer, busiest_window
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 0.25  # seconds between HF requests, per process and for both together
 RANGES = [("2024-07-01", "2024-07-08"), ("2024-07-09", "2024-07-16")]
-
-
-def busiest_window(arrivals: list[float], seconds: float) -> int:
-    busiest, first = 0, 0
-    for last, at in enumerate(arrivals):
-        while arrivals[first] <= at - seconds:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    return busiest
 
 
 def test_two_workers_keep_one_hosts_rate(prefect: None, workspace: Path, shared_data: Path) -> None:

@@ -15,18 +15,8 @@ import pytest
 from paperpulse.core.errors import TransientFetchError
 from paperpulse.scrapers.http import HttpClient, default_settings
 from paperpulse.scrapers.pacing import HF_ANONYMOUS_LIMIT, HF_TOKEN_LIMIT, hf_spacing
-from tests.replay import Faults, ReplayServer
+from tests.replay import Faults, ReplayServer, busiest_window
 from tests.scrapers.fake_http import FakeClock
-
-
-def busiest_window(arrivals: list[float], seconds: float) -> int:
-    """The most requests any window of ``seconds`` held (sliding, every phase)."""
-    busiest, first = 0, 0
-    for last, at in enumerate(arrivals):
-        while arrivals[first] <= at - seconds:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    return busiest
 
 
 def hammer(
