@@ -9,7 +9,7 @@ captures; each starts from a fresh copy of an empty migrated SQLite database and
 
 - **floor** — a Python process that imports httpx, selectolax, sqlalchemy and jinja2 and fetches
   the same day from the replay server: the least any Python tool doing this job pays;
-- **plain function** — a process calling ``paperpulse.flows.pipeline.daily_run`` (what the
+- **plain function** — a process calling ``paperpulse.app.pipeline.daily_run`` (what the
   flows and the CLI call), with settings and config from the environment;
 - **paperpulse run** — the console script, embedded default (no ``PREFECT_API_URL``);
 - **paperpulse run --prefect** (before) — the same run as a Prefect flow on Prefect's
@@ -59,9 +59,11 @@ print(len(response.json()), "papers")
 PLAIN_CODE = """
 import sys
 from datetime import date
-from paperpulse.flows.pipeline import daily_run
-from paperpulse.flows.settings import from_environment
-summary = daily_run(*from_environment(), date.fromisoformat(sys.argv[1]), True)
+from paperpulse.app.context import Context
+from paperpulse.app.pipeline import daily_run
+from paperpulse.config.settings import from_environment
+with Context.open(*from_environment()) as ctx:
+    summary = daily_run(ctx, date.fromisoformat(sys.argv[1]), True)
 print(summary.raise_for_failures().line())
 """
 

@@ -95,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(write_workspace(folder, f"sqlite:///{database}", url))
         if options.prefect:
             os.environ.update(prefect_env())  # the benchmarks' own PREFECT_HOME, quiet server
-        from paperpulse.flows.config import load_config
-        from paperpulse.flows.pipeline import backfill_run, progress_hook
-        from paperpulse.flows.settings import Settings
+        from paperpulse.app.pipeline import backfill_run, progress_hook
+        from paperpulse.config.file import load_config
+        from paperpulse.config.settings import Settings
 
         settings = Settings.from_env()
         ctx = replay_context(settings, load_config(settings.config_file), floor=False)
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 summary = backfill(start=start, end=end)
             else:
-                summary = backfill_run(ctx.settings, ctx.config, start, end, steps=on(ctx))
+                summary = backfill_run(ctx, start, end, steps=on(ctx))
         finally:
             progress_hook.reset(token)
     finally:

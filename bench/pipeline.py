@@ -1,7 +1,7 @@
 """paperpulse's runs as plain function calls, pointed at a local replay of Hugging Face.
 
 ``plain_daily`` and ``plain_backfill`` call the product's one plain pipeline
-(``paperpulse.flows.pipeline``): what ``paperpulse run`` / ``backfill`` run by default, and what
+(``paperpulse.app.pipeline``): what ``paperpulse run`` / ``backfill`` run by default, and what
 the Prefect flows wrap, fetching through a replay context. A benchmark can then time
 paperpulse's own work and, beside it, what orchestrating it costs. Nothing here imports Prefect.
 
@@ -19,11 +19,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from paperpulse.flows.collect import SourceOutcome
-from paperpulse.flows.config import Config
-from paperpulse.flows.context import Context, http_client, repository
-from paperpulse.flows.jobs import Job
-from paperpulse.flows.pipeline import (
+from paperpulse.app.collect import SourceOutcome
+from paperpulse.app.context import Context, http_client
+from paperpulse.app.jobs import Job
+from paperpulse.app.pipeline import (
     WORKERS,
     RunSummary,
     Steps,
@@ -31,8 +30,10 @@ from paperpulse.flows.pipeline import (
     daily_run,
     run_jobs_in_threads,
 )
-from paperpulse.flows.settings import Settings
+from paperpulse.config.file import Config
+from paperpulse.config.settings import Settings
 from paperpulse.scrapers.http import HttpClient
+from tests.contexts import repository
 
 __all__ = ["WORKERS", "plain_backfill", "plain_daily", "replay_client", "replay_context"]
 
@@ -95,7 +96,7 @@ def on(ctx: Context) -> Steps:
 
 def plain_backfill(ctx: Context, start: date, end: date) -> list[SourceOutcome]:
     """``paperpulse backfill`` for hf-daily (no delivery): the product's plain pipeline."""
-    return list(backfill_run(ctx.settings, ctx.config, start, end, steps=on(ctx)).outcomes)
+    return list(backfill_run(ctx, start, end, steps=on(ctx)).outcomes)
 
 
 def plain_daily(
@@ -120,7 +121,7 @@ def plain_daily(
             spent["collect"] = time.perf_counter() - began
 
     began = time.perf_counter()
-    summary = daily_run(ctx.settings, ctx.config, day, email, steps=Steps(run_jobs=timed_jobs))
+    summary = daily_run(ctx, day, email, steps=Steps(run_jobs=timed_jobs))
     if timings is not None:
         timings["collect"] = spent["collect"]
         timings["digest"] = time.perf_counter() - began - spent["collect"]

@@ -42,8 +42,9 @@ def _config(readers: int) -> str:
 
 
 def _run(folder: Path, db: Path, hf_url: str, day: date, email: bool) -> float:
-    from paperpulse.flows.pipeline import daily_run
-    from paperpulse.flows.settings import from_environment
+    from paperpulse.app.context import Context
+    from paperpulse.app.pipeline import daily_run
+    from paperpulse.config.settings import from_environment
 
     saved = dict(os.environ)
     os.environ.update(
@@ -60,7 +61,8 @@ def _run(folder: Path, db: Path, hf_url: str, day: date, email: bool) -> float:
     try:
         settings, config = from_environment()
         started = time.perf_counter()
-        summary = daily_run(settings, config, day, email)
+        with Context.open(settings, config) as ctx:
+            summary = daily_run(ctx, day, email)
         elapsed = time.perf_counter() - started
     finally:  # the variables are set for the code under test, then put back
         os.environ.clear()

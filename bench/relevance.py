@@ -223,7 +223,7 @@ def timings(
     hf: Sequence[Pooled], rounds: int, library_size: int, pool_size: int
 ) -> dict[str, float]:
     """A cold run (nothing cached) then a warm one (the next day: the pool slid by one day's
-    papers, counts read from a real SQLite file), one reader, as ``flows/foryou.py`` does it."""
+    papers, counts read from a real SQLite file), one reader, as ``app/foryou.py`` does it."""
     rng = random.Random(17)
     papers = [p.paper for p in hf]
     rng.shuffle(papers)

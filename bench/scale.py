@@ -62,9 +62,9 @@ from bench.scale_db import (
     build_sqlite,
     environment,
 )
-from paperpulse.flows.context import repository
-from paperpulse.flows.settings import from_environment
+from paperpulse.config.settings import from_environment
 from paperpulse.storage import create_engine, upgrade
+from tests.contexts import close_all, repository
 from tests.replay import ReplayServer
 
 BUILD_VERSION = 1  # bump when bench/scale_db.py changes what it writes
@@ -364,8 +364,7 @@ def _competitor(
 def _forget(url: str | None) -> None:
     """Close the previous round's engine before its database goes away."""
     if url is not None:
-        repository(url).engine.dispose()
-    repository.cache_clear()
+        close_all()
 
 
 def _columns(timings: list[dict[str, float]], built: Built) -> tuple[tuple[str, str], ...]:

@@ -32,12 +32,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.pipeline import replay_context, write_workspace
+from paperpulse.app.collect import collect
+from paperpulse.app.jobs import Job
+from paperpulse.config.settings import from_environment
 from paperpulse.core.kinds import Source
-from paperpulse.flows.collect import collect
-from paperpulse.flows.context import repository
-from paperpulse.flows.jobs import Job
-from paperpulse.flows.settings import from_environment
 from paperpulse.storage import create_engine, upgrade
+from tests.contexts import close_all
 from tests.replay import ReplayServer
 
 AUTHORS_PER_PAPER = 5
@@ -355,8 +355,7 @@ def _recent_days(
                     collect(ctx, Job(source=Source.HF_DAILY, period=listed), now=moment)
         finally:
             ctx.close()
-            repository(database_url).engine.dispose()
-            repository.cache_clear()
+            close_all()
 
 
 @contextmanager

@@ -34,11 +34,11 @@ import httpx
 
 from bench.naive import naive_save
 from bench.pipeline import plain_backfill, plain_daily, replay_context
-from paperpulse.flows.collect import SourceOutcome
-from paperpulse.flows.compose import period_for
-from paperpulse.flows.config import load_config
-from paperpulse.flows.deliver import archive_relpath
-from paperpulse.flows.settings import Settings
+from paperpulse.app.collect import SourceOutcome
+from paperpulse.app.deliver import archive_relpath
+from paperpulse.config.file import load_config
+from paperpulse.config.settings import Settings
+from paperpulse.digest.calendar import period_for
 from paperpulse.scrapers import hf_daily
 from paperpulse.scrapers.http import HttpClient, host_key
 from paperpulse.storage import create_engine, upgrade

@@ -14,9 +14,9 @@ from typing import Any
 _HOMES = {
     "paperpulse.flows.daily": ("daily",),
     "paperpulse.flows.backfill": ("backfill",),
-    "paperpulse.flows.context": ("Context",),
-    "paperpulse.flows.settings": ("Settings", "from_environment"),
-    "paperpulse.flows.config": ("Config", "load_config"),
+    "paperpulse.app.context": ("Context",),
+    "paperpulse.config.settings": ("Settings", "from_environment"),
+    "paperpulse.config.file": ("Config", "load_config"),
     "paperpulse.storage.repository": ("Repository",),
     "paperpulse.core.errors": (
         "PaperpulseError",

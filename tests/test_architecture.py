@@ -6,7 +6,10 @@ imports only the layers below it.
     storage     SQLAlchemy, migrations    -> core
     digest      the pure middle           -> core
     delivery    SMTP, outbox, git         -> core
-    flows       Prefect, CLI, wiring      -> everything
+    config      environment, toml file    -> core, delivery (SMTP settings)
+    app         the use cases             -> everything above, no Prefect
+    flows       Prefect flows, serve      -> app and below
+    cli         the command line          -> everything
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ LAYERS = {
     "storage": {"core"},
     "digest": {"core"},
     "delivery": {"core"},
-    "flows": {"core", "scrapers", "storage", "digest", "delivery"},
+    "config": {"core", "delivery"},
+    "app": {"core", "scrapers", "storage", "digest", "delivery", "config"},
+    "flows": {"core", "scrapers", "storage", "digest", "delivery", "config", "app"},
+    "cli": {"core", "scrapers", "storage", "digest", "delivery", "config", "app", "flows"},
 }
 # library -> the only layer allowed to import it
 HOMES = {"prefect": "flows", "sqlalchemy": "storage", "alembic": "storage"}
@@ -86,9 +92,9 @@ def test_the_core_needs_nothing_but_the_standard_library(path: Path) -> None:
 
 # The environment is read in one place. Exceptions, each for a reason:
 ENVIRONMENT_READERS = {
-    "flows/settings.py": "Settings.from_env: every variable README.md lists",
+    "config/settings.py": "Settings.from_env: every variable README.md lists",
     # Prefect's own variables, set (and PREFECT_API_URL looked at) before Prefect is imported.
-    "flows/cli.py": "Prefect settings before import",
+    "cli/prefect_env.py": "Prefect settings before import",
     "delivery/git_archive.py": "hands the environment on to each git subprocess",
 }
 _ENV_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
@@ -117,10 +123,47 @@ def test_only_settings_reads_the_environment(path: Path) -> None:
     lines = environment_uses(path)
     assert not lines, (
         f"paperpulse/{name} reads the environment (line {', '.join(map(str, lines))}); add the "
-        "variable to Settings.from_env in flows/settings.py and take it from the settings"
+        "variable to Settings.from_env in config/settings.py and take it from the settings"
     )
 
 
 def test_the_environment_allow_list_is_still_needed() -> None:
     for name in ENVIRONMENT_READERS:
         assert environment_uses(PACKAGE / name), f"{name} no longer reads the environment"
+
+
+CLOCK = "core/clock.py"
+WALL_CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today")}
+WALL_CLOCK_CALLS |= {("date", "today")}
+
+
+def wall_clock_reads(path: Path) -> list[int]:
+    """Lines calling ``datetime.now()``, ``date.today()`` and the like."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and (node.func.value.id, node.func.attr) in WALL_CLOCK_CALLS
+    )
+
+
+@pytest.mark.parametrize("path", source_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_clock_reads_the_wall_clock(path: Path) -> None:
+    """A run's moments come from its clock (``PAPERPULSE_NOW`` moves it for a whole life of
+    processes); a stray ``datetime.now()`` would put one moment on another clock."""
+    name = path.relative_to(PACKAGE).as_posix()
+    lines = [] if name == CLOCK else wall_clock_reads(path)
+    assert not lines, (
+        f"paperpulse/{name} reads the wall clock (line {', '.join(map(str, lines))}); take the "
+        "time from the run's clock (ctx.now(), settings.clock) or core.clock.utc_now()"
+    )
+
+
+def test_the_wall_clock_check_sees_a_stray_read(tmp_path: Path) -> None:
+    stray = tmp_path / "stray.py"
+    stray.write_text("from datetime import date, datetime\nx = datetime.now()\ny = date.today()\n")
+    assert wall_clock_reads(stray) == [2, 3]
+    assert wall_clock_reads(PACKAGE / CLOCK), "the clock itself reads the wall clock"

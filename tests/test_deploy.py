@@ -150,15 +150,15 @@ def test_bootstrap_script_parses() -> None:
 
 def test_the_sample_config_loads() -> None:
     """deploy/config/paperpulse.toml is what the compose services read."""
-    from paperpulse.flows.config import load_config
+    from paperpulse.config.file import load_config
 
     load_config(DEPLOY / "config" / "paperpulse.toml")
 
 
 def test_host_limits_cover_every_paced_host() -> None:
     """The bootstrap applies the limits the flows take: one per paced host, none free."""
-    from paperpulse.flows.config import Config
-    from paperpulse.flows.settings import Settings
+    from paperpulse.config.file import Config
+    from paperpulse.config.settings import Settings
     from paperpulse.flows.shared_pacing import host_limits, limit_name
 
     limits = host_limits(Settings.from_env({}), Config())

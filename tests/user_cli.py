@@ -20,7 +20,7 @@ def workspace_env(workspace: Path) -> dict[str, str]:
 
 def run_cli(workspace: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "paperpulse.flows.cli", *args],
+        [sys.executable, "-m", "paperpulse.cli.main", *args],
         cwd=workspace,
         capture_output=True,
         text=True,

@@ -38,14 +38,30 @@ class SystemClock:
 
 @dataclass(frozen=True, slots=True)
 class ShiftedClock:
-    """A wall clock that starts at ``start`` and runs at real speed: a demo or test through the
-    CLI can be "on" 2 Aug 2024 (``PAPERPULSE_NOW``) with runs still ordered in time."""
+    """A wall clock that reads ``start`` at the real moment ``since`` (Unix seconds) and runs
+    at real speed from there: a demo or test through the CLI can be "on" 2 Aug 2024
+    (``PAPERPULSE_NOW``) with runs still ordered in time. Every process given the same
+    ``since`` (``PAPERPULSE_NOW_SINCE``) reads the same clock, so a whole multi-process life
+    (a run, then a ``digest`` in another process) stays in order; without it the clock starts
+    when the process does."""
 
     start: datetime
-    _origin: float = field(default_factory=time.monotonic)
+    since: float = field(default_factory=time.time)
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self._origin)
+        return self.start + timedelta(seconds=max(0.0, time.time() - self.since))
+
+
+def life_clock(start: datetime) -> dict[str, str]:
+    """The environment that puts every process started with it on one clock reading ``start``
+    now (``PAPERPULSE_NOW`` and ``PAPERPULSE_NOW_SINCE``): for demos and tests of lives."""
+    return {"PAPERPULSE_NOW": start.isoformat(), "PAPERPULSE_NOW_SINCE": repr(time.time())}
+
+
+def utc_now() -> datetime:
+    """The system's UTC time: only for what is not the product's time (a log line, a parse
+    outside any run); a run's moments come from its ``WallClock``."""
+    return datetime.now(UTC)
 
 
 SYSTEM_CLOCK = SystemClock()

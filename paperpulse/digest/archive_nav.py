@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from paperpulse.digest.archive_paths import INDEX_PATH, daily_path, week_key, weekly_path
+from paperpulse.digest.archive_paths import INDEX_PATH, daily_path, weekly_path
+from paperpulse.digest.calendar import iso_week, week_start
 from paperpulse.digest.escaping import md_escape
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -68,7 +69,7 @@ def digest_nav(
     if earlier:
         parts.append(f"[← {_label(earlier[-1])}]({link(earlier[-1].path, here)})")
     if current.day is not None:
-        week = week_key(current.day)
+        week = iso_week(current.day)
         if any(a.week == week for a in archived):
             parts.append(f"[Week {week}]({link(weekly_path(week), here)})")
     parts.append(f"[All digests]({link(INDEX_PATH, here)})")
@@ -117,7 +118,7 @@ def archive_index(
     by_day = {a.day: a for a in days}
     mondays = sorted(
         {d - timedelta(days=d.weekday()) for d in by_day if d is not None}
-        | {_monday(w) for w in weeks},
+        | {week_start(w) for w in weeks},
         reverse=True,
     )
     month = ""
@@ -133,7 +134,7 @@ def archive_index(
                 "| Week | " + " | ".join(WEEKDAYS) + " |",
                 "|:--|" + ":-:|" * 7,
             ]
-        key = week_key(monday)
+        key = iso_week(monday)
         week = weeks.get(key)
         cells = [f"[{key}]({link(week.path)})" if week else key]
         for offset in range(7):
@@ -148,8 +149,3 @@ def archive_index(
 
 def _label(entry: Archived) -> str:
     return f"{entry.day:%a %d %b}" if entry.day else str(entry.week)
-
-
-def _monday(week: str) -> date:
-    year, number = week.split("-W")
-    return date.fromisocalendar(int(year), int(number), 1)

@@ -12,42 +12,24 @@ Pure: ``delivery.git_archive`` writes what these functions name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote
 
+from paperpulse.digest.calendar import iso_week, week_start
 from paperpulse.digest.escaping import md_escape
 
 INDEX_PATH = "README.md"
-_WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 def daily_path(day: date) -> str:
     return f"{day:%Y}/{day:%m}/{day.isoformat()}.md"
 
 
-def week_key(day: date) -> str:
-    """ISO week of a day, e.g. ``2024-W31``; around New Year the ISO year may differ."""
-    iso = day.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
-
-
-def week_start(key: str) -> date:
-    """Monday of an ISO week key such as ``2024-W31``."""
-    match = _WEEK_KEY.match(key)
-    if match is None:
-        raise ValueError(f"week key {key!r} must look like 2024-W31")
-    try:
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError as exc:
-        raise ValueError(f"week key {key!r} names no ISO week: {exc}") from exc
-
-
 def weekly_path(week: str | date) -> str:
     """Path of a weekly digest, from its key (``2024-W31``) or any day in that week."""
-    key = week_key(week) if isinstance(week, date) else week_key(week_start(week))
+    key = iso_week(week) if isinstance(week, date) else iso_week(week_start(week))
     return f"{key[:4]}/weeks/{key}.md"
 
 

@@ -7,8 +7,10 @@ from datetime import date
 
 from prefect import flow
 
-from paperpulse.flows.pipeline import RunSummary, backfill_run
-from paperpulse.flows.settings import from_environment
+from paperpulse.app.context import Context
+from paperpulse.app.pipeline import RunSummary, backfill_run
+from paperpulse.config.settings import from_environment
+from paperpulse.flows.secrets import prefect_secret
 from paperpulse.flows.shared_pacing import shared_host_budgets
 from paperpulse.flows.tasks import PREFECT, publish, thread_pool
 
@@ -27,9 +29,13 @@ def backfill(
     fetches only what is missing. With ``deliver`` each day's digest is delivered too.
     """
     settings, config = from_environment()
-    with shared_host_budgets(settings, config):  # several workers: one budget per host
+    # Several workers: one budget per host, taken by the run's one HTTP client.
+    with (
+        shared_host_budgets(settings, config),
+        Context.open(settings, config, secret=prefect_secret) as ctx,
+    ):
         summary = backfill_run(
-            settings, config, start, end, sources, force=force, deliver=deliver, steps=PREFECT
+            ctx, start, end, sources, force=force, deliver=deliver, steps=PREFECT
         )
     publish(summary, None, f"backfill-{start.isoformat()}-{end.isoformat()}")
     return summary.raise_for_failures()

@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from prefect import flow
 
-from paperpulse.flows.compose import period_for
-from paperpulse.flows.pipeline import RunSummary, archived_markdown, daily_run
-from paperpulse.flows.settings import Settings, from_environment
+from paperpulse.app.context import Context
+from paperpulse.app.pipeline import RunSummary, archived_markdown, daily_run
+from paperpulse.config.settings import Settings, from_environment
+from paperpulse.digest.calendar import period_for
+from paperpulse.flows.secrets import prefect_secret
 from paperpulse.flows.shared_pacing import shared_host_budgets
 from paperpulse.flows.tasks import PREFECT, publish, thread_pool
 
@@ -32,7 +34,11 @@ def daily(list_date: date | None = None, email: bool = True) -> RunSummary:
     ones), store it, and deliver the day's digest (and the week's, on Sundays)."""
     settings, config = from_environment()
     day = logical_date(list_date)
-    with shared_host_budgets(settings, config):  # several workers: one budget per host
-        summary = daily_run(settings, config, day, email, steps=PREFECT)
+    # Several workers: one budget per host, taken by the run's one HTTP client.
+    with (
+        shared_host_budgets(settings, config),
+        Context.open(settings, config, secret=prefect_secret) as ctx,
+    ):
+        summary = daily_run(ctx, day, email, steps=PREFECT)
     publish(summary, archived_markdown(summary), period_for("daily", day).key)
     return summary.raise_for_failures()

@@ -21,9 +21,9 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.concurrency.sync import rate_limit
 from prefect.exceptions import ObjectAlreadyExists
 
-from paperpulse.flows.config import Config
-from paperpulse.flows.context import client_settings, request_permit
-from paperpulse.flows.settings import Settings
+from paperpulse.app.context import client_settings, request_permit
+from paperpulse.config.file import Config
+from paperpulse.config.settings import Settings
 from paperpulse.scrapers.pacing import HostPolicy
 
 
@@ -77,8 +77,8 @@ def take_slot(host: str, policy: HostPolicy) -> None:
 def main() -> int:
     """Bootstrap: apply the limits of this environment's settings and config to the Prefect
     API in ``PREFECT_API_URL``, print them; one line on stderr and exit 1 if that fails."""
+    from paperpulse.config.settings import from_environment
     from paperpulse.core.errors import PaperpulseError
-    from paperpulse.flows.settings import from_environment
 
     try:
         settings, config = from_environment()

@@ -17,13 +17,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from paperpulse.flows.collect import SourceOutcome, collect, failed_outcome
-from paperpulse.flows.compose import Period
-from paperpulse.flows.config import Config
-from paperpulse.flows.context import Context
-from paperpulse.flows.deliver import DeliveryOutcome, deliver
-from paperpulse.flows.jobs import Job
-from paperpulse.flows.pipeline import (
+from paperpulse.app.collect import SourceOutcome, collect, failed_outcome
+from paperpulse.app.context import Context
+from paperpulse.app.deliver import DeliveryOutcome, deliver
+from paperpulse.app.jobs import Job
+from paperpulse.app.pipeline import (
     WORKERS,
     RunSummary,
     SourcesFailed,
@@ -31,7 +29,7 @@ from paperpulse.flows.pipeline import (
     drain,
     progress_hook,
 )
-from paperpulse.flows.settings import Settings
+from paperpulse.digest.calendar import Period
 
 __all__ = ["PREFECT", "WORKERS", "RunSummary", "SourcesFailed", "progress_hook", "publish"]
 
@@ -51,10 +49,8 @@ def collect_task(ctx: Context, job: Job) -> SourceOutcome:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="deliver-{period.edition}-{period.key}")
-def deliver_task(
-    settings: Settings, config: Config, period: Period, email: bool
-) -> list[DeliveryOutcome]:
-    return deliver(settings, config, period, email=email)
+def deliver_task(ctx: Context, period: Period, email: bool) -> list[DeliveryOutcome]:
+    return deliver(ctx, period, email=email)
 
 
 def run_jobs(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
@@ -76,10 +72,8 @@ def run_jobs(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
     return drain(jobs, submit, result, get_run_logger())
 
 
-def deliver_step(
-    settings: Settings, config: Config, period: Period, email: bool
-) -> list[DeliveryOutcome]:
-    return deliver_task(settings, config, period, email)
+def deliver_step(ctx: Context, period: Period, email: bool) -> list[DeliveryOutcome]:
+    return deliver_task(ctx, period, email)
 
 
 PREFECT = Steps(run_jobs=run_jobs, deliver=deliver_step)

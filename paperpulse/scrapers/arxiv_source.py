@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from paperpulse.core.errors import LayoutChanged, TransientFetchError
 from paperpulse.core.models import Listing, ListingItem
@@ -54,15 +54,13 @@ def api_endpoint(base_url: str) -> str:
 # --- listing pages ----------------------------------------------------------------------------
 
 
-def fetch_category_new(
-    client: Client, *, base_url: str, category: str, now: datetime | None = None
-) -> Listing:
+def fetch_category_new(client: Client, *, base_url: str, category: str, now: datetime) -> Listing:
     """Today's ``/list/<category>/new``: new submissions, cross-lists and replacements.
 
     Papers are dated by the announcement date the page names, never by the run date. Any
     further page the listing declares is followed and stitched on.
     """
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now
     url = listing_url(category, "new", base=base_url)
     pages: list[ListingPage] = []
     params: Mapping[str, int] | None = None
@@ -147,7 +145,7 @@ def fetch_api(
     sort_order: str | None = "descending",
     page_size: int = API_PAGE_SIZE,
     expect_results: bool = False,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Listing:
     """Up to ``max_results`` results of one API query, paged through ``start``.
 
@@ -173,7 +171,7 @@ def fetch_api(
         size = min(max_results, len(ids))
     else:
         size = min(page_size, max_results, MAX_RESULTS_PER_CALL)
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now
     endpoint = api_endpoint(base_url)
     pages: list[ApiPage] = []
     seen: set[str] = set()

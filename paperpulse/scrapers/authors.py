@@ -39,10 +39,10 @@ def fetch_author_papers(
     name: str,
     since: date | None,
     max_results: int = 50,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Listing:
     """The followed author's arXiv papers submitted since ``since`` (UTC day), newest first."""
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now
     query = author_query(name)
     if since is not None:
         query = all_of(query, submitted_between(datetime.combine(since, time(), UTC), fetched_at))
@@ -90,7 +90,7 @@ def fetch_author_profile(
     s2_base_url: str,
     name: str,
     author_id: str | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> AuthorProfile:
     """h-index, counts, affiliations and the newest papers of the last year, from Semantic Scholar.
 
@@ -113,7 +113,7 @@ def fetch_author_profile(
         author_id = chosen.author_id
     url = s2.author_url(author_id, base=base)
     profile = s2.parse_author(client.get(url, source=s2.SOURCE).content, url)
-    since = ((now or datetime.now(UTC)) - PAPERS_WINDOW).date()
+    since = (now - PAPERS_WINDOW).date()
     papers_url = s2.author_papers_url(
         author_id, limit=PAPERS_LIMIT, published_since=since, base=base
     )

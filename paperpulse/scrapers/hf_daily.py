@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -177,10 +177,10 @@ def fetch_daily(
     base_url: str,
     list_date: date,
     via: str = "api",
-    now: datetime | None = None,
+    now: datetime,
 ) -> Listing:
     """Fetch every paper HF listed on ``list_date``; ``via`` is "api" (default) or "html"."""
-    fetched_at = now or datetime.now(UTC)
+    fetched_at = now
     if via == "html":
         return _fetch_page(client, base_url=base_url, list_date=list_date, fetched_at=fetched_at)
     if via != "api":
@@ -205,7 +205,7 @@ def fetch_api_listing(
     params: Mapping[str, str | int],
     requested_date: date | None = None,
     max_items: int | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Listing:
     """Page through ``/api/daily_papers`` with ``params`` until a short page (or ``max_items``)."""
     endpoint = f"{base_url.rstrip('/')}/api/daily_papers"
@@ -237,7 +237,7 @@ def fetch_api_listing(
         source=source,
         period=period,
         url=first_url,
-        fetched_at=now or datetime.now(UTC),
+        fetched_at=now,
         items=items,
         notes=() if items else (NO_PAPERS,),
     )

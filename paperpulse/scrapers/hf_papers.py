@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,7 +49,7 @@ def fetch_period(
     kind: str,
     key: str,
     via: str = "api",
-    now: datetime | None = None,
+    now: datetime,
 ) -> Listing:
     """A week (``kind="week"``, key ``2024-W31``) or month (``"month"``, ``2024-08``) list."""
     check_period(kind, key)
@@ -63,7 +63,7 @@ def fetch_period(
             requested_date=None,
             source=source,
             period=key,
-            fetched_at=now or datetime.now(UTC),
+            fetched_at=now,
         )
     return fetch_api_listing(
         client, base_url=base_url, source=source, period=key, params={kind: key}, now=now
@@ -76,10 +76,10 @@ def fetch_trending(
     base_url: str,
     limit: int = 100,
     via: str = "api",
-    now: datetime | None = None,
+    now: datetime,
 ) -> Listing:
     """HF's global trending list, in HF's order (its score is not exposed)."""
-    period = (now or datetime.now(UTC)).date().isoformat()
+    period = now.date().isoformat()
     if via == "html":
         url = f"{base_url.rstrip('/')}/papers/trending"
         response = client.get(url, source=Source.HF_TRENDING)
@@ -89,7 +89,7 @@ def fetch_trending(
             requested_date=None,
             source=Source.HF_TRENDING,
             period=period,
-            fetched_at=now or datetime.now(UTC),
+            fetched_at=now,
         )
     return fetch_api_listing(
         client,
@@ -133,13 +133,13 @@ def search(
     base_url: str,
     query: str,
     limit: int = SEARCH_LIMIT,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Listing:
     if not query.strip():
         raise ValueError("an HF search needs a non-empty query")
     url = search_url(base_url, query, limit)
     response = client.get(url, source=Source.HF_SEARCH)
-    return parse_search(response.content, url=url, query=query, fetched_at=now or datetime.now(UTC))
+    return parse_search(response.content, url=url, query=query, fetched_at=now)
 
 
 # --- one paper ----------------------------------------------------------------------------

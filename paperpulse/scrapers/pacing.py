@@ -16,9 +16,9 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 
-from paperpulse.core.clock import Clock
+from paperpulse.core.clock import Clock, utc_now
 from paperpulse.core.errors import ConfigError
 
 # Published limits a client without server hints must stay under (requests, per seconds).
@@ -96,7 +96,7 @@ def parse_retry_after(value: str | None, date_header: str | None = None) -> floa
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-        now = email.utils.parsedate_to_datetime(date_header) if date_header else datetime.now(UTC)
+        now = email.utils.parsedate_to_datetime(date_header) if date_header else utc_now()
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None or now.tzinfo is None:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import fields
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
+from paperpulse.core.clock import utc_now
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
 from paperpulse.scrapers import arxiv_api, arxiv_listing, hf_daily, hf_papers
 
@@ -46,7 +47,7 @@ def _hf_listing(source: str) -> Parser:
             content,
             url=url,
             requested_date=date_in_name(url),
-            fetched_at=datetime.now(UTC),
+            fetched_at=utc_now(),
             source=source,
         )
 
@@ -54,7 +55,7 @@ def _hf_listing(source: str) -> Parser:
 
 
 def _hf_search(content: bytes, url: str) -> Listing:
-    return hf_papers.parse_search(content, url=url, query="", fetched_at=datetime.now(UTC))
+    return hf_papers.parse_search(content, url=url, query="", fetched_at=utc_now())
 
 
 def _hf_paper(content: bytes, url: str) -> Listing:
@@ -63,17 +64,17 @@ def _hf_paper(content: bytes, url: str) -> Listing:
         source="hf-paper",
         period=details.item.paper.arxiv_id,
         url=url,
-        fetched_at=datetime.now(UTC),
+        fetched_at=utc_now(),
         items=(details.item,),
     )
 
 
 def _arxiv_listing(content: bytes, url: str) -> Listing:
-    return arxiv_listing.parse_listing(content, url, fetched_at=datetime.now(UTC))
+    return arxiv_listing.parse_listing(content, url, fetched_at=utc_now())
 
 
 def _arxiv_api(content: bytes, url: str) -> Listing:
-    return arxiv_api.parse_api_response(content, url, fetched_at=datetime.now(UTC)).listing
+    return arxiv_api.parse_api_response(content, url, fetched_at=utc_now()).listing
 
 
 PARSERS: dict[str, Parser] = {

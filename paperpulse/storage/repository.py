@@ -100,6 +100,10 @@ class Repository:
     def engine(self) -> Engine:
         return self._engine
 
+    def close(self) -> None:
+        """Close the engine's pooled connections (the repository is done with)."""
+        self._engine.dispose()
+
     # ------------------------------------------------------------------ runs
 
     def start_exclusive_run(

@@ -11,10 +11,9 @@ from paperpulse.digest.archive_paths import (
     ArchiveEntry,
     build_index,
     daily_path,
-    week_key,
-    week_start,
     weekly_path,
 )
+from paperpulse.digest.calendar import iso_week, week_start
 
 
 def daily(day: date, n: int = 10) -> ArchiveEntry:
@@ -33,7 +32,7 @@ def test_paths() -> None:
     assert weekly_path("2024-W31") == "2024/weeks/2024-W31.md"
     assert weekly_path(date(2024, 8, 1)) == "2024/weeks/2024-W31.md"
     # The ISO year, not the calendar year, names a week that straddles New Year.
-    assert week_key(date(2024, 12, 30)) == "2025-W01"
+    assert iso_week(date(2024, 12, 30)) == "2025-W01"
     assert weekly_path(date(2024, 12, 30)) == "2025/weeks/2025-W01.md"
     assert week_start("2025-W01") == date(2024, 12, 30)
     with pytest.raises(ValueError, match="2024-W31"):

@@ -11,21 +11,22 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 
+from paperpulse.app.collect import SourceOutcome, collect, daily_jobs, failed_outcome
+from paperpulse.app.compose import ARCHIVE, digest_periods
+from paperpulse.app.context import Context
+from paperpulse.app.deliver import deliver, deliver_archive
+from paperpulse.app.jobs import Job
+from paperpulse.config.file import Config
+from paperpulse.config.settings import Settings
 from paperpulse.core.errors import PaperpulseError
-from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome
-from paperpulse.flows.compose import ARCHIVE, digest_periods, period_for
-from paperpulse.flows.config import Config
-from paperpulse.flows.context import Context, repository
-from paperpulse.flows.deliver import deliver, deliver_archive
-from paperpulse.flows.jobs import Job
-from paperpulse.flows.settings import Settings
+from paperpulse.digest.calendar import period_for
+from tests.contexts import context, repository
 from tests.delivery.conftest import RunningServer
 from tests.replay import ReplayServer, TimeTravel
 
@@ -128,27 +129,32 @@ class Month:
         moment = run_moment(day)
         self.clock.at = moment
         self.travel.now = moment
-        with closing(Context.open(self.settings, self.config)) as ctx:
+        with self.context() as ctx:
             jobs = daily_jobs(ctx, day)
             outcomes = [_collect(ctx, job) for job in jobs]
-        periods = digest_periods(day, jobs, outcomes)
-        dailies = [p for p in periods if p.edition == "daily"]
-        for period in periods:
-            mail = email and (
-                period is (dailies[-1] if dailies else None) or period.edition == "weekly"
-            )
-            deliver(self.settings, self.config, period, email=mail)
+            periods = digest_periods(day, jobs, outcomes)
+            dailies = [p for p in periods if p.edition == "daily"]
+            for period in periods:
+                mail = email and (
+                    period is (dailies[-1] if dailies else None) or period.edition == "weekly"
+                )
+                deliver(ctx, period, email=mail)
         self.runs.append(day)
         return [o.status for o in outcomes]
 
     def backfill(self, days: Iterable[date]) -> None:
         """Fetch ``days`` at the current moment, then deliver each to the archive in order."""
         days = list(days)
-        with closing(Context.open(self.settings, self.config)) as ctx:
+        with self.context() as ctx:
             for day in days:
                 _collect(ctx, Job(source="hf-daily", period=day, reason="backfill"))
         for day in days:
-            deliver_archive(self.settings, self.config, period_for("daily", day))
+            with self.context() as ctx:
+                deliver_archive(ctx, period_for("daily", day))
+
+    def context(self) -> Context:
+        """A run's context, as each command of this life opens one."""
+        return context(self.settings, self.config)
 
     def announced(self, reader: str = ARCHIVE) -> dict[str, str]:
         """``{arxiv_id: digest key}`` of every paper announced to ``reader`` as new."""

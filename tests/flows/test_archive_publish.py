@@ -10,12 +10,12 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from paperpulse.app.deliver import deliver
+from paperpulse.config.file import ArchiveConfig, Config, TopicConfig
+from paperpulse.config.settings import Settings
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
-from paperpulse.flows.compose import period_for
-from paperpulse.flows.config import ArchiveConfig, Config, TopicConfig
-from paperpulse.flows.context import repository
-from paperpulse.flows.deliver import deliver
-from paperpulse.flows.settings import Settings
+from paperpulse.digest.calendar import period_for
+from tests.contexts import context, repository
 from tests.flows.month import SimClock
 from tests.storage.builders import start_run
 
@@ -77,7 +77,7 @@ def observe(settings: Settings, day: date) -> None:
 
 def publish(settings: Settings, day: date) -> str:
     settings.clock.at = at(day)  # type: ignore[attr-defined]
-    [outcome] = deliver(settings, CONFIG, period_for("daily", day), email=False)
+    [outcome] = deliver(context(settings, CONFIG), period_for("daily", day), email=False)
     return outcome.status
 
 

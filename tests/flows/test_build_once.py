@@ -16,19 +16,19 @@ from typing import Any
 
 import pytest
 
-from paperpulse.core.kinds import DeliveryStatus
-from paperpulse.flows.compose import period_for
-from paperpulse.flows.config import (
+from paperpulse.app.deliver import deliver
+from paperpulse.config.file import (
     AuthorConfig,
     Config,
     EmailConfig,
     RecipientConfig,
     TopicConfig,
 )
-from paperpulse.flows.context import repository
-from paperpulse.flows.deliver import deliver
-from paperpulse.flows.settings import Settings
+from paperpulse.config.settings import Settings
+from paperpulse.core.kinds import DeliveryStatus
+from paperpulse.digest.calendar import period_for
 from paperpulse.storage.repository import Repository
+from tests.contexts import context, repository
 from tests.storage.builders import T0, save_a_digest_day
 
 DAY = T0.date()
@@ -90,7 +90,7 @@ def _deliver(tmp_path: Path, readers: int, calls: Counter[str]) -> Counter[str]:
     repo = repository(settings.database_url)
     save_a_digest_day(repo)
     calls.clear()
-    outcomes = deliver(settings, config, period_for("daily", DAY))
+    outcomes = deliver(context(settings, config), period_for("daily", DAY))
     assert [(o.channel, o.status) for o in outcomes] == [("archive", DeliveryStatus.SENT)] + [
         ("outbox", DeliveryStatus.SENT)
     ] * readers
@@ -148,6 +148,8 @@ def test_a_password_in_a_prefect_secret_is_loaded_once_per_run(
     )
     readers = tuple(RecipientConfig(address=f"r{n}@example.org") for n in range(3))
     save_a_digest_day(repository(settings.database_url))
-    deliver(settings, Config(email=EmailConfig(recipients=readers)), period_for("daily", DAY))
+    deliver(
+        context(settings, Config(email=EmailConfig(recipients=readers))), period_for("daily", DAY)
+    )
     assert loads == ["smtp-password"]
     assert sorted(sent) == [(r.address, "s3cret") for r in readers]

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.app.deliver import deliver
+from paperpulse.config.file import ArchiveConfig, ChannelConfig, Config, TopicConfig
+from paperpulse.config.settings import Settings
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
-from paperpulse.flows.compose import period_for
-from paperpulse.flows.config import ArchiveConfig, ChannelConfig, Config, TopicConfig
-from paperpulse.flows.context import repository
-from paperpulse.flows.deliver import deliver
-from paperpulse.flows.settings import Settings
+from paperpulse.digest.calendar import period_for
+from tests.contexts import context, repository
 from tests.delivery.webhook import Webhook, webhook
 from tests.flows.month import SimClock
 from tests.storage.builders import start_run
@@ -81,8 +81,8 @@ def test_one_message_per_digest_across_reruns(
     caplog.set_level(logging.DEBUG)
     settings = wired(settings, hook)
     period = period_for("daily", DAY)
-    first = deliver(settings, CONFIG, period)
-    second = deliver(settings, CONFIG, period)
+    first = deliver(context(settings, CONFIG), period)
+    second = deliver(context(settings, CONFIG), period)
 
     assert [(o.channel, o.status) for o in first] == [("archive", "sent"), ("chat", "sent")]
     assert [(o.channel, o.status) for o in second] == [
@@ -109,13 +109,13 @@ def test_a_failed_send_is_retried_by_the_next_run_and_sent_once(
     settings = wired(settings, hook)
     period = period_for("daily", DAY)
     hook.status = 503
-    failed = deliver(settings, CONFIG, period)[-1]
+    failed = deliver(context(settings, CONFIG), period)[-1]
     assert failed.status == "failed" and failed.detail.startswith("channel lab-slack: not ")
     assert SECRET not in failed.detail and "\n" not in failed.detail
 
     hook.status = 200
-    assert deliver(settings, CONFIG, period)[-1].status == "sent"
-    assert deliver(settings, CONFIG, period)[-1].status == "skipped"
+    assert deliver(context(settings, CONFIG), period)[-1].status == "sent"
+    assert deliver(context(settings, CONFIG), period)[-1].status == "skipped"
     assert len(hook.received) == 2  # the refused attempt and the one that went through
     [state] = repository(settings.database_url).delivered("lab-slack", prefix="daily/2026-11-20")
     assert state.channel == "chat" and state.status == "sent" and state.attempts == 2
@@ -124,7 +124,7 @@ def test_a_failed_send_is_retried_by_the_next_run_and_sent_once(
 def test_a_missing_secret_fails_in_one_line_and_sends_nothing(
     settings: Settings, hook: Webhook
 ) -> None:
-    outcome = deliver(settings, CONFIG, period_for("daily", DAY))[-1]
+    outcome = deliver(context(settings, CONFIG), period_for("daily", DAY))[-1]
     assert outcome.status == "failed"
     assert outcome.detail == (
         f"channel lab-slack: environment variable {ENV} is not set; "
@@ -134,8 +134,8 @@ def test_a_missing_secret_fails_in_one_line_and_sends_nothing(
 
 
 def test_channels_are_validated_on_load(tmp_path: Path) -> None:
+    from paperpulse.config.file import load_config
     from paperpulse.core.errors import ConfigError
-    from paperpulse.flows.config import load_config
 
     path = tmp_path / "paperpulse.toml"
     path.write_text('[[channels]]\nname = "x"\nurl = "json://a"\nurl_env = "B"\n', "utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from paperpulse.flows.cli import build_parser, main
+from paperpulse.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
 
 def test_help_runs_as_a_console_script() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "paperpulse.flows.cli", "--help"],
+        [sys.executable, "-m", "paperpulse.cli.main", "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -36,7 +36,7 @@ def paperpulse(
 
         environ["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     return subprocess.run(
-        [sys.executable, "-m", "paperpulse.flows.cli", *args],
+        [sys.executable, "-m", "paperpulse.cli.main", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

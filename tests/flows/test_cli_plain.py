@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Runs main() and reports its exit code and whether heavy libraries were imported.
 PROBE = """
 import json, sys
-from paperpulse.flows.cli import main
+from paperpulse.cli.main import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as exc:

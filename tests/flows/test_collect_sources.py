@@ -13,12 +13,12 @@ import httpx
 import pytest
 import respx
 
+from paperpulse.app.collect import collect
+from paperpulse.app.context import Context
+from paperpulse.app.jobs import Job
+from paperpulse.config.file import AuthorConfig, Config
+from paperpulse.config.settings import Settings
 from paperpulse.core.kinds import RunStatus, Source
-from paperpulse.flows.collect import collect
-from paperpulse.flows.config import AuthorConfig, Config
-from paperpulse.flows.context import Context
-from paperpulse.flows.jobs import Job
-from paperpulse.flows.settings import Settings
 
 NOW = datetime(2026, 11, 20, 6, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

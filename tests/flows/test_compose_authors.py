@@ -6,11 +6,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from paperpulse.app.compose import build
+from paperpulse.config.file import AuthorConfig, Config
+from paperpulse.config.settings import Settings
 from paperpulse.core.models import Author, AuthorProfile, Listing, ListingItem, Paper
-from paperpulse.flows.compose import build, period_for
-from paperpulse.flows.config import AuthorConfig, Config
-from paperpulse.flows.context import repository
-from paperpulse.flows.settings import Settings
+from paperpulse.digest.calendar import period_for
+from tests.contexts import context, repository
 from tests.flows.month import SimClock
 from tests.storage.builders import start_run
 
@@ -61,7 +62,7 @@ def test_followed_author_news_reaches_the_digest(tmp_path: Path) -> None:
         T - timedelta(hours=1),
     )
 
-    digest = build(settings, config, period_for("daily", DAY))
+    digest = build(context(settings, config), period_for("daily", DAY))
     section = next(s for s in digest.sections if s.title == "Followed authors")
     assert [i.paper.arxiv_id for i in section.items] == ["2611.00009"]  # not the old one
     assert section.items[0].reason == "new paper by Hanze Dong"
@@ -75,11 +76,11 @@ def test_an_arxiv_only_reader_gets_the_days_announcements_linked_to_arxiv(
 ) -> None:
     """No HF source followed: the day's arXiv announcements are the papers of the day, they
     link to arXiv and carry no upvote marker, and the reader's email is due."""
+    from paperpulse.app.compose import digest_periods, reader_period
+    from paperpulse.app.jobs import Job
+    from paperpulse.config.file import SourcesConfig
     from paperpulse.core.models import ListingItem
     from paperpulse.digest.render import render
-    from paperpulse.flows.compose import digest_periods, reader_period
-    from paperpulse.flows.config import SourcesConfig
-    from paperpulse.flows.jobs import Job
 
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
@@ -113,13 +114,13 @@ def test_an_arxiv_only_reader_gets_the_days_announcements_linked_to_arxiv(
     repo.save_listing(run_id, listing, T, finished_at=T)
 
     job = Job(source="arxiv-listing", period="cs.CL", target="cs.CL")
-    from paperpulse.flows.collect import SourceOutcome
+    from paperpulse.app.collect import SourceOutcome
 
     outcome = SourceOutcome(source="arxiv-listing", period="cs.CL", status="complete", fetched=4)
     assert [p.key for p in digest_periods(DAY, [job], [outcome])] == [DAY.isoformat()]
-    assert reader_period(settings, config, "ada@example.org", DAY) is not None
+    assert reader_period(context(settings, config), "ada@example.org", DAY) is not None
 
-    digest = build(settings, config, period_for("daily", DAY))
+    digest = build(context(settings, config), period_for("daily", DAY))
     day = next(s for s in digest.sections if s.title == "Papers of the day")
     assert {i.paper.arxiv_id for i in day.items} == {p.arxiv_id for p in announced}
     md = render(digest, "md")
@@ -132,7 +133,7 @@ def test_a_bare_id_then_v2_is_labelled_a_new_version_for_a_reader_who_saw_it(
 ) -> None:
     """HF lists ids without a version (v1 until a source says otherwise); arXiv then lists v2:
     a reader who was shown the paper sees "new arXiv version v2 (was v1)"."""
-    from paperpulse.flows.compose import _updates
+    from paperpulse.app.compose import _updates
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
     bare = Paper(arxiv_id="2611.00042", title="Versioned", list_date=DAY)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.config.file import Config, load_config
+from paperpulse.config.settings import from_environment
 from paperpulse.core.errors import ConfigError
-from paperpulse.flows.config import Config, load_config
-from paperpulse.flows.settings import from_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,7 @@ def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, expected: s
 
 @pytest.mark.parametrize("value", ["soon", "0", "-5", "nan"])
 def test_a_bad_http_deadline_is_a_config_error_naming_the_variable(value: str) -> None:
-    from paperpulse.flows.settings import Settings
+    from paperpulse.config.settings import Settings
 
     with pytest.raises(ConfigError, match="PAPERPULSE_HTTP_DEADLINE"):
         Settings.from_env({"PAPERPULSE_HTTP_DEADLINE": value})

@@ -9,10 +9,10 @@ import httpx
 import pytest
 import respx
 
+from paperpulse.app.context import Context
+from paperpulse.config.file import Config, load_config
+from paperpulse.config.settings import DEFAULT_CONTACT, Settings
 from paperpulse.core.errors import ConfigError
-from paperpulse.flows.config import Config, load_config
-from paperpulse.flows.context import Context
-from paperpulse.flows.settings import DEFAULT_CONTACT, Settings
 
 HF = "https://hf.test"
 

@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from paperpulse.digest.email_message import footer_unsubscribe
-from paperpulse.flows.compose import period_for
-from paperpulse.flows.config import (
+from paperpulse.app.deliver import deliver
+from paperpulse.config.file import (
     ArchiveConfig,
     Config,
     EmailConfig,
     RecipientConfig,
     TopicConfig,
 )
-from paperpulse.flows.deliver import deliver
-from paperpulse.flows.settings import Settings
+from paperpulse.config.settings import Settings
+from paperpulse.digest.calendar import period_for
+from paperpulse.digest.email_message import footer_unsubscribe
+from tests.contexts import context
 from tests.flows.month import SimClock
 from tests.flows.test_archive_publish import DAYS, at, observe
 
@@ -51,7 +52,7 @@ def test_the_delivered_email_links_its_footer_and_the_archive(tmp_path: Path, ou
         archive=ArchiveConfig(web_url=WEB),
     )
     observe(settings, DAYS[0])
-    outcomes = deliver(settings, config, period_for("daily", DAYS[0]))
+    outcomes = deliver(context(settings, config), period_for("daily", DAYS[0]))
     assert [(o.channel, o.status) for o in outcomes] == [("archive", "sent"), ("outbox", "sent")]
     [eml] = outbox.rglob("*.eml")
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)

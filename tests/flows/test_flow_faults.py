@@ -47,7 +47,7 @@ def backfill_args(start: date = START, end: date = END) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "paperpulse.flows.cli",
+        "paperpulse.cli.main",
         "backfill",
         "--start",
         start.isoformat(),
@@ -140,7 +140,7 @@ def test_sigkill_at_a_random_moment_then_restart_matches_the_clean_run(
             args = [
                 sys.executable,
                 "-m",
-                "paperpulse.flows.cli",
+                "paperpulse.cli.main",
                 "run",
                 "--date",
                 END.isoformat(),
@@ -246,7 +246,7 @@ def test_a_read_only_database_is_one_clear_line_and_writes_nothing(
             "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         }
         first = subprocess.run(
-            [sys.executable, "-m", "paperpulse.flows.cli", "run", "--date", "2024-08-05"],
+            [sys.executable, "-m", "paperpulse.cli.main", "run", "--date", "2024-08-05"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -257,7 +257,7 @@ def test_a_read_only_database_is_one_clear_line_and_writes_nothing(
         before = content(db)
         env["PAPERPULSE_DATABASE_URL"] = f"sqlite:///file:{db_file}?mode=ro&uri=true"
         result = subprocess.run(
-            [sys.executable, "-m", "paperpulse.flows.cli", "run", "--date", "2024-08-06"],
+            [sys.executable, "-m", "paperpulse.cli.main", "run", "--date", "2024-08-06"],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -17,13 +17,13 @@ import httpx
 import pytest
 import respx
 
+from paperpulse.app.deliver import deliver
+from paperpulse.cli.main import main
+from paperpulse.config.settings import Settings, from_environment
+from paperpulse.digest.calendar import period_for
 from paperpulse.digest.library import LibraryError
 from paperpulse.flows import foryou
-from paperpulse.flows.cli import main
-from paperpulse.flows.compose import period_for
-from paperpulse.flows.context import repository
-from paperpulse.flows.deliver import deliver
-from paperpulse.flows.settings import Settings, from_environment
+from tests.contexts import context, repository
 from tests.delivery.conftest import RunningServer
 from tests.digest.foryou_pool import pool
 from tests.storage.builders import make_listing, save
@@ -209,7 +209,7 @@ def test_each_readers_email_has_their_own_for_you(
         + '\n[[email.recipients]]\naddress = "alan@example.org"\n',
         encoding="utf-8",
     )
-    outcomes = deliver(*from_environment(), period_for("daily", DAY))
+    outcomes = deliver(context(*from_environment()), period_for("daily", DAY))
     assert [o.status for o in outcomes] == ["sent", "sent", "sent"]
     received: dict[str, Message] = {
         e.rcpt_tos[0]: message_from_bytes(e.original_content or b"") for e in smtp.handler.received

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.cli.main import main
+from paperpulse.config.settings import Settings
 from paperpulse.core.models import Paper
 from paperpulse.digest import terms
-from paperpulse.flows.cli import main
-from paperpulse.flows.context import repository
-from paperpulse.flows.settings import Settings
+from tests.contexts import repository
 from tests.digest.foryou_pool import pool
 from tests.storage.builders import make_listing, save
 

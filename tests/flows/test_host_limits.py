@@ -11,8 +11,8 @@ import httpx
 import pytest
 from prefect.exceptions import ObjectAlreadyExists
 
-from paperpulse.flows.config import Config
-from paperpulse.flows.settings import Settings
+from paperpulse.config.file import Config
+from paperpulse.config.settings import Settings
 
 
 class RacingServer:

@@ -215,7 +215,7 @@ def test_a_full_disk_leaves_no_running_row(prefect: None, workspace: Path, tmp_p
             resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
 
         full = subprocess.run(
-            [sys.executable, "-m", "paperpulse.flows.cli", "run", "--date", "2025-09-30"],
+            [sys.executable, "-m", "paperpulse.cli.main", "run", "--date", "2025-09-30"],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from paperpulse.app.jobs import backfill_plan, daily_plan, hf_daily_jobs
+from paperpulse.config.file import AuthorConfig, Config, SourcesConfig, TopicConfig
 from paperpulse.core.kinds import Source
-from paperpulse.flows.config import AuthorConfig, Config, SourcesConfig, TopicConfig
-from paperpulse.flows.jobs import backfill_plan, daily_plan, hf_daily_jobs
 
 DAY = date(2024, 8, 9)
 

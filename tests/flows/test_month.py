@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.config.file import Config, load_config
+from paperpulse.config.settings import Settings
 from paperpulse.delivery.smtp import SmtpSettings
-from paperpulse.flows.config import Config, load_config
-from paperpulse.flows.settings import Settings
 from tests.delivery.conftest import RunningServer
 from tests.flows.month import (
     RISING_REASON,
@@ -74,8 +74,8 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
     if request.param == "sqlite":
         yield lambda name: f"sqlite:///{tmp_path / name}.db"
         return
-    from paperpulse.flows.context import repository
     from paperpulse.storage import create_engine
+    from tests.contexts import repository
     from tests.storage.conftest import _drop_schema, _in_schema, _new_schema, _postgres_url
 
     admin = create_engine(_postgres_url())

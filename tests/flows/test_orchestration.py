@@ -77,7 +77,7 @@ def api_url() -> str:
 def cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """`paperpulse ...` in a child process, against the test session's Prefect server."""
     return subprocess.Popen(
-        [sys.executable, "-m", "paperpulse.flows.cli", *args],
+        [sys.executable, "-m", "paperpulse.cli.main", *args],
         cwd=ROOT,
         env={**os.environ, **env, "PREFECT_API_URL": api_url()},
         stdout=subprocess.PIPE,

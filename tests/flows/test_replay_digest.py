@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.app.collect import collect
+from paperpulse.app.compose import build
+from paperpulse.app.context import Context
+from paperpulse.app.jobs import hf_daily_jobs
+from paperpulse.config.file import Config
+from paperpulse.config.settings import Settings
+from paperpulse.digest.calendar import period_for
 from paperpulse.digest.edition import RISING, shown_items
 from paperpulse.digest.models import Digest
-from paperpulse.flows.collect import collect
-from paperpulse.flows.compose import build, period_for
-from paperpulse.flows.config import Config
-from paperpulse.flows.context import Context, repository
-from paperpulse.flows.jobs import hf_daily_jobs
-from paperpulse.flows.settings import Settings
+from tests.contexts import context, repository
 from tests.flows.month import SimClock
 from tests.replay import ReplayServer
 
@@ -58,7 +60,7 @@ def replayed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Rep
                 done = repo.complete_periods("hf-daily", "2024-01-01", day.isoformat())
                 for job in hf_daily_jobs(day, done=done, heal_days=14, refresh_days=6):
                     collect(ctx, job)
-            digest = build(settings, config, period_for("daily", day), reader=READER)
+            digest = build(context(settings, config), period_for("daily", day), reader=READER)
             repo.record_shown(READER, digest.key, shown_items(digest), digest.generated_at)
             digests.append(digest)
         ctx.close()
@@ -100,7 +102,7 @@ def test_weekends_are_explained(replayed: Replayed) -> None:
 def test_the_weekly_edition_lists_each_day_under_its_date(replayed: Replayed) -> None:
     settings, _ = replayed
     repo = repository(settings.database_url)
-    digest = build(settings, Config(), period_for("weekly", DAYS[-1]))
+    digest = build(context(settings, Config()), period_for("weekly", DAYS[-1]))
     assert digest.period == "2024-W33" and digest.edition == "weekly"
     for day in DAYS[7:12]:  # Monday to Friday of that week
         section = next(s for s in digest.sections if s.title == f"Papers of {day:%a %d %b}")

@@ -217,8 +217,9 @@ def overlaps(one: dict[str, Any], others: list[dict[str, Any]]) -> bool:
 
 def plain_run(database_url: str, tmp_path: Path, shared_data: Path) -> None:
     """The reference: the same dates through the plain pipeline, one process, no Prefect."""
-    from paperpulse.flows.pipeline import backfill_run, daily_run
-    from paperpulse.flows.settings import from_environment
+    from paperpulse.app.pipeline import backfill_run, daily_run
+    from paperpulse.config.settings import from_environment
+    from tests.contexts import context
 
     with ReplayServer(shared_data / "hf_api_daily") as hf:
         environ = {
@@ -231,8 +232,10 @@ def plain_run(database_url: str, tmp_path: Path, shared_data: Path) -> None:
         }
         settings, config = from_environment(environ)
         start, end = date.fromisoformat(QUARTERS[0][0]), date.fromisoformat(QUARTERS[-1][1])
-        backfill_run(settings, config, start, end).raise_for_failures()
-        daily_run(settings, config, date.fromisoformat(DAILY), email=False).raise_for_failures()
+        backfill_run(context(settings, config), start, end).raise_for_failures()
+        daily_run(
+            context(settings, config), date.fromisoformat(DAILY), email=False
+        ).raise_for_failures()
 
 
 def stored(database_url: str) -> dict[str, Any]:

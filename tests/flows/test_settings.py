@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.config.settings import Settings, from_environment
 from paperpulse.core.errors import ConfigError
 from paperpulse.delivery.smtp import SmtpSettings
-from paperpulse.flows.settings import Settings, from_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read by others: Prefect's own, the tests' and the benchmarks'.

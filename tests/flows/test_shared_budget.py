@@ -39,7 +39,7 @@ def test_two_workers_keep_one_hosts_rate(prefect: None, workspace: Path, shared_
                 [
                     sys.executable,
                     "-m",
-                    "paperpulse.flows.cli",
+                    "paperpulse.cli.main",
                     "backfill",
                     "--start",
                     start,

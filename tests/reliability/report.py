@@ -148,7 +148,7 @@ FINDINGS = (
     "**The SMTP password over plain TCP** with `PAPERPULSE_SMTP_SECURITY=none`: now a config "
     "error unless the host is loopback and `PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH=1`.",
     "**`cron = '61 25 * * *'` passed validation** and `serve` died in a Prefect traceback: "
-    "checked at load by Prefect's own croniter (`flows/cron`), naming `schedule.cron`.",
+    "checked at load by croniter, as Prefect checks it (`config/cron`), naming `schedule.cron`.",
     "**A person's uncommitted archive edits were overwritten**; the lock sat beside the "
     "archive; bad archive paths gave tracebacks. Now refused in one line naming the files, "
     "the lock is `.git/paperpulse.lock`, bad paths are one line (`delivery/git_archive`).",

@@ -31,6 +31,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
+from paperpulse.config.settings import Settings
 from paperpulse.core.errors import DeliveryError, PaperpulseError, SourceError
 from paperpulse.core.models import Listing, Sighting
 from paperpulse.delivery.git_archive import ArchiveRepo
@@ -40,7 +41,6 @@ from paperpulse.digest.archive_paths import daily_path
 from paperpulse.digest.email_message import build_message
 from paperpulse.digest.models import RenderedDigest, SourceHealth
 from paperpulse.digest.render import render_all
-from paperpulse.flows.settings import Settings
 from paperpulse.scrapers import hf_daily
 from paperpulse.scrapers.http import HttpClient, default_settings
 from tests.delivery.conftest import RecordingHandler, free_port

@@ -26,8 +26,8 @@ running_as_root = pytest.mark.skipif(
 
 
 def test_url_comes_from_the_settings_or_defaults_to_sqlite() -> None:
-    from paperpulse.flows.settings import DEFAULT_DATABASE_URL as SETTINGS_DEFAULT
-    from paperpulse.flows.settings import Settings
+    from paperpulse.config.settings import DEFAULT_DATABASE_URL as SETTINGS_DEFAULT
+    from paperpulse.config.settings import Settings
 
     assert SETTINGS_DEFAULT == DEFAULT_DATABASE_URL == "sqlite:///./data/paperpulse.db"
     assert Settings.from_env({}).database_url == DEFAULT_DATABASE_URL
@@ -39,7 +39,7 @@ def test_url_comes_from_the_settings_or_defaults_to_sqlite() -> None:
 def test_create_engine_ignores_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Only flows/settings.py reads the environment: storage takes the URL it is given."""
+    """Only config/settings.py reads the environment: storage takes the URL it is given."""
     monkeypatch.setenv("PAPERPULSE_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
     monkeypatch.chdir(tmp_path)
     engine = create_engine()

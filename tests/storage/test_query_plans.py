@@ -19,20 +19,20 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from paperpulse.core.kinds import DeliveryStatus
-from paperpulse.core.models import Author
-from paperpulse.flows.compose import period_for
-from paperpulse.flows.config import (
+from paperpulse.app.deliver import deliver
+from paperpulse.config.file import (
     AuthorConfig,
     Config,
     EmailConfig,
     RecipientConfig,
     TopicConfig,
 )
-from paperpulse.flows.context import repository
-from paperpulse.flows.deliver import deliver
-from paperpulse.flows.settings import Settings
+from paperpulse.config.settings import Settings
+from paperpulse.core.kinds import DeliveryStatus
+from paperpulse.core.models import Author
+from paperpulse.digest.calendar import period_for
 from paperpulse.storage import Repository
+from tests.contexts import context, repository
 from tests.storage.builders import T0, make_listing, make_paper, save, save_a_digest_day
 
 Statement = tuple[str, Any]
@@ -88,7 +88,7 @@ def test_every_query_of_a_digest_and_its_delivery_uses_an_index(tmp_path: Path) 
     save(repo, make_listing(papers, upvotes=40), T0 + 6 * H)  # upvotes grew: rising
 
     with captured(repo.engine) as statements:
-        outcomes = deliver(settings, config, period_for("daily", DAY))
+        outcomes = deliver(context(settings, config), period_for("daily", DAY))
 
     assert [(o.channel, o.status) for o in outcomes] == [
         ("archive", DeliveryStatus.SENT),

@@ -3,7 +3,7 @@
 The caller passes an open connection in ``config.attributes["connection"]`` (one transaction,
 so a failed migration leaves nothing half-done). Without one (``alembic`` CLI with a config
 naming ``script_location``), the URL comes from ``sqlalchemy.url``, else the default SQLite
-file (the environment is read by ``flows/settings.py`` only).
+file (the environment is read by ``config/settings.py`` only).
 """
 
 from __future__ import annotations

@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from paperpulse.app.collect import SourceOutcome
+from paperpulse.app.context import Context
+from paperpulse.app.jobs import Job
+from paperpulse.config.file import Config, TopicConfig
 from paperpulse.core.kinds import DONE_RUN_STATUSES, Edition, RunStatus, Source
 from paperpulse.core.models import AuthorProfile, Paper, RunRecord, Sighting
+from paperpulse.digest.calendar import Period, catch_up, day_of_key, digest_name, period_for
 from paperpulse.digest.dead_sources import SAME_RUN, FailingSource, failing_sources
 from paperpulse.digest.edition import (
     AuthorNews,
@@ -25,12 +30,7 @@ from paperpulse.digest.edition import (
     build_edition,
 )
 from paperpulse.digest.models import Digest, SourceHealth
-from paperpulse.digest.topics import Topic
-from paperpulse.flows.collect import SourceOutcome
-from paperpulse.flows.config import Config, TopicConfig
-from paperpulse.flows.context import repository
-from paperpulse.flows.jobs import Job, iso_week
-from paperpulse.flows.settings import Settings
+from paperpulse.digest.topics import Explanation, Topic, explain
 from paperpulse.scrapers.authors import profile_changes
 from paperpulse.storage.records import ShownRecord
 from paperpulse.storage.repository import Repository
@@ -39,61 +39,8 @@ if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
     from paperpulse.digest.foryou import Corpus
 
 ARCHIVE = "archive"  # the reader's-ledger "recipient" of the public archive and feeds
-EDITIONS = tuple(Edition)
 ANSWERED = DONE_RUN_STATUSES
 _TICK = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Period:
-    edition: Edition
-    key: str  # "2024-08-01" (a catch-up: its last day) | "2024-W31"
-    days: tuple[date, ...]  # the list dates it covers
-
-    @property
-    def digest_key(self) -> str:
-        return f"{self.edition}/{self.key}"
-
-    @property
-    def title(self) -> str:
-        first, last = self.days[0], self.days[-1]
-        if self.edition == Edition.WEEKLY:
-            return f"Week {self.key} · {first:%d %b} – {last:%d %b %Y}"
-        if len(self.days) == 1:
-            return f"Daily Papers · {first:%A %d %B %Y}"
-        return f"Daily Papers · {first:%a %d %b} – {last:%a %d %b %Y} (catch-up)"
-
-
-def digest_name(key: str | None) -> str:
-    """How a reader names a digest: "Mon 03 Mar" (daily, by its list date), "week 2024-W31"."""
-    if not key:
-        return ""
-    edition, _, period = key.partition("/")
-    if edition == "daily":
-        try:
-            return f"{date.fromisoformat(period):%a %d %b}"
-        except ValueError:
-            return period
-    return f"{edition.removesuffix('ly')} {period}"
-
-
-def period_for(edition: str, day: date) -> Period:
-    if edition == Edition.DAILY:
-        return Period(edition=Edition.DAILY, key=day.isoformat(), days=(day,))
-    if edition == Edition.WEEKLY:
-        monday = day - timedelta(days=day.weekday())
-        return Period(
-            edition=Edition.WEEKLY,
-            key=iso_week(day),
-            days=tuple(monday + timedelta(days=n) for n in range(7)),
-        )
-    raise ValueError(f"unknown edition {edition!r}; choose one of {', '.join(EDITIONS)}")
-
-
-def catch_up(days: Sequence[date]) -> Period:
-    """One daily digest covering several list dates (a reader who missed some)."""
-    ordered = tuple(sorted(set(days)))
-    return Period(edition=Edition.DAILY, key=ordered[-1].isoformat(), days=ordered)
 
 
 def topics_of(config: Config, names: Sequence[str] = ()) -> tuple[Topic, ...]:
@@ -155,10 +102,10 @@ class EditionData:
     author_profiles: Mapping[str, tuple[tuple[datetime, AuthorProfile], ...]]
 
 
-def read_edition(settings: Settings, config: Config, period: Period) -> EditionData:
+def read_edition(ctx: Context, period: Period) -> EditionData:
     """The shared reads of ``period``'s edition (``build_for`` adds each reader's)."""
-    repo = repository(settings.database_url)
-    as_of = edition_moment(repo, period, settings.clock.now())
+    repo, config = ctx.repository, ctx.config
+    as_of = edition_moment(repo, period, ctx.now())
     listings = tuple(_day_listing(repo, config, day, as_of) for day in period.days)
     pool = _rising_pool(repo, period.days[0], as_of, config.digest.rising_days)
     authors_found = _author_papers(repo, config, as_of)
@@ -183,8 +130,7 @@ def read_edition(settings: Settings, config: Config, period: Period) -> EditionD
 
 
 def build(
-    settings: Settings,
-    config: Config,
+    ctx: Context,
     period: Period,
     *,
     reader: str = ARCHIVE,
@@ -194,13 +140,12 @@ def build(
 ) -> Digest:
     """The edition of ``period`` for one reader: their topics, their ledger. ``data`` is the
     period's shared reads when the caller already has them (one read for many readers)."""
-    shared = data if data is not None else read_edition(settings, config, period)
-    return build_for(settings, config, shared, reader=reader, topic_names=topic_names, caps=caps)
+    shared = data if data is not None else read_edition(ctx, period)
+    return build_for(ctx, shared, reader=reader, topic_names=topic_names, caps=caps)
 
 
 def build_for(
-    settings: Settings,
-    config: Config,
+    ctx: Context,
     data: EditionData,
     *,
     reader: str = ARCHIVE,
@@ -208,7 +153,7 @@ def build_for(
     caps: Caps | None = None,
 ) -> Digest:
     """One reader's edition over the shared ``data``: only their ledger is read here."""
-    repo = repository(settings.database_url)
+    repo, config = ctx.repository, ctx.config
     period, as_of, papers = data.period, data.as_of, data.papers
     shown = repo.shown(reader, data.ids, before=period.digest_key)
     previous = repo.last_digest_moment(reader, before=period.digest_key)
@@ -265,31 +210,23 @@ def failing(repo: Repository, config: Config, as_of: datetime) -> tuple[FailingS
     return failing_sources(runs, config.digest.alert_after_failed_runs)
 
 
-def reader_period(
-    settings: Settings,
-    config: Config,
-    reader: str,
-    day: date,
-    reads: EditionReads | None = None,
-) -> Period | None:
+def reader_period(ctx: Context, reader: str, day: date) -> Period | None:
     """The daily digest ``reader`` should get now: every day up to ``day`` not yet delivered
     to them (within ``catch_up_days``, after their first digest), or None when those days list
     nothing: empty days are folded into the next digest's note, never mailed alone. A day
-    whose listing was not fetched stays pending until it is. ``reads`` shares the days'
-    listings between the readers of one run."""
-    repo = repository(settings.database_url)
+    whose listing was not fetched stays pending until it is."""
     delivered = {
-        date.fromisoformat(r.digest_key.removeprefix("daily/"))
-        for r in repo.delivered(reader, prefix="daily/")
+        d
+        for r in ctx.repository.delivered(reader, prefix="daily/")
+        if (d := day_of_key(r.digest_key)) is not None
     }
-    span = config.digest.catch_up_days
+    span = ctx.config.digest.catch_up_days
     if not delivered or span == 0:
         candidates = [day]
     else:
         first = min(delivered)
         candidates = [d for back in range(span) if (d := day - timedelta(days=back)) > first]
-    reads = reads or EditionReads(settings, config)
-    listings = [reads.day_listing(d) for d in sorted(candidates) if d not in delivered]
+    listings = [reads(ctx).day_listing(d) for d in sorted(candidates) if d not in delivered]
     answered = [x for x in listings if x.status != "missing"]
     if not any(x.status in ("complete", "unlisted") for x in answered):
         return None
@@ -310,9 +247,8 @@ class EditionReads:
     period's ``EditionData``, a day's listing and the For-you pool are the same for every
     reader of the run."""
 
-    def __init__(self, settings: Settings, config: Config) -> None:
-        self._settings = settings
-        self._config = config
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
         self._editions: dict[Period, EditionData] = {}
         self._days: dict[date, DayListing] = {}
         self._now: datetime | None = None
@@ -320,17 +256,24 @@ class EditionReads:
 
     def edition(self, period: Period) -> EditionData:
         if period not in self._editions:
-            self._editions[period] = read_edition(self._settings, self._config, period)
+            self._editions[period] = read_edition(self._ctx, period)
         return self._editions[period]
 
     def day_listing(self, day: date) -> DayListing:
         """``day``'s listing as of this run's first look (which days a reader is owed)."""
         if day not in self._days:
             if self._now is None:
-                self._now = self._settings.clock.now()
-            repo = repository(self._settings.database_url)
-            self._days[day] = _day_listing(repo, self._config, day, self._now)
+                self._now = self._ctx.now()
+            ctx = self._ctx
+            self._days[day] = _day_listing(ctx.repository, ctx.config, day, self._now)
         return self._days[day]
+
+
+def reads(ctx: Context) -> EditionReads:
+    """The run's shared reads, made on first use and kept in its context."""
+    if ctx.shared_reads is None:
+        ctx.shared_reads = EditionReads(ctx)
+    return ctx.shared_reads
 
 
 def edition_moment(repo: Repository, period: Period, now: datetime) -> datetime:
@@ -424,6 +367,17 @@ def _updates(
         if found:
             labels[arxiv_id] = tuple(found)
     return labels
+
+
+def explain_paper(ctx: Context, arxiv_id: str) -> tuple[str, list[Explanation]] | None:
+    """Why a stored paper is in each configured topic, or not (None: not stored)."""
+
+    paper = ctx.repository.papers([arxiv_id]).get(arxiv_id)
+    if paper is None:
+        return None
+    topics = topics_of(ctx.config)
+    hits = query_hits(ctx.repository, topics, ctx.now())
+    return paper.title, [explain(paper, topic, hf_query_hits=hits) for topic in topics]
 
 
 def query_hits(

@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from paperpulse.config.cron import cron_problem
 from paperpulse.core.errors import ConfigError
-from paperpulse.flows.cron import cron_problem
 
 DEFAULT_PATH = Path("paperpulse.toml")
 

@@ -9,12 +9,16 @@ is read back from the archive's files, so a damaged file is simply rewritten.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from paperpulse.core.kinds import DONE_RUN_STATUSES, Source
+from paperpulse.app.compose import ARCHIVE, query_hits, topics_of
+from paperpulse.app.context import Context
+from paperpulse.config.file import Config
+from paperpulse.core.kinds import DONE_RUN_STATUSES, Edition, Source
 from paperpulse.core.models import Paper
 from paperpulse.digest.archive_nav import Archived, archive_index, digest_nav, feed_path
 from paperpulse.digest.archive_paths import INDEX_PATH
+from paperpulse.digest.calendar import daily_key, period_of_key, weekly_key
 from paperpulse.digest.feed import (
     FeedEntry,
     build_feed,
@@ -24,11 +28,6 @@ from paperpulse.digest.feed import (
 )
 from paperpulse.digest.models import Digest
 from paperpulse.digest.topics import match_papers
-from paperpulse.flows.compose import ARCHIVE, period_for, query_hits, topics_of
-from paperpulse.flows.config import Config
-from paperpulse.flows.context import repository
-from paperpulse.flows.jobs import iso_week
-from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import Repository
 
 FEED_SIZE = 50  # entries per feed
@@ -37,8 +36,7 @@ HF_PAPERS = "https://huggingface.co/papers"
 
 
 def feeds(
-    settings: Settings,
-    config: Config,
+    ctx: Context,
     digest: Digest,
     announced: frozenset[str],
     *,
@@ -47,7 +45,7 @@ def feeds(
     """``feed.xml`` and ``feeds/<topic>.xml``, including this digest's ``announced`` papers
     (not in the reader's ledger until it is delivered). ``hits``: the topics' HF search hits
     as of the digest, when the caller has read them already."""
-    repo = repository(settings.database_url)
+    repo, config = ctx.repository, ctx.config
     when = repo.announced_since(ARCHIVE, digest.generated_at - timedelta(days=FEED_DAYS))
     for arxiv_id in announced:
         when.setdefault(arxiv_id, digest.generated_at)
@@ -123,24 +121,22 @@ def archived(repo: Repository, extra: Digest | None = None) -> list[Archived]:
             fetched[run.period] = run.fetched
     entries = []
     for key in sorted(keys):
-        edition, _, period = key.partition("/")
-        if edition == "daily":
-            day = date.fromisoformat(period)
-            title = period_for("daily", day).title
-            entries.append(Archived(title=title, n_papers=fetched.get(period, 0), day=day))
-        elif edition == "weekly":
-            monday = _monday(period)
-            days = period_for("weekly", monday).days
-            total = sum(fetched.get(d.isoformat(), 0) for d in days)
-            title = period_for("weekly", monday).title
-            entries.append(Archived(title=title, n_papers=total, week=iso_week(monday)))
+        try:
+            period = period_of_key(key)
+        except ValueError:
+            continue  # not a digest this archive knows how to list
+        total = sum(fetched.get(d.isoformat(), 0) for d in period.days)
+        if period.edition == Edition.DAILY:
+            entries.append(Archived(title=period.title, n_papers=total, day=period.days[0]))
+        else:
+            entries.append(Archived(title=period.title, n_papers=total, week=period.key))
     return entries
 
 
-def index_and_nav(settings: Settings, config: Config, digest: Digest) -> tuple[str, str]:
+def index_and_nav(ctx: Context, digest: Digest) -> tuple[str, str]:
     """The archive's ``README.md`` and the navigation to put atop ``digest``'s file."""
-    repo = repository(settings.database_url)
-    entries = archived(repo, extra=digest)
+    config = ctx.config
+    entries = archived(ctx.repository, extra=digest)
     current = next(e for e in entries if _key(e) == digest.key)
     topic_names = [t.name for t in config.topics]
     present = [s.title for s in digest.sections if s.title in topic_names]
@@ -148,9 +144,4 @@ def index_and_nav(settings: Settings, config: Config, digest: Digest) -> tuple[s
 
 
 def _key(entry: Archived) -> str:
-    return f"daily/{entry.day.isoformat()}" if entry.day else f"weekly/{entry.week}"
-
-
-def _monday(week: str) -> date:
-    year, number = week.split("-W")
-    return date.fromisocalendar(int(year), int(number), 1)
+    return daily_key(entry.day) if entry.day else weekly_key(str(entry.week))

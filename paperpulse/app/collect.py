@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from paperpulse.app.context import Context
+from paperpulse.app.jobs import Job, daily_plan
 from paperpulse.core.bounds import bound_listing
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import RunStatus, Source
 from paperpulse.core.models import AuthorProfile, Listing
-from paperpulse.flows.context import Context
-from paperpulse.flows.jobs import Job, daily_plan
 from paperpulse.scrapers import arxiv_source, authors, hf_daily, hf_papers
 from paperpulse.scrapers.completeness import check_against_previous
 

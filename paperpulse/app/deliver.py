@@ -8,34 +8,34 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from functools import cache, partial
 from pathlib import Path
 from typing import Literal
 
+from paperpulse.app.compose import ARCHIVE, build_for, reader_period, reads
+from paperpulse.app.context import Context
+from paperpulse.app.foryou import add_for_you
+from paperpulse.app.publish import feeds, index_and_nav
+from paperpulse.config.file import ChannelConfig, Config, RecipientConfig
+from paperpulse.config.settings import Settings
 from paperpulse.core.errors import ConfigError, PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition
 from paperpulse.delivery.chat import send_chat
 from paperpulse.delivery.files import archive_lock, write_atomically
 from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
-from paperpulse.delivery.smtp import SmtpSettings, UnconfirmedDelivery, send
+from paperpulse.delivery.smtp import UnconfirmedDelivery, send
 from paperpulse.digest.archive_paths import INDEX_PATH, daily_path, weekly_path
+from paperpulse.digest.calendar import Period
 from paperpulse.digest.chat_message import chat_message
 from paperpulse.digest.edition import cap_sections, shown_items
 from paperpulse.digest.email_message import build_message, fit_to_size, footer_unsubscribe
 from paperpulse.digest.models import Digest, RenderedDigest
 from paperpulse.digest.presentation import ReaderLinks, archive_links
 from paperpulse.digest.render import render_all
-from paperpulse.flows.compose import ARCHIVE, EditionReads, Period, build_for, reader_period
-from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
-from paperpulse.flows.context import repository
-from paperpulse.flows.foryou import add_for_you
-from paperpulse.flows.publish import feeds, index_and_nav
-from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import UNCONFIRMED
 
 RECLAIM_AFTER = timedelta(minutes=30)
@@ -51,8 +51,7 @@ class DeliveryOutcome:
 
 
 def deliver(
-    settings: Settings,
-    config: Config,
+    ctx: Context,
     period: Period,
     *,
     email: bool = True,
@@ -63,35 +62,23 @@ def deliver(
     one email covering every day not yet delivered to that reader (a catch-up after a gap);
     without ``catch_up`` (an explicit ``paperpulse deliver``), exactly ``period``.
 
-    The edition's shared data is read once (``EditionReads``) and each channel's and reader's
-    digest is a cheap step over it: N readers cost one read, not N+1."""
-    reads = EditionReads(settings, config)
-    outcomes = [deliver_archive(settings, config, period, reads)]
-    # Resolved on the first email, then kept: a password in a Prefect Secret is one API call
-    # per run, not one per reader.
-    server = cache(partial(smtp_settings, settings))
+    The edition's shared data is read once per run (``compose.reads``) and each channel's and
+    reader's digest is a cheap step over it: N readers cost one read, not N+1."""
+    outcomes = [deliver_archive(ctx, period)]
     if email:
-        for recipient in recipients(settings, config):
+        for recipient in recipients(ctx.settings, ctx.config):
             if period.edition not in recipient.editions:
                 continue
             wanted = (
-                reader_period(settings, config, recipient.address, period.days[-1], reads)
+                reader_period(ctx, recipient.address, period.days[-1])
                 if period.edition == Edition.DAILY and catch_up and not resend_unconfirmed
                 else period
             )
             if wanted is not None:
                 outcomes.append(
-                    deliver_email(
-                        settings,
-                        config,
-                        wanted,
-                        recipient,
-                        resend_unconfirmed=resend_unconfirmed,
-                        reads=reads,
-                        server=server,
-                    )
+                    deliver_email(ctx, wanted, recipient, resend_unconfirmed=resend_unconfirmed)
                 )
-        outcomes += deliver_chats(settings, config, period, reads)
+        outcomes += deliver_chats(ctx, period)
     return outcomes
 
 
@@ -104,31 +91,27 @@ def archive_relpath(period: Period) -> str:
     )
 
 
-def deliver_archive(
-    settings: Settings, config: Config, period: Period, reads: EditionReads | None = None
-) -> DeliveryOutcome:
-    reads = reads or EditionReads(settings, config)
-    data = reads.edition(period)
+def deliver_archive(ctx: Context, period: Period) -> DeliveryOutcome:
+    config = ctx.config
+    data = reads(ctx).edition(period)
     digest = add_for_you(
-        build_for(settings, config, data, reader=ARCHIVE),
-        settings,
+        ctx,
+        build_for(ctx, data, reader=ARCHIVE),
         reader=ARCHIVE,
         library=config.archive.library,
-        cap=config.digest.for_you,
         end=period.days[-1],
-        shared=reads.for_you,
     )
     rendered = render_all(digest)
-    root = settings.archive_dir
+    root = ctx.settings.archive_dir
     relpath = archive_relpath(period)
-    index, nav = index_and_nav(settings, config, digest)
+    index, nav = index_and_nav(ctx, digest)
     files = {relpath: nav + rendered.markdown, INDEX_PATH: index}
     shown = shown_items(digest)
     announced = frozenset(i for i, _, new in shown if new)
-    files.update(feeds(settings, config, digest, announced, hits=data.hf_query_hits))
+    files.update(feeds(ctx, digest, announced, hits=data.hf_query_hits))
     topics = sum(1 for s in digest.sections if s.title in {t.name for t in config.topics})
     message = f"digest: {period.key} ({digest.paper_count} papers, {topics} topics)"
-    repo = repository(settings.database_url)
+    repo = ctx.repository
     with archive_lock(root, git=config.archive.git):
         status, detail = _publish_files(root, files, message, config)
     repo.record_delivery(
@@ -136,7 +119,7 @@ def deliver_archive(
         "archive",
         ARCHIVE,
         status=DeliveryStatus.SENT,
-        at=settings.clock.now(),
+        at=ctx.now(),
         message_id=detail[:200] or None,
     )
     # Stamped with the digest's moment, so a re-run of the same period reads the same ledger.
@@ -180,30 +163,16 @@ def recipients(settings: Settings, config: Config) -> list[RecipientConfig]:
     return list(config.email.recipients)
 
 
-def smtp_settings(settings: Settings) -> SmtpSettings | None:
-    """The SMTP server to send through; None means "write .eml files to the outbox"."""
-    if settings.smtp is None or not settings.smtp_password_block:
-        return settings.smtp
-    # Deployments keep the password in a Prefect Secret block rather than the environment.
-    from prefect.blocks.system import Secret
-
-    value = Secret.load(settings.smtp_password_block).get()  # type: ignore[union-attr]
-    return replace(settings.smtp, password=str(value))
-
-
 def deliver_email(
-    settings: Settings,
-    config: Config,
+    ctx: Context,
     period: Period,
     recipient: RecipientConfig,
     resend_unconfirmed: bool = False,
-    reads: EditionReads | None = None,
-    server: Callable[[], SmtpSettings | None] | None = None,
 ) -> DeliveryOutcome:
-    repo = repository(settings.database_url)
-    moment = settings.clock.now()
+    repo, config, settings = ctx.repository, ctx.config, ctx.settings
+    moment = ctx.now()
     key = period.digest_key
-    smtp = server() if server is not None else smtp_settings(settings)
+    smtp = ctx.smtp()
     channel: Channel = "email" if smtp else "outbox"
     # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
     # An unconfirmed send is taken over only when the user asked (same Message-ID).
@@ -236,22 +205,18 @@ def deliver_email(
             detail="already sent (or being sent by another run)",
         )
     unconfirmed: str | None = None
-    reads = reads or EditionReads(settings, config)
     try:
         digest = add_for_you(
+            ctx,
             build_for(
-                settings,
-                config,
-                reads.edition(period),
+                ctx,
+                reads(ctx).edition(period),
                 reader=recipient.address,
                 topic_names=recipient.topics,
             ),
-            settings,
             reader=recipient.address,
             library=recipient.library,
-            cap=config.digest.for_you,
             end=period.days[-1],
-            shared=reads.for_you,
         )
         message, shown = _fit(
             digest,
@@ -278,7 +243,7 @@ def deliver_email(
             channel,
             recipient.address,
             status=DeliveryStatus.FAILED,
-            at=settings.clock.now(),
+            at=ctx.now(),
             error=str(exc),
         )
         return DeliveryOutcome(
@@ -287,12 +252,9 @@ def deliver_email(
             status=DeliveryStatus.FAILED,
             detail=str(exc),
         )
-    sent_at = settings.clock.now()
+    sent_at = ctx.now()
     # The days a catch-up covered count as delivered too: none of them is mailed again.
-    for day_key in [
-        key,
-        *(f"daily/{d}" for d in period.days[:-1] if period.edition == Edition.DAILY),
-    ]:
+    for day_key in [key, *(period.day_keys[:-1] if period.edition == Edition.DAILY else ())]:
         repo.record_delivery(
             day_key,
             channel,
@@ -342,7 +304,7 @@ def _fit(
     overrides ``[email] from``."""
     email = config.email
 
-    def build_for(rendered: RenderedDigest) -> EmailMessage:
+    def message(rendered: RenderedDigest) -> EmailMessage:
         return build_message(
             rendered,
             sender=sender or email.sender,
@@ -354,38 +316,29 @@ def _fit(
         )
 
     rendered, cap = fit_to_size(
-        lambda cap: render_all(cap_sections(digest, cap), links), email.max_bytes, build=build_for
+        lambda cap: render_all(cap_sections(digest, cap), links), email.max_bytes, build=message
     )
-    return build_for(rendered), shown_items(cap_sections(digest, cap))
+    return message(rendered), shown_items(cap_sections(digest, cap))
 
 
 # --- chat and push channels (Apprise) ---------------------------------------------------
 
 
-def deliver_chats(
-    settings: Settings, config: Config, period: Period, reads: EditionReads | None = None
-) -> list[DeliveryOutcome]:
-    reads = reads or EditionReads(settings, config)
+def deliver_chats(ctx: Context, period: Period) -> list[DeliveryOutcome]:
     return [
-        deliver_chat(settings, config, period, channel, reads)
-        for channel in config.channels
+        deliver_chat(ctx, period, channel)
+        for channel in ctx.config.channels
         if period.edition in channel.editions
     ]
 
 
-def deliver_chat(
-    settings: Settings,
-    config: Config,
-    period: Period,
-    channel: ChannelConfig,
-    reads: EditionReads | None = None,
-) -> DeliveryOutcome:
+def deliver_chat(ctx: Context, period: Period, channel: ChannelConfig) -> DeliveryOutcome:
     """The top papers to one channel, at most once per digest: claimed in the same ledger as
     email, under ("chat", the channel's name); its reader's ledger is "chat:<name>"."""
-    repo = repository(settings.database_url)
+    repo, config = ctx.repository, ctx.config
     key = period.digest_key
     if not repo.claim_delivery(
-        key, "chat", channel.name, claimed_at=settings.clock.now(), reclaim_after=RECLAIM_AFTER
+        key, "chat", channel.name, claimed_at=ctx.now(), reclaim_after=RECLAIM_AFTER
     ):
         return DeliveryOutcome(
             channel="chat",
@@ -395,9 +348,9 @@ def deliver_chat(
         )
     reader = f"chat:{channel.name}"
     try:
-        url = _channel_url(channel, settings.channel_urls)
-        data = (reads or EditionReads(settings, config)).edition(period)
-        digest = build_for(settings, config, data, reader=reader, topic_names=channel.topics)
+        url = _channel_url(channel, ctx.settings.channel_urls)
+        data = reads(ctx).edition(period)
+        digest = build_for(ctx, data, reader=reader, topic_names=channel.topics)
         links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
         message = chat_message(digest, top=channel.top, links=links)
         send_chat(url, title=message.title, body=message.body, name=channel.name)
@@ -407,15 +360,13 @@ def deliver_chat(
             "chat",
             channel.name,
             status=DeliveryStatus.FAILED,
-            at=settings.clock.now(),
+            at=ctx.now(),
             error=str(exc),
         )
         return DeliveryOutcome(
             channel="chat", recipient=channel.name, status=DeliveryStatus.FAILED, detail=str(exc)
         )
-    repo.record_delivery(
-        key, "chat", channel.name, status=DeliveryStatus.SENT, at=settings.clock.now()
-    )
+    repo.record_delivery(key, "chat", channel.name, status=DeliveryStatus.SENT, at=ctx.now())
     repo.record_shown(reader, key, message.shown, digest.generated_at)
     return DeliveryOutcome(channel="chat", recipient=channel.name, status=DeliveryStatus.SENT)
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from paperpulse.config.file import Config
 from paperpulse.core.kinds import Source
-from paperpulse.flows.config import Config
+from paperpulse.digest.calendar import date_range, iso_week
 
 Reason = Literal["scheduled", "heal", "refresh", "backfill"]
 
@@ -43,17 +44,6 @@ class Job:
     @property
     def key(self) -> str:
         return f"{self.source}:{self.target or self.ledger_period}"
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def date_range(start: date, end: date) -> list[date]:
-    if end < start:
-        raise ValueError(f"the range ends ({end}) before it starts ({start})")
-    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
 def hf_daily_jobs(

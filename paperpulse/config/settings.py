@@ -8,16 +8,17 @@ name (``url_env``). Everything else takes what it needs from a ``Settings``.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from paperpulse.config.file import Config, load_config
 from paperpulse.core.clock import SYSTEM_CLOCK, ShiftedClock, WallClock
 from paperpulse.core.errors import ConfigError
 from paperpulse.delivery.smtp import SmtpSettings
-from paperpulse.flows.config import Config, load_config
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
 DEFAULT_CONTACT = "https://github.com/paperpulse/paperpulse"
@@ -94,7 +95,9 @@ class Settings:
             hf_token=env.get("HF_TOKEN") or None,
             s2_api_key=env.get("PAPERPULSE_S2_API_KEY") or None,
             hf_min_interval=hf_min_interval,
-            clock=_clock(env.get("PAPERPULSE_NOW", "").strip()),
+            clock=_clock(
+                env.get("PAPERPULSE_NOW", "").strip(), env.get("PAPERPULSE_NOW_SINCE", "").strip()
+            ),
             config_file=Path(config) if (config := get("PAPERPULSE_CONFIG", "")) else None,
             http_deadline=http_deadline,
             smtp=_smtp(env),
@@ -149,9 +152,13 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
     )
 
 
-def _clock(now: str) -> WallClock:
-    """``PAPERPULSE_NOW`` (an ISO time) starts the clock there: demos and tests of past days."""
+def _clock(now: str, since: str) -> WallClock:
+    """``PAPERPULSE_NOW`` (an ISO time) starts the clock there: demos and tests of past days.
+    ``PAPERPULSE_NOW_SINCE`` (Unix seconds) is the real moment it read that time, shared by
+    every process of one life (``core.clock.life_clock``); without it, this process's start."""
     if not now:
+        if since:
+            raise ConfigError("PAPERPULSE_NOW_SINCE is set without PAPERPULSE_NOW; set both")
         return SYSTEM_CLOCK
     try:
         start = datetime.fromisoformat(now)
@@ -159,7 +166,16 @@ def _clock(now: str) -> WallClock:
         raise ConfigError(
             f"PAPERPULSE_NOW must be an ISO date-time like 2024-08-02T09:00+00:00, not {now!r}"
         ) from None
-    return ShiftedClock(start if start.tzinfo else start.replace(tzinfo=UTC))
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    if not since:
+        return ShiftedClock(start)
+    try:
+        anchor = float(since)
+    except ValueError:
+        anchor = float("nan")
+    if not math.isfinite(anchor):
+        raise ConfigError(f"PAPERPULSE_NOW_SINCE must be Unix seconds, not {since!r}")
+    return ShiftedClock(start, since=anchor)
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> tuple[Settings, Config]:

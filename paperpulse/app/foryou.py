@@ -10,13 +10,16 @@ library.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
+from paperpulse.app.compose import ARCHIVE, ForYouShared, reads
+from paperpulse.app.context import Context
+from paperpulse.config.settings import Settings
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.digest.feedback import FILENAME, parse_feedback
 from paperpulse.digest.library import (
@@ -28,13 +31,11 @@ from paperpulse.digest.library import (
     zotero_items,
 )
 from paperpulse.digest.models import Digest
-from paperpulse.flows.compose import ARCHIVE, ForYouShared
-from paperpulse.flows.context import repository
-from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import Repository
 
 if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
     from paperpulse.digest.foryou import Corpus, ReaderModel
+    from paperpulse.digest.foryou import Recommendation as Ranked
     from paperpulse.digest.terms import TermCache
 
 POOL_DAYS = 30  # the recent papers a reader's model is contrasted with
@@ -134,17 +135,16 @@ def fetch_zotero(
 # --- feedback ---------------------------------------------------------------------------
 
 
-def pull_archive(settings: Settings) -> None:
+def pull_archive(ctx: Context) -> None:
     """Bring what was pushed to the archive's remote (``feedback.txt`` edited on the git host)
     into the archive before its feedback is read. A remote that cannot be reached or merged
     is one warning: the run goes on with the feedback it has; the archive's delivery says
     the same when it writes."""
     from paperpulse.delivery.files import archive_lock
     from paperpulse.delivery.git_archive import ArchiveRepo
-    from paperpulse.flows.config import load_config
 
-    archive = load_config(settings.config_file).archive
-    root = settings.archive_dir.resolve()
+    archive = ctx.config.archive
+    root = ctx.settings.archive_dir.resolve()
     if not archive.git or archive.remote is None:
         return
     repo = ArchiveRepo(
@@ -184,7 +184,47 @@ def import_feedback_file(
     )
 
 
+def record_feedback(ctx: Context, reader: str, arxiv_id: str, signal: str) -> bool:
+    """A like or hide given by hand (it renews an older one); True if the paper is stored."""
+    repo = ctx.repository
+    repo.record_feedback(reader, {arxiv_id: signal}, origin="cli", at=ctx.now(), renew=True)
+    return bool(repo.papers([arxiv_id]))
+
+
 # --- the model and the hook --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recommended:
+    ranked: list[Ranked]
+    entries: int  # library entries read
+    matched: int  # of them found among stored papers
+    pool: int  # papers ranked
+    warnings: tuple[str, ...]
+
+
+def recommend(
+    ctx: Context, library: str, reader: str, start: date, end: date, *, top: int
+) -> Recommended:
+    """Rank the papers listed from ``start`` to ``end`` by ``library`` and the reader's likes
+    and hides (feedback edited on the archive's git host counts too)."""
+    lib = load_library(library, ctx.settings)
+    repo, now = ctx.repository, ctx.now()
+    pull_archive(ctx)
+    import_feedback_file(repo, ctx.settings.archive_dir, ARCHIVE, now)
+    corpus = recent_corpus(repo, end, start, at=now)
+    if not corpus.papers:
+        return Recommended(
+            ranked=[], entries=len(lib.entries), matched=0, pool=0, warnings=lib.warnings
+        )
+    model = reader_model(repo, corpus, lib, reader, at=now)
+    return Recommended(
+        ranked=model.rank(corpus.papers, top=top),
+        entries=len(lib.entries),
+        matched=model.matched,
+        pool=len(corpus.papers),
+        warnings=lib.warnings,
+    )
 
 
 def recent_corpus(
@@ -192,7 +232,7 @@ def recent_corpus(
     end: date,
     start: date | None = None,
     *,
-    at: datetime | None = None,
+    at: datetime,
     shared: ForYouShared | None = None,
 ) -> Corpus:
     """The pool of papers listed in the ``POOL_DAYS`` up to ``end``, vectorised once per
@@ -205,7 +245,6 @@ def recent_corpus(
     key = tuple(f"{p.arxiv_id}:{hash((p.title, p.abstract))}" for p in papers)
     pools = shared.pools if shared is not None else {}
     if key not in pools:
-        at = at or datetime.now(UTC)
         cache = _term_cache(repo, [paper_text(p) for p in papers])
         pools[key] = Corpus(papers, cache=cache)
         repo.save_term_counts(cache.take_fresh(), at=at)
@@ -227,7 +266,7 @@ def reader_model(
     library: Library,
     reader: str,
     *,
-    at: datetime | None = None,
+    at: datetime,
 ) -> ReaderModel:
     """A reader's model: their library, likes and hides. Liked papers and library ids older
     than the pool are read from the database, so they count by their text too. The library's
@@ -241,44 +280,38 @@ def reader_model(
     cache = corpus.cache
     cache.learn(repo.term_counts(k for t in texts if (k := cache.key(t)) not in cache.known))
     model = ReaderModel(corpus, library, likes=likes, hides=hides, known=known)
-    repo.save_term_counts(cache.take_fresh(), at=at or datetime.now(UTC))
+    repo.save_term_counts(cache.take_fresh(), at=at)
     return model
 
 
 def add_for_you(
-    digest: Digest,
-    settings: Settings,
-    *,
-    reader: str,
-    library: str | None,
-    cap: int,
-    end: date,
-    shared: ForYouShared | None = None,
+    ctx: Context, digest: Digest, *, reader: str, library: str | None, end: date
 ) -> Digest:
     """The digest with a "For you" section before its topics, for a reader with a library.
-    ``shared`` is what the run's other readers share (the pulled archive, the weighed pool).
+    What the run's readers share (the pulled archive, the weighed pool) is kept in its reads.
 
     A library that cannot be read is logged and the edition goes out without the section:
     a reader's broken export must not stop their digest.
     """
+    cap = ctx.config.digest.for_you
     if not library or cap <= 0:
         return digest
     from paperpulse.digest.foryou import for_you_section, with_for_you
 
     try:
-        lib = load_library(library, settings)
+        lib = load_library(library, ctx.settings)
     except LibraryError as exc:
         log.warning("For you of %s left out: %s", reader, exc)
         return digest
     for warning in lib.warnings:
         log.warning("%s", warning)
-    repo = repository(settings.database_url)
-    shared = shared if shared is not None else ForYouShared()
+    repo = ctx.repository
+    shared = reads(ctx).for_you
     if not shared.pulled:
-        pull_archive(settings)
+        pull_archive(ctx)
         shared.pulled = True
-    import_feedback_file(repo, settings.archive_dir, ARCHIVE, settings.clock.now())
-    now = settings.clock.now()
+    now = ctx.now()
+    import_feedback_file(repo, ctx.settings.archive_dir, ARCHIVE, now)
     corpus = recent_corpus(repo, end, at=now, shared=shared)
     model = reader_model(repo, corpus, lib, reader, at=now)
     items = [item for section in digest.sections for item in section.items]

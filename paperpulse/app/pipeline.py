@@ -9,24 +9,22 @@ submits Prefect tasks, and the benchmarks call them too. What differs between th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
+from paperpulse.app.collect import SourceOutcome, collect, daily_jobs, failed_outcome
+from paperpulse.app.compose import digest_periods, failing
+from paperpulse.app.context import Context
+from paperpulse.app.deliver import DeliveryOutcome, archive_relpath, deliver
+from paperpulse.app.jobs import Job, backfill_plan
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition, RunStatus, Source
-from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome
-from paperpulse.flows.compose import Period, digest_periods, failing, period_for
-from paperpulse.flows.config import Config
-from paperpulse.flows.context import Context
-from paperpulse.flows.deliver import DeliveryOutcome, archive_relpath, deliver
-from paperpulse.flows.jobs import Job, backfill_plan
-from paperpulse.flows.settings import Settings
+from paperpulse.digest.calendar import Period, date_range, period_for
 
 WORKERS = 4  # concurrent jobs; the shared HTTP client keeps each host at its own pace
 
@@ -39,7 +37,7 @@ progress_hook: ContextVar[Progress | None] = ContextVar("paperpulse_progress", d
 F = TypeVar("F")  # a future: concurrent.futures' or Prefect's
 
 RunJobs = Callable[[Context, Sequence[Job]], list[SourceOutcome]]
-Deliver = Callable[[Settings, Config, Period, bool], list[DeliveryOutcome]]
+Deliver = Callable[[Context, Period, bool], list[DeliveryOutcome]]
 
 
 class SourcesFailed(PaperpulseError):
@@ -155,10 +153,8 @@ def log_outcome(
         )
 
 
-def deliver_plain(
-    settings: Settings, config: Config, period: Period, email: bool
-) -> list[DeliveryOutcome]:
-    return deliver(settings, config, period, email=email)
+def deliver_plain(ctx: Context, period: Period, email: bool) -> list[DeliveryOutcome]:
+    return deliver(ctx, period, email=email)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,27 +168,24 @@ class Steps:
 PLAIN = Steps()
 
 
-def daily_run(
-    settings: Settings, config: Config, day: date, email: bool, steps: Steps = PLAIN
-) -> RunSummary:
+def daily_run(ctx: Context, day: date, email: bool, steps: Steps = PLAIN) -> RunSummary:
     """Fetch every enabled source for one list date (healing missed dates, refreshing recent
     ones), store it, and deliver the day's digest (and the week's, on Sundays).
 
     Returns the summary even when sources failed: the caller decides when to raise
     (``RunSummary.raise_for_failures``), after publishing what worked."""
-    with closing(Context.open(settings, config)) as ctx:
-        jobs = daily_jobs(ctx, day)
-        outcomes = steps.run_jobs(ctx, jobs)
-        alerts = tuple(f.notice() for f in failing(ctx.repository, config, settings.clock.now()))
+    jobs = daily_jobs(ctx, day)
+    outcomes = steps.run_jobs(ctx, jobs)
+    alerts = tuple(f.notice() for f in failing(ctx.repository, ctx.config, ctx.now()))
     periods = digest_periods(day, jobs, outcomes)
     deliveries: list[DeliveryOutcome] = []
     dailies = [p for p in periods if p.edition == Edition.DAILY]
     for period in periods:
         # Healed days go to the archive; each reader gets one email covering what they missed.
         mail = email and (period.edition == Edition.WEEKLY or period == dailies[-1])
-        deliveries += steps.deliver(settings, config, period, mail)
+        deliveries += steps.deliver(ctx, period, mail)
     main = period_for(Edition.DAILY, day)
-    archive = str(settings.archive_dir / archive_relpath(main)) if main in periods else None
+    archive = str(ctx.settings.archive_dir / archive_relpath(main)) if main in periods else None
     return RunSummary(
         list_date=day,
         outcomes=tuple(outcomes),
@@ -203,8 +196,7 @@ def daily_run(
 
 
 def backfill_run(
-    settings: Settings,
-    config: Config,
+    ctx: Context,
     start: date,
     end: date,
     sources: Sequence[str] | None = None,
@@ -221,28 +213,20 @@ def backfill_run(
     if end < start:
         raise PaperpulseError(f"backfill: --end {end} is before --start {start}")
     kinds = [Source(s) for s in sources or [Source.HF_DAILY]]
-    with closing(Context.open(settings, config)) as ctx:
-        done = {
-            (s, p)
-            for s in kinds
-            for p in ctx.repository.complete_periods(s, start.isoformat(), end.isoformat())
-        }
-        jobs = backfill_plan(start, end, sources=kinds, done=done, force=force)
-        outcomes = steps.run_jobs(ctx, jobs)
+    done = {
+        (s, p)
+        for s in kinds
+        for p in ctx.repository.complete_periods(s, start.isoformat(), end.isoformat())
+    }
+    jobs = backfill_plan(start, end, sources=kinds, done=done, force=force)
+    outcomes = steps.run_jobs(ctx, jobs)
     deliveries: list[DeliveryOutcome] = []
     if deliver:
-        for day in days(start, end):
+        for day in date_range(start, end):
             # Every day to the archive; readers get one catch-up email, not one per day.
             period = period_for(Edition.DAILY, day)
-            deliveries += steps.deliver(settings, config, period, day == end)
+            deliveries += steps.deliver(ctx, period, day == end)
     return RunSummary(list_date=None, outcomes=tuple(outcomes), deliveries=tuple(deliveries))
-
-
-def days(start: date, end: date) -> Iterator[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
 
 
 def archived_markdown(summary: RunSummary) -> str | None:

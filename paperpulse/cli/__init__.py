@@ -1,0 +1,1 @@
+"""The ``paperpulse`` command: parse arguments, check the configuration, call a use case."""
