@@ -114,7 +114,9 @@ def collect(ctx: Context, job: Job, now: datetime | None = None) -> SourceOutcom
         # A caller that fixes the time (tests, replays) gets a ledger on that clock too.
         return started if now is not None else ctx.settings.clock.now()
 
-    run_id = repo.start_exclusive_run(job.source, period, job_url(ctx, job), started)
+    run_id = repo.start_exclusive_run(
+        job.source, period, job_url(ctx, job), started, purpose=job.reason
+    )
     if run_id is None:
         return SourceOutcome(
             source=job.source,

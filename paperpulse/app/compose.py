@@ -64,9 +64,9 @@ def _topic(t: TopicConfig) -> Topic:
 def digest_periods(
     day: date, jobs: Sequence[Job], outcomes: Sequence[SourceOutcome]
 ) -> list[Period]:
-    """The archive's digests after a daily run for ``day``: one per HF list date it fetched as
-    scheduled or healed and got an answer for (or ``day`` itself when HF Daily is not followed
-    and another source answered); on Sundays, the week's too."""
+    """The archive's daily digests after a daily run for ``day``: one per HF list date it
+    fetched as scheduled or healed and got an answer for (or ``day`` itself when HF Daily is
+    not followed and another source answered). Weeklies are owed by the ledger: ``owed_weeks``."""
     answered = [(j, o) for j, o in zip(jobs, outcomes, strict=True) if o.status in ANSWERED]
     days = {
         j.day
@@ -75,10 +75,38 @@ def digest_periods(
     }
     if not any(j.source == Source.HF_DAILY for j in jobs) and answered:
         days.add(day)
-    periods = [period_for(Edition.DAILY, d) for d in sorted(days)]
-    if day.weekday() == 6 and day in days:
-        periods.append(period_for(Edition.WEEKLY, day))
-    return periods
+    return [period_for(Edition.DAILY, d) for d in sorted(days)]
+
+
+WEEKLY_GRACE = timedelta(days=2)  # runs a week with a failed date waits for it to heal
+
+
+def owed_weeks(ctx: Context, day: date, readers: Sequence[str]) -> list[Period]:
+    """The weeklies owed after a run for list date ``day`` (rule 5): every ISO week that ended
+    by ``day`` within the catch-up window, not yet delivered to the archive or to one of the
+    weekly ``readers``. A week waits while one of its dates is unanswered, for
+    ``WEEKLY_GRACE`` after it ended (the next runs heal such dates); a week none of whose
+    dates was ever fetched (before the first run) is never owed."""
+    span = max(ctx.config.digest.catch_up_days, 7)
+    weeks = {period_for(Edition.WEEKLY, day - timedelta(days=back)) for back in range(span + 7)}
+    repo = ctx.repository
+    archived = set(repo.sent_digests("archive", ARCHIVE))
+    owed = []
+    for week in sorted(weeks, key=lambda p: p.days[0]):
+        if week.days[-1] > day:
+            continue
+        statuses = [reads(ctx).day_listing(d).status for d in week.days]
+        if all(s == "missing" for s in statuses):
+            continue
+        if "missing" in statuses and week.days[-1] >= day - WEEKLY_GRACE:
+            continue
+        delivered = week.digest_key in archived and all(
+            any(r.digest_key == week.digest_key for r in repo.delivered(reader, week.digest_key))
+            for reader in readers
+        )
+        if not delivered:
+            owed.append(week)
+    return owed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,8 +133,9 @@ class EditionData:
 def read_edition(ctx: Context, period: Period) -> EditionData:
     """The shared reads of ``period``'s edition (``build_for`` adds each reader's)."""
     repo, config = ctx.repository, ctx.config
-    as_of = edition_moment(repo, period, ctx.now())
-    listings = tuple(_day_listing(repo, config, day, as_of) for day in period.days)
+    moments = day_moments(repo, period.days, ctx.now())
+    as_of = max(moments.values())
+    listings = tuple(_day_listing(repo, config, day, moments[day]) for day in period.days)
     pool = _rising_pool(repo, period.days[0], as_of, config.digest.rising_days)
     authors_found = _author_papers(repo, config, as_of)
     ids = {i for listing in listings for i in listing.ids} | set(pool) | set(authors_found)
@@ -119,7 +148,10 @@ def read_edition(ctx: Context, period: Period) -> EditionData:
         papers=repo.papers(ids),
         sightings=repo.sightings(ids, until=as_of + _TICK),
         hf_query_hits=query_hits(repo, topics_of(config), as_of),
-        notes=tuple(f.notice() for f in failing(repo, config, as_of)),
+        notes=(
+            *_healed_notes(repo, period, as_of),
+            *(f.reader_notice() for f in failing(repo, config, as_of)),
+        ),
         author_papers=authors_found,
         first_seen=repo.first_seen(authors_found) if authors_found else {},
         author_profiles={
@@ -163,12 +195,23 @@ def build_for(
     queries = {q for t in topics for q in t.hf_queries}
     digest_cfg = config.digest
     listed = [x.day for x in data.listings if x.status == "complete"]
-    # A Monday digest that also covers the empty weekend is Monday's digest, with a note.
-    title = period_for(Edition.DAILY, listed[0]).title if len(listed) == 1 else period.title
+    # A Monday digest that also covers the empty weekend is Monday's digest, with a note; the
+    # subject names the same dates as the title.
+    one = len(listed) == 1 and period.edition == Edition.DAILY
+    title = period_for(Edition.DAILY, listed[0]).title if one else period.title
+    first, last = (listed[0], listed[0]) if one else (period.days[0], period.days[-1])
+    label = (
+        period.key
+        if period.edition == Edition.WEEKLY
+        else first.isoformat()
+        if first == last
+        else f"{first.isoformat()} – {last.isoformat()}"
+    )
     inputs = EditionInputs(
         edition=period.edition,
         key=period.key,
-        title=title if period.edition == Edition.DAILY else period.title,
+        label=label,
+        title=title,
         as_of=as_of,
         listings=data.listings,
         papers=papers,
@@ -276,20 +319,46 @@ def reads(ctx: Context) -> EditionReads:
     return ctx.shared_reads
 
 
-def edition_moment(repo: Repository, period: Period, now: datetime) -> datetime:
-    """The edition's "as of": now for the latest list date; for an earlier one, the end of its
-    observation (just before the first run of a later list date began, though never before
-    its own listing was first answered), so a rebuilt past edition uses no later observation."""
-    later = repo.first_run_after(Source.HF_DAILY, period.days[-1].isoformat())
-    if later is None or later > now:
-        return now
-    own = [
-        r.finished_at or r.started_at
-        for day in period.days
-        for r in repo.runs(Source.HF_DAILY, day.isoformat())
-        if r.status in ANSWERED
-    ]
-    return max(later - _TICK, min(own)) if own else later - _TICK
+def day_moments(repo: Repository, days: Sequence[date], now: datetime) -> dict[date, datetime]:
+    """Each list date's "as of", decided per date (docs/digest-semantics.md rule 1): now for
+    the latest list date; for an earlier one, the end of its observation (just before the
+    first run of a later list date began) but never before its own first answer, however a
+    backfill's threads or a heal interleaved the fetches. A rebuilt past edition so uses no
+    later observation, and a stored date is never "not fetched"."""
+    moments = {}
+    for day in days:
+        later = repo.first_run_after(Source.HF_DAILY, day.isoformat())
+        if later is None or later > now:
+            moments[day] = now
+            continue
+        own = [
+            r.finished_at or r.started_at
+            for r in repo.runs(Source.HF_DAILY, day.isoformat())
+            if r.status in ANSWERED
+        ]
+        moments[day] = max(later - _TICK, min(own)) if own else later - _TICK
+    return moments
+
+
+def _healed_notes(repo: Repository, period: Period, as_of: datetime) -> tuple[str, ...]:
+    """"Hugging Face could not be reached on Tue 14 and Wed 15 Jul; those days are below":
+    the edition's dates whose fetch failed before a later run got their answer."""
+    healed = []
+    for day in period.days:
+        runs = [
+            r
+            for r in repo.runs(Source.HF_DAILY, day.isoformat())
+            if (r.finished_at or r.started_at) <= as_of
+        ]
+        answered = [r.id for r in runs if r.status in ANSWERED]
+        if answered and any(r.status == RunStatus.FAILED and r.id < min(answered) for r in runs):
+            healed.append(day)
+    if not healed:
+        return ()
+    names = [f"{d:%a %d}" for d in healed[:-1]] + [f"{healed[-1]:%a %d %b}"]
+    days = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    below = "that day is below" if len(healed) == 1 else "those days are below"
+    return (f"Hugging Face could not be reached on {days}; {below}.",)
 
 
 def _latest_answered(

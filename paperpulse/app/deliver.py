@@ -29,14 +29,14 @@ from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import UnconfirmedDelivery, send
 from paperpulse.digest.archive_paths import INDEX_PATH, daily_path, weekly_path
-from paperpulse.digest.calendar import Period
+from paperpulse.digest.calendar import Period, daily_key
 from paperpulse.digest.chat_message import chat_message
 from paperpulse.digest.edition import cap_sections, shown_items
 from paperpulse.digest.email_message import build_message, fit_to_size, footer_unsubscribe
 from paperpulse.digest.models import Digest, RenderedDigest
 from paperpulse.digest.presentation import ReaderLinks, archive_links
 from paperpulse.digest.render import render_all
-from paperpulse.storage.repository import UNCONFIRMED
+from paperpulse.storage.repository import UNCONFIRMED, UNCONFIRMED_AFTER
 
 RECLAIM_AFTER = timedelta(minutes=30)
 Channel = Literal["archive", "email", "outbox", "chat"]  # "outbox": email written to files
@@ -156,6 +156,14 @@ def _publish_files(
 # --- email --------------------------------------------------------------------------------
 
 
+def weekly_readers(ctx: Context) -> list[str]:
+    """Who gets the weekly: its email recipients and chat channels (their ledger names)."""
+    return [
+        *(r.address for r in recipients(ctx.settings, ctx.config) if Edition.WEEKLY in r.editions),
+        *(c.name for c in ctx.config.channels if Edition.WEEKLY in c.editions),
+    ]
+
+
 def recipients(settings: Settings, config: Config) -> list[RecipientConfig]:
     """Configured recipients, or the readers named by ``PAPERPULSE_MAIL_TO``."""
     if settings.mail_to:
@@ -174,8 +182,19 @@ def deliver_email(
     key = period.digest_key
     smtp = ctx.smtp()
     channel: Channel = "email" if smtp else "outbox"
-    # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
-    # An unconfirmed send is taken over only when the user asked (same Message-ID).
+    data = reads(ctx).edition(period)
+    # Only the dates whose listing the email carries are recorded delivered (rule 5).
+    carried = [x.day for x in data.listings if x.status != "missing"]
+    if not carried:
+        return DeliveryOutcome(
+            channel=channel,
+            recipient=recipient.address,
+            status=DeliveryStatus.SKIPPED,
+            detail=f"nothing fetched for {period.key} yet; it is delivered once it is",
+        )
+    # A claim older than RECLAIM_AFTER whose sender died before reaching the server is taken
+    # over; one that died after is unconfirmed, taken over only when the user asks (same
+    # Message-ID), however old.
     resending = resend_unconfirmed and repo.claim_unconfirmed(
         key, channel, recipient.address, claimed_at=moment
     )
@@ -190,13 +209,16 @@ def deliver_email(
             ),
             None,
         )
-        if previous is not None and (previous.error or "").startswith(UNCONFIRMED):
+        if previous is not None and previous.unconfirmed(moment, UNCONFIRMED_AFTER):
             # Said once, by the run it happened in; later runs only list it (no exit 1).
+            why = previous.error or (
+                f"{UNCONFIRMED} its sender stopped while handing it to the mail server"
+            )
             return DeliveryOutcome(
                 channel=channel,
                 recipient=recipient.address,
                 status=DeliveryStatus.SKIPPED,
-                detail="unconfirmed earlier: " + _unconfirmed_hint(previous.error or "", period),
+                detail="unconfirmed earlier: " + _unconfirmed_hint(why, period),
             )
         return DeliveryOutcome(
             channel=channel,
@@ -210,7 +232,7 @@ def deliver_email(
             ctx,
             build_for(
                 ctx,
-                reads(ctx).edition(period),
+                data,
                 reader=recipient.address,
                 topic_names=recipient.topics,
             ),
@@ -231,6 +253,7 @@ def deliver_email(
                 write_to_outbox(message, settings.outbox_dir, key=key, recipient=recipient.address)
             )
         else:
+            repo.mark_handed(key, channel, recipient.address, at=ctx.now())
             detail = send(message, smtp)
     except UnconfirmedDelivery as exc:
         # Recorded as sent, never claimed again automatically: a duplicate is worse than a
@@ -254,7 +277,8 @@ def deliver_email(
         )
     sent_at = ctx.now()
     # The days a catch-up covered count as delivered too: none of them is mailed again.
-    for day_key in [key, *(period.day_keys[:-1] if period.edition == Edition.DAILY else ())]:
+    carried_keys = [daily_key(d) for d in carried] if period.edition == Edition.DAILY else []
+    for day_key in dict.fromkeys([key, *carried_keys]):
         repo.record_delivery(
             day_key,
             channel,

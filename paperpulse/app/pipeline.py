@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from paperpulse.app.collect import SourceOutcome, collect, daily_jobs, failed_outcome
-from paperpulse.app.compose import digest_periods, failing
+from paperpulse.app.compose import digest_periods, failing, owed_weeks
 from paperpulse.app.context import Context
-from paperpulse.app.deliver import DeliveryOutcome, archive_relpath, deliver
+from paperpulse.app.deliver import DeliveryOutcome, archive_relpath, deliver, weekly_readers
 from paperpulse.app.jobs import Job, backfill_plan
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition, RunStatus, Source
@@ -55,6 +55,8 @@ class RunSummary:
     deliveries: tuple[DeliveryOutcome, ...] = ()
     archive: str | None = None  # where the main digest went
     alerts: tuple[str, ...] = ()  # sources failing run after run (digest.dead_sources)
+    # Listings a backfill was asked for that are still not stored when it ends.
+    incomplete: tuple[str, ...] = ()
 
     @property
     def failures(self) -> list[str]:
@@ -70,6 +72,14 @@ class RunSummary:
                 if d.status in (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED)
             ]
             + list(self.alerts)
+            + (
+                [
+                    f"not stored: {', '.join(self.incomplete)}; run the same backfill again "
+                    "to fetch them (complete dates are skipped)"
+                ]
+                if self.incomplete
+                else []
+            )
         )
 
     def line(self) -> str:
@@ -77,7 +87,21 @@ class RunSummary:
         fetched = sum(o.fetched for o in self.outcomes)
         new = sum(o.new for o in self.outcomes)
         updated = sum(o.updated for o in self.outcomes)
-        where = f"digest: {self.archive}" if self.archive else "no digest written"
+        archived = [
+            d
+            for d in self.deliveries
+            if d.channel == "archive"
+            and d.status in (DeliveryStatus.SENT, DeliveryStatus.UNCHANGED)
+        ]
+        if self.archive:
+            where = f"digest: {self.archive}"
+            if len(archived) > 1:
+                where += f" (+{len(archived) - 1} more: healed days, weeklies)"
+        elif archived:
+            folder = Path(archived[0].recipient).parents[2]
+            where = f"{len(archived)} digest(s) written to {folder}"
+        else:
+            where = "no digest written"
         sent = [d for d in self.deliveries if d.status == DeliveryStatus.SENT]
         mailed = [d for d in sent if d.channel == "email"]
         boxed = [d for d in sent if d.channel == "outbox"]
@@ -177,9 +201,9 @@ def daily_run(ctx: Context, day: date, email: bool, steps: Steps = PLAIN) -> Run
     jobs = daily_jobs(ctx, day)
     outcomes = steps.run_jobs(ctx, jobs)
     alerts = tuple(f.notice() for f in failing(ctx.repository, ctx.config, ctx.now()))
-    periods = digest_periods(day, jobs, outcomes)
+    dailies = digest_periods(day, jobs, outcomes)
+    periods = dailies + owed_weeks(ctx, day, weekly_readers(ctx))
     deliveries: list[DeliveryOutcome] = []
-    dailies = [p for p in periods if p.edition == Edition.DAILY]
     for period in periods:
         # Healed days go to the archive; each reader gets one email covering what they missed.
         mail = email and (period.edition == Edition.WEEKLY or period == dailies[-1])
@@ -220,13 +244,31 @@ def backfill_run(
     }
     jobs = backfill_plan(start, end, sources=kinds, done=done, force=force)
     outcomes = steps.run_jobs(ctx, jobs)
+    # Whatever happened to each job (a failure, another process still at it), the exit status
+    # says whether every listing asked for is stored now.
+    stored = {
+        (s, p)
+        for s in kinds
+        for p in ctx.repository.complete_periods(s, start.isoformat(), end.isoformat())
+    }
+    wanted = backfill_plan(start, end, sources=kinds, done=(), force=True)
+    incomplete = tuple(
+        f"{j.source} {j.ledger_period}" for j in wanted if (j.source, j.ledger_period) not in stored
+    )
     deliveries: list[DeliveryOutcome] = []
     if deliver:
         for day in date_range(start, end):
             # Every day to the archive; readers get one catch-up email, not one per day.
             period = period_for(Edition.DAILY, day)
             deliveries += steps.deliver(ctx, period, day == end)
-    return RunSummary(list_date=None, outcomes=tuple(outcomes), deliveries=tuple(deliveries))
+        for week in owed_weeks(ctx, end, weekly_readers(ctx)):
+            deliveries += steps.deliver(ctx, week, True)
+    return RunSummary(
+        list_date=None,
+        outcomes=tuple(outcomes),
+        deliveries=tuple(deliveries),
+        incomplete=incomplete,
+    )
 
 
 def archived_markdown(summary: RunSummary) -> str | None:

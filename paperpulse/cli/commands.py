@@ -42,6 +42,17 @@ def _today(settings: Settings) -> date:
     return settings.clock.now().astimezone(UTC).date()
 
 
+def _not_future(day: date, settings: Settings, what: str = "--date") -> date:
+    """A list date after today (UTC, on the product's clock) has no listing yet: refused."""
+    today = _today(settings)
+    if day > today:
+        raise UsageError(
+            f"{what} {day} is in the future (today is {today}, UTC): no papers are listed for "
+            "it yet; give a past date or leave --date out for today"
+        )
+    return day
+
+
 def _context(settings: Settings, config: Config) -> Context:
     """The command's run context; a password kept in a Prefect Secret is read through Prefect
     only when an email is sent."""
@@ -78,7 +89,7 @@ def _summed_up(run: Callable[[], RunSummary]) -> RunSummary:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings, config = _checked()
-    day = args.date or _today(settings)
+    day = _not_future(args.date or _today(settings), settings)
     email = not args.no_email
     if wants_prefect(args):
         quiet_prefect(args.verbose)
@@ -100,6 +111,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
     settings, config = _checked()
+    _not_future(args.end, settings, "--end")
     prefect = wants_prefect(args)
     if prefect:
         quiet_prefect(args.verbose)
@@ -175,7 +187,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from paperpulse.storage.db import require_existing
 
     settings, config = _checked()
-    period = period_for(args.edition, args.date or _today(settings))
+    period = period_for(args.edition, _not_future(args.date or _today(settings), settings))
     require_existing(settings.database_url)  # rendering never creates a database
     with _context(settings, config) as ctx:
         digest = add_for_you(
@@ -203,7 +215,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     from paperpulse.digest.calendar import period_for
 
     settings, config = _checked()
-    period = period_for(args.edition, args.date or _today(settings))
+    period = period_for(args.edition, _not_future(args.date or _today(settings), settings))
     with _context(settings, config) as ctx:
         outcomes = deliver(ctx, period, resend_unconfirmed=args.resend_unconfirmed, catch_up=False)
     for outcome in outcomes:

@@ -166,3 +166,4 @@ class RunRecord:
     declared: int | None = None
     error: str | None = None
     owner: str | None = None  # "host:pid" of the process that ran it
+    purpose: str | None = None  # "scheduled", "heal", "refresh", "backfill" (None: older)

@@ -28,7 +28,18 @@ class FailingSource:
     last_success: datetime | None  # when a run of it last got an answer (None: never seen)
     error: str | None  # the newest run's error
 
+    def reader_notice(self) -> str:
+        """The line a digest carries: what is missing and since when, in the reader's words;
+        the error itself stays in the run log (``notice``)."""
+        from paperpulse.digest.presentation import source_label
+
+        return (
+            f"{source_label(self.source)} could not be reached in the last {self.runs} runs "
+            f"(since {self.since:%a %d %b}): its papers are missing here until it recovers."
+        )
+
     def notice(self) -> str:
+        """The operator's line (run summary, alerts): with the newest error."""
         worked = (
             f"last answer {self.last_success:%Y-%m-%d}"
             if self.last_success

@@ -92,6 +92,7 @@ class EditionInputs:
     title: str
     as_of: datetime
     listings: tuple[DayListing, ...]
+    label: str = ""  # the dates the title names, for the subject ("" : the key)
     papers: Mapping[str, Paper]  # every paper the listings and the rising pool name
     sightings: Mapping[str, Sequence[Sighting]]  # observed at or before ``as_of``, oldest first
     rising_pool: tuple[str, ...] = ()  # papers of earlier list dates within the horizon
@@ -113,6 +114,7 @@ def build_edition(inputs: EditionInputs) -> Digest:
         edition=inputs.edition,
         period=inputs.key,
         title=inputs.title,
+        label=inputs.label or inputs.key,
         generated_at=inputs.as_of,
         days=tuple(listing.day for listing in inputs.listings),
         sections=_Builder(inputs).sections(),

@@ -68,6 +68,9 @@ class Digest:
     period: str  # "2024-08-01" or "2024-W31"
     title: str
     generated_at: datetime  # the edition's moment ("as of")
+    # The dates the title names, as the subject says them: "2024-08-01", "2024-08-13 – 2024-08-18"
+    # (a catch-up whose only listed day is Friday is Friday's digest: "2026-05-08").
+    label: str = ""
     days: tuple[date, ...] = ()  # the list dates it covers (several for a catch-up)
     sections: tuple[Section, ...] = ()
     health: tuple[SourceHealth, ...] = ()

@@ -108,7 +108,7 @@ def render(digest: Digest, fmt: str = "md", links: ReaderLinks | None = None) ->
 def subject(digest: Digest) -> str:
     """One header-safe line: the edition, the period and the top item."""
     top = next((s.items[0] for s in digest.sections if s.items), None)
-    headline = f"paperpulse {digest.edition} · {digest.period}"
+    headline = f"paperpulse {digest.edition} · {digest.label or digest.period}"
     if top is None:
         return header_safe(f"{headline}: no papers")
     return header_safe(f"{headline}: {top.paper.title}")[:200]

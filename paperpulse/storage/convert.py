@@ -63,6 +63,7 @@ def to_run_record(row: RunRow) -> RunRecord:
         declared=row.declared,
         error=row.error,
         owner=row.owner,
+        purpose=row.purpose,
     )
 
 
@@ -77,6 +78,7 @@ def to_delivery(row: DeliveryRow) -> DeliveryRecord:
         sent_at=row.sent_at,
         message_id=row.message_id,
         error=row.error,
+        handed_at=row.handed_at,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from paperpulse.core.kinds import DeliveryStatus
 
@@ -32,6 +32,16 @@ class DeliveryRecord:
     sent_at: datetime | None = None
     message_id: str | None = None
     error: str | None = None
+    # When the latest attempt began talking to the mail server (None: it never got there).
+    handed_at: datetime | None = None
+
+    def unconfirmed(self, now: datetime, after: timedelta) -> bool:
+        """Sent without the server's answer, or claimed by a sender that died (``after`` ago)
+        after handing the message over: it may have arrived, so it is never sent again
+        automatically."""
+        if self.status == DeliveryStatus.SENDING:
+            return self.handed_at is not None and (self.claimed_at or now) < now - after
+        return (self.error or "").startswith("unconfirmed:")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

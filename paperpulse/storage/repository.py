@@ -8,8 +8,6 @@ ORM for typed rows and convert them to the dataclasses of ``scrapers.models`` an
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from paperpulse.core.kinds import (
 )
 from paperpulse.core.merge import family, merge_papers
 from paperpulse.core.models import AuthorProfile, Listing, Paper, RunRecord, Sighting
+from paperpulse.core.processes import alive, this_process
 from paperpulse.storage import bulk, terms
 from paperpulse.storage.bylines import load_authors, save_bylines
 from paperpulse.storage.convert import (
@@ -83,6 +82,8 @@ _feedback = Base.metadata.tables["feedback"]
 # A sent delivery whose error starts so was handed over without the server's answer: never
 # resent automatically, only by ``claim_unconfirmed`` (an explicit user command).
 UNCONFIRMED = "unconfirmed:"
+# A claim handed to the server this long ago whose sender never recorded the outcome died.
+UNCONFIRMED_AFTER = timedelta(minutes=10)
 
 
 class Repository:
@@ -114,6 +115,7 @@ class Repository:
         started_at: datetime,
         *,
         stale_after: timedelta = timedelta(minutes=30),
+        purpose: str | None = None,
     ) -> int | None:
         """Open a run in the ledger ("running") and return its id; None if another run of this
         listing is in flight.
@@ -142,7 +144,7 @@ class Repository:
             dead = [
                 run.id
                 for run in in_flight
-                if not _owner_alive(run.owner)
+                if not alive(run.owner)
                 or (
                     (run.source, run.period) == (source, period)
                     and run.started_at < started_at - stale_after
@@ -167,7 +169,8 @@ class Repository:
                     period=period,
                     url=url,
                     status=RunStatus.RUNNING,
-                    owner=f"{socket.gethostname()}:{os.getpid()}",
+                    owner=this_process(),
+                    purpose=purpose,
                     started_at=started_at,
                     fetched=0,
                     new=0,
@@ -554,7 +557,9 @@ class Repository:
         """Atomically mark a delivery "sending"; True means *this* caller must send it.
 
         False when it is sent, or claimed by someone else. A failed delivery can be claimed
-        again; a "sending" claim older than ``reclaim_after`` (its sender presumably died) too.
+        again; a "sending" claim older than ``reclaim_after`` (its sender presumably died) too,
+        unless that sender had begun handing the message to the server (``mark_handed``): such
+        a message may have arrived and is taken over only by ``claim_unconfirmed``.
         Safe across processes: PostgreSQL makes a concurrent ``INSERT .. ON CONFLICT`` or
         ``UPDATE`` wait for the winner's commit and then re-check its condition; SQLite
         serializes writers (``BEGIN IMMEDIATE``).
@@ -576,6 +581,7 @@ class Repository:
                 stale = and_(
                     _deliveries.c.status == DeliveryStatus.SENDING,
                     _deliveries.c.claimed_at < claimed_at - reclaim_after,
+                    _deliveries.c.handed_at.is_(None),
                 )
                 retry = or_(retry, stale)
             result = conn.execute(
@@ -586,15 +592,28 @@ class Repository:
                     attempts=_deliveries.c.attempts + 1,
                     claimed_at=claimed_at,
                     error=None,
+                    handed_at=None,
                 )
             )
             return result.rowcount == 1
+
+    def mark_handed(self, digest_key: str, channel: str, recipient: str, *, at: datetime) -> None:
+        """Note, just before the SMTP conversation, that this claim's message is about to
+        reach the server: from here on a dead claim is unconfirmed, never simply retried."""
+        key = _delivery_key(digest_key, channel, recipient)
+        with self._write(f"marking the {channel} delivery of {digest_key} handed over") as conn:
+            conn.execute(
+                sa.update(_deliveries)
+                .where(_delivery_match(key), _deliveries.c.status == DeliveryStatus.SENDING)
+                .values(handed_at=_aware(at, "at"))
+            )
 
     def claim_unconfirmed(
         self, digest_key: str, channel: str, recipient: str, *, claimed_at: datetime
     ) -> bool:
         """Claim a delivery recorded as sent but unconfirmed (``error`` starting
-        ``UNCONFIRMED``) so an explicit resend may send it once more; True means send it."""
+        ``UNCONFIRMED``), or left "sending" by a sender that died after handing it to the
+        server, so an explicit resend may send it once more; True means send it."""
         claimed_at = _aware(claimed_at, "claimed_at")
         key = _delivery_key(digest_key, channel, recipient)
         with self._write(f"claiming the unconfirmed {channel} delivery of {digest_key}") as conn:
@@ -602,14 +621,24 @@ class Repository:
                 sa.update(_deliveries)
                 .where(
                     _delivery_match(key),
-                    _deliveries.c.status == "sent",
-                    _deliveries.c.error.startswith(UNCONFIRMED),
+                    or_(
+                        and_(
+                            _deliveries.c.status == DeliveryStatus.SENT,
+                            _deliveries.c.error.startswith(UNCONFIRMED),
+                        ),
+                        and_(
+                            _deliveries.c.status == DeliveryStatus.SENDING,
+                            _deliveries.c.handed_at.is_not(None),
+                            _deliveries.c.claimed_at < claimed_at - UNCONFIRMED_AFTER,
+                        ),
+                    ),
                 )
                 .values(
-                    status="sending",
+                    status=DeliveryStatus.SENDING,
                     attempts=_deliveries.c.attempts + 1,
                     claimed_at=claimed_at,
                     error=None,
+                    handed_at=None,
                 )
             )
             return result.rowcount == 1
@@ -872,20 +901,6 @@ class Repository:
     def prune_term_counts(self, before: datetime) -> int:
         with self._write("pruning cached term counts") as conn:
             return terms.prune(conn, _aware(before, "before"))
-
-
-def _owner_alive(owner: str | None) -> bool:
-    """Whether the process that owns a run still exists (only knowable on this host)."""
-    host, _, pid = (owner or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine's run: only its age can tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _joined(families: set[str], new: str | None) -> str | None:

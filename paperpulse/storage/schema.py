@@ -150,6 +150,8 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # "host:pid" of the process running it: a run whose process is gone is not in flight.
     owner: Mapped[str | None] = mapped_column(String(255))
+    # What the run was for: "scheduled", "heal", "refresh" or "backfill" (NULL: older runs).
+    purpose: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_runs_source_period_status", "source", "period", "status"),
@@ -196,6 +198,9 @@ class DeliveryRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    # Set just before the latest attempt's SMTP conversation: past it, the message may have
+    # reached the server, so a dead claim is unconfirmed rather than taken over.
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("digest_key", "channel", "recipient"),
