@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import TypeVar
 
@@ -198,6 +198,7 @@ def daily_run(ctx: Context, day: date, email: bool, steps: Steps = PLAIN) -> Run
 
     Returns the summary even when sources failed: the caller decides when to raise
     (``RunSummary.raise_for_failures``), after publishing what worked."""
+    refuse_future(ctx, day)
     jobs = daily_jobs(ctx, day)
     outcomes = steps.run_jobs(ctx, jobs)
     alerts = tuple(f.notice() for f in failing(ctx.repository, ctx.config, ctx.now()))
@@ -236,6 +237,7 @@ def backfill_run(
     """
     if end < start:
         raise PaperpulseError(f"backfill: --end {end} is before --start {start}")
+    refuse_future(ctx, end)
     kinds = [Source(s) for s in sources or [Source.HF_DAILY]]
     done = {
         (s, p)
@@ -269,6 +271,16 @@ def backfill_run(
         deliveries=tuple(deliveries),
         incomplete=incomplete,
     )
+
+
+def refuse_future(ctx: Context, day: date) -> None:
+    """A list date after today (UTC, on the run's clock) has no listing yet: fetching it would
+    store an empty answer that hides the real one."""
+    today = ctx.now().astimezone(UTC).date()
+    if day > today:
+        raise PaperpulseError(
+            f"{day} is in the future (today is {today}, UTC): no papers are listed for it yet"
+        )
 
 
 def archived_markdown(summary: RunSummary) -> str | None:
