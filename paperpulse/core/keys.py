@@ -26,7 +26,10 @@ class DigestKey:
 
     def __post_init__(self) -> None:
         if self.edition == Edition.DAILY:
-            date.fromisoformat(self.period)  # ValueError names the bad date
+            try:
+                date.fromisoformat(self.period)
+            except ValueError:
+                raise ValueError(f"not a list date like 2024-08-01: {self.period!r}") from None
         elif not _valid_week(self.period):
             raise ValueError(f"not an ISO week like 2024-W31: {self.period!r}")
 
@@ -44,7 +47,7 @@ class DigestKey:
     def parse(cls, text: str) -> DigestKey:
         """The key stored as ``text``; ValueError for anything else."""
         edition, slash, period = text.partition("/")
-        if not slash or edition not in Edition.__members__.values():
+        if not slash or edition not in {e.value for e in Edition}:
             raise ValueError(f"not a digest key like daily/2024-08-01 or weekly/2024-W31: {text!r}")
         return cls(Edition(edition), period)
 

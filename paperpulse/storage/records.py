@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from paperpulse.core.keys import DigestKey, Recipient
 from paperpulse.core.kinds import DeliveryStatus
 
 
@@ -32,6 +33,16 @@ class DeliveryRecord:
     sent_at: datetime | None = None
     message_id: str | None = None
     error: str | None = None
+
+    @property
+    def key(self) -> DigestKey:
+        """``digest_key`` typed."""
+        return DigestKey.parse(self.digest_key)
+
+    @property
+    def to(self) -> Recipient:
+        """``recipient`` typed (read with its channel: a chat channel is stored by its name)."""
+        return Recipient.delivered_to(self.channel, self.recipient)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
