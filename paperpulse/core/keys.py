@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from paperpulse.core.kinds import Edition
+from paperpulse.core.kinds import Channel, Edition
 
 _ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
 
@@ -119,9 +119,9 @@ class Recipient:
     @classmethod
     def delivered_to(cls, channel: str, name: str) -> Recipient:
         """An identity of the deliveries ledger from its stored channel and recipient."""
-        if channel == RecipientKind.CHAT:
+        if channel == Channel.CHAT:
             return cls.chat(name)
-        if channel == RecipientKind.ARCHIVE and name == RecipientKind.ARCHIVE:
+        if channel == Channel.ARCHIVE and name == RecipientKind.ARCHIVE:
             return ARCHIVE
         return cls.reader(name)
 

@@ -10,7 +10,7 @@ What "polite" means here, and where each rule lives:
     backoff and jitter, then raised as ``TransientFetchError``; permanent ones raised at once;
   * bodies streamed and capped; bearer tokens and extra headers (API keys such as Semantic
     Scholar's ``x-api-key``) sent only to their own host and never printed; a response that
-    echoes one back (in its body or headers) has it replaced by "[token]" before anything
+    echoes one back (in its body or headers) has it masked (``core.redaction``) before anything
     reads it, so no parser, error message, database row or archive can ever hold it.
 """
 

@@ -220,6 +220,7 @@ def _load_stored(session: Session, ids: Sequence[str]) -> dict[str, _Stored]:
 
 
 def load_papers(session: Session, ids: Sequence[str]) -> dict[str, Paper]:
+    """The stored papers among ``ids`` with their bylines (history and For-you read them too)."""
     return {arxiv_id: stored.paper for arxiv_id, stored in _load_stored(session, ids).items()}
 
 

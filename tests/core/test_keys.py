@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paperpulse.core.keys import ARCHIVE, DigestKey, Recipient, RecipientKind, delivery_text
-from paperpulse.core.kinds import Edition
+from paperpulse.core.kinds import Channel, Edition
 
 
 def test_digest_keys_read_and_write_the_stored_text() -> None:
@@ -53,6 +53,7 @@ def test_recipients_keep_the_two_ledgers_forms() -> None:
     assert [delivery_text(r) for r in (ada, lab, ARCHIVE)] == [
         "ada@example.org", "lab-slack", "archive"
     ]  # fmt: skip
+    assert Recipient.delivered_to(Channel.CHAT, "lab-slack") == lab
     assert Recipient.delivered_to("chat", "lab-slack") == lab
     assert Recipient.delivered_to("archive", "archive") == ARCHIVE
     assert Recipient.delivered_to("email", "ada@example.org") == ada

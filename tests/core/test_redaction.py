@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +71,19 @@ def test_the_filter_masks_registered_secrets_in_log_records(
         f"header {MASK} and {MASK}",
         "nothing to hide: 42",
     ]
+
+
+def test_no_other_module_masks_secrets_its_own_way() -> None:
+    """One mask: a module that writes its own ("***", "[token]") has copied the redaction."""
+    package = Path(__file__).resolve().parents[2] / "paperpulse"
+    own = package / "core" / "redaction.py"
+    copies = [
+        f"{path.relative_to(package)}:{node.lineno}"
+        for path in sorted(package.rglob("*.py"))
+        if path != own
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.search(r"\*\*\*|\[token\]|\[redacted\]", node.value, re.IGNORECASE)
+    ]
+    assert not copies, f"use paperpulse.core.redaction instead: {copies}"
