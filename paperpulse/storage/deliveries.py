@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from paperpulse.core.keys import DigestKey, Recipient, delivery_text, key_text
@@ -79,17 +80,7 @@ class DeliveryLedger(RepositoryBase):
                     _deliveries.c.claimed_at < claimed_at - reclaim_after,
                 )
                 retry = or_(retry, stale)
-            result = conn.execute(
-                sa.update(_deliveries)
-                .where(_delivery_match(key), retry)
-                .values(
-                    status=DeliveryStatus.SENDING,
-                    attempts=_deliveries.c.attempts + 1,
-                    claimed_at=claimed_at,
-                    error=None,
-                )
-            )
-            return result.rowcount == 1
+            return _reclaim(conn, key, retry, claimed_at)
 
     def claim_unconfirmed(
         self,
@@ -104,21 +95,11 @@ class DeliveryLedger(RepositoryBase):
         claimed_at = aware(claimed_at, "claimed_at")
         key = _delivery_key(digest_key, channel, recipient)
         with self._write(f"claiming the unconfirmed {channel} delivery of {digest_key}") as conn:
-            result = conn.execute(
-                sa.update(_deliveries)
-                .where(
-                    _delivery_match(key),
-                    _deliveries.c.status == "sent",
-                    _deliveries.c.error.startswith(UNCONFIRMED),
-                )
-                .values(
-                    status="sending",
-                    attempts=_deliveries.c.attempts + 1,
-                    claimed_at=claimed_at,
-                    error=None,
-                )
+            unconfirmed = and_(
+                _deliveries.c.status == DeliveryStatus.SENT,
+                _deliveries.c.error.startswith(UNCONFIRMED),
             )
-            return result.rowcount == 1
+            return _reclaim(conn, key, unconfirmed, claimed_at)
 
     def record_delivery(
         self,
@@ -200,3 +181,21 @@ def _delivery_key(
 
 def _delivery_match(key: dict[str, str]) -> ColumnElement[bool]:
     return and_(*(_deliveries.c[name] == value for name, value in key.items()))
+
+
+def _reclaim(
+    conn: Connection, key: dict[str, str], when: ColumnElement[bool], claimed_at: datetime
+) -> bool:
+    """Claim an existing delivery again if ``when`` holds; the condition lives in the UPDATE
+    itself, so two claimers never both win."""
+    result = conn.execute(
+        sa.update(_deliveries)
+        .where(_delivery_match(key), when)
+        .values(
+            status=DeliveryStatus.SENDING,
+            attempts=_deliveries.c.attempts + 1,
+            claimed_at=claimed_at,
+            error=None,
+        )
+    )
+    return result.rowcount == 1
