@@ -40,8 +40,7 @@ class DigestKey:
     @classmethod
     def weekly(cls, day: date) -> DigestKey:
         """The weekly digest of the ISO week holding ``day``."""
-        year, week, _ = day.isocalendar()
-        return cls(Edition.WEEKLY, f"{year}-W{week:02d}")
+        return cls(Edition.WEEKLY, iso_week(day))
 
     @classmethod
     def parse(cls, text: str) -> DigestKey:
@@ -58,6 +57,12 @@ class DigestKey:
 
     def __str__(self) -> str:
         return f"{self.edition}/{self.period}"
+
+
+def iso_week(day: date) -> str:
+    """ISO week of a day, e.g. ``2024-W31``; around New Year the ISO year may differ."""
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
 
 
 def _valid_week(text: str) -> bool:
