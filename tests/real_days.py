@@ -12,6 +12,7 @@ import os
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from paperpulse.core.kinds import Edition
 from paperpulse.core.models import Paper, Sighting
 from paperpulse.digest.calendar import catch_up, period_for
 from paperpulse.digest.edition import DayListing, EditionInputs, build_edition
@@ -79,7 +80,7 @@ def _listing(day: date) -> tuple[list[Paper], dict[str, Sighting]]:
 
 def real_digest(days: tuple[date, ...], topics: tuple[Topic, ...] = TOPICS) -> Digest:
     """The daily edition of ``days`` (one day, or several as a catch-up) for a new reader."""
-    period = catch_up(days) if len(days) > 1 else period_for("daily", days[0])
+    period = catch_up(days) if len(days) > 1 else period_for(Edition.DAILY, days[0])
     listings, papers, sightings = [], {}, {}
     for day in days:
         found, seen = _listing(day)
@@ -94,7 +95,7 @@ def real_digest(days: tuple[date, ...], topics: tuple[Topic, ...] = TOPICS) -> D
         )
     return build_edition(
         EditionInputs(
-            edition="daily",
+            edition=Edition.DAILY,
             key=period.key,
             title=period.title,
             as_of=datetime.combine(days[-1] + timedelta(days=1), time(6), UTC),

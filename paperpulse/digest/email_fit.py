@@ -53,12 +53,15 @@ class Plan:
     kept: tuple[int | None, ...]
 
 
-def ladder(digest: Digest, pages: DayPages) -> list[Plan]:
-    """The degrade steps, largest first; each shows less than the one before."""
+def stages(digest: Digest, pages: DayPages) -> list[list[Plan]]:
+    """The degrade steps, largest first: the first stage turns cards into one-line links, each
+    later one cuts one kind's lines. Within a stage each step is smaller than the one before;
+    a cut stage's first step may be a little larger than the step before it (it adds the
+    "…and N more" line), which is why ``fit`` searches stage by stage."""
     sections = digest.sections
     cards: list[int | None] = [None] * len(sections)
     kept: list[int | None] = [None] * len(sections)
-    plans = [Plan(tuple(cards), tuple(kept))]
+    found = [[Plan(tuple(cards), tuple(kept))]]
     for kinds, steps in CARD_STEPS:
         chosen = [i for i, s in enumerate(sections) if s.kind in kinds]
         for step in steps:
@@ -69,7 +72,7 @@ def ladder(digest: Digest, pages: DayPages) -> list[Plan]:
                     cards[i] = step
                     changed = True
             if changed:
-                plans.append(Plan(tuple(cards), tuple(kept)))
+                found[0].append(Plan(tuple(cards), tuple(kept)))
     for kinds in CUT_ORDER:
         chosen = [
             i
@@ -77,16 +80,21 @@ def ladder(digest: Digest, pages: DayPages) -> list[Plan]:
             if s.kind in kinds and s.items and all(pages.page(item) for item in s.items)
         ]
         longest = max((len(sections[i].items) for i in chosen), default=0)
+        stage = []
         # One line off each chosen section per step: a catch-up's days shrink alike.
         for keep in range(longest - 1, -1, -1):
-            changed = False
             for i in chosen:
                 if len(sections[i].items) > keep:
                     kept[i] = keep
-                    changed = True
-            if changed:
-                plans.append(Plan(tuple(cards), tuple(kept)))
-    return plans
+            stage.append(Plan(tuple(cards), tuple(kept)))
+        if stage:
+            found.append(stage)
+    return found
+
+
+def ladder(digest: Digest, pages: DayPages) -> list[Plan]:
+    """Every degrade step, largest first."""
+    return [plan for stage in stages(digest, pages) for plan in stage]
 
 
 def apply(digest: Digest, plan: Plan, pages: DayPages) -> Digest:
@@ -125,35 +133,42 @@ def fit(
     """The least degraded step of ``ladder`` whose built message (``build``: render and
     compose) is at most ``limit`` bytes (``size``), and that message.
 
-    Tries every paper as a card first (a quiet day stays as it was); then bisects the ladder,
-    whose sizes fall step by step, so a busy catch-up costs ~log2(steps) renders, not one per
-    step. Raises DeliveryError when even the last step is too large."""
-    plans = ladder(digest, pages)
+    Tries every paper as a card first (a quiet day stays as it was); then, stage by stage,
+    the stage's last step and, when that fits, a bisection of the stage (whose sizes fall
+    step by step): a busy catch-up costs ~log2(steps) renders, not one per step. Raises
+    DeliveryError when even the last step is too large."""
+    found = stages(digest, pages)
 
-    def attempt(index: int) -> tuple[Digest, T, int]:
-        shown = apply(digest, plans[index], pages)
+    def attempt(plan: Plan) -> tuple[Digest, T, int]:
+        shown = apply(digest, plan, pages)
         built = build(shown)
         return shown, built, size(built)
 
-    first = attempt(0)
+    first = attempt(found[0][0])
     if first[2] <= limit:
         return first[0], first[1]
-    last = attempt(len(plans) - 1)
-    if last[2] > limit:
-        raise DeliveryError(
-            f"digest {digest.key!r} is {last[2]} bytes even with its papers as one-line links "
-            f"and every section that can be cut cut, over [email] max_bytes = {limit}; raise "
-            "max_bytes or follow fewer topics"
-        )
-    low, high, best = 0, len(plans) - 1, last
-    while high - low > 1:
-        middle = (low + high) // 2
-        tried = attempt(middle)
-        if tried[2] <= limit:
-            high, best = middle, tried
-        else:
-            low = middle
-    return best[0], best[1]
+    smallest = first[2]
+    for stage in found:
+        last = attempt(stage[-1])
+        smallest = min(smallest, last[2])
+        if last[2] > limit:
+            continue  # every step before the stage's last failed too: the next stage
+        # Bisect: ``low`` fails (-1: the step before the stage, known to fail; 0 in the first
+        # stage: every paper a card, tried first), ``high`` fits.
+        low, high, best = (0 if stage is found[0] else -1), len(stage) - 1, last
+        while high - low > 1:
+            middle = (low + high) // 2
+            tried = attempt(stage[middle])
+            if tried[2] <= limit:
+                high, best = middle, tried
+            else:
+                low = middle
+        return best[0], best[1]
+    raise DeliveryError(
+        f"digest {digest.key!r} is {smallest} bytes even with its papers as one-line links "
+        f"and every section that can be cut cut, over [email] max_bytes = {limit}; raise "
+        "max_bytes or follow fewer topics"
+    )
 
 
 def cut_papers(digest: Digest) -> int:

@@ -49,7 +49,7 @@ PROBE = """(() => {
     link: {width: box.width, height: box.height, left: box.left, right: box.right,
            visibility: style.visibility, display: style.display, href: link.href,
            onTop: hit === link || link.contains(hit)},
-    text: colour(document.querySelector('.summary') || document.querySelector('.lines li'), 'color'),
+    text: colour(document.querySelector('.summary, .lines li'), 'color'),
     background: colour(document.querySelector('.wrap'), 'backgroundColor'),
     footerText: colour(document.querySelector('.footer'), 'color'),
   };
@@ -177,10 +177,11 @@ def test_the_footer_and_archive_links_point_where_the_header_and_archive_do(
     assert header == UNSUBSCRIBE
     assert f'href="{UNSUBSCRIBE.replace("&", "&amp;")}"' in body
     assert f"Unsubscribe: {UNSUBSCRIBE}" in plain
-    assert ("more:" in plain) is (day_papers == OVERFULL)
+    assert ("no room in this email" in plain) is (day_papers == OVERFULL)
     if day_papers == OVERFULL:  # the cut papers' page: the day in the archive
         day_page = f"{WEB_URL}/2026/11/2026-11-20.md"
-        link = f'…and \\d+ more: <a href="{re.escape(day_page)}"[^>]*>Fri 20 Nov in the archive</a>'
+        link = rf'…and \d+ more, no room in this email: <a href="{re.escape(day_page)}"[^>]*>'
+        link += "Fri 20 Nov in the archive</a>"
         assert re.search(link, body)
         assert f"  Fri 20 Nov in the archive: {day_page}" in plain
     assert "Language models, Robotics" in body and "Language models, Robotics" in plain

@@ -220,7 +220,7 @@ def test_counts_are_of_what_is_shown_even_after_capping(fixtures_dir: Path) -> N
     markdown = render(cut, "md")
     assert "2 papers · 2 new · 1 rising" in markdown
     assert (
-        "_…and 1 more:_ [Fri 20 Nov in the archive]"
+        "_…and 1 more, no room in this email:_ [Fri 20 Nov in the archive]"
         "(https://example.org/papers/2026/11/2026-11-20.md)" in markdown
     )
 
