@@ -47,7 +47,7 @@ def item(n: int, **kwargs: object) -> DigestItem:
 
 
 def sample_digest(day_papers: int = 30) -> Digest:
-    """Topics, then the day's papers (the second with a title no phone fits on one line)."""
+    """Topics, then the day's papers (the 26th with a title no phone fits on one line)."""
     llm = (
         item(1),
         item(2, title=f"A {LONG_WORD} title that no phone can fit on one line"),
@@ -68,7 +68,7 @@ def sample_digest(day_papers: int = 30) -> Digest:
                 title="Papers of the day",
                 kind="day",
                 items=tuple(
-                    item(n, title=f"Long {LONG_WORD} in a one-line link" if n == 11 else None)
+                    item(n, title=f"Long {LONG_WORD} in a one-line link" if n == 35 else None)
                     for n in range(10, 10 + day_papers)
                 ),
             ),

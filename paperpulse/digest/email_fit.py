@@ -32,7 +32,7 @@ T = TypeVar("T")
 
 # Step 2: how many cards each kind keeps, step by step (the rest become one-line links).
 CARD_STEPS: tuple[tuple[frozenset[SectionKind], tuple[int, ...]], ...] = (
-    (frozenset({"day"}), (20, 10, 5, 3, 1, 0)),
+    (frozenset({"day"}), (40, 30, 20, 15, 10, 5, 3, 1, 0)),
     (frozenset({"rising"}), (5, 3, 1, 0)),
     (frozenset({"topic", "authors"}), (3, 1, 0)),
     (frozenset({"for_you"}), (3, 1, 0)),

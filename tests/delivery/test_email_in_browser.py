@@ -58,7 +58,7 @@ PROBE = """(() => {
 
 # A busy day (the day's papers as one-line links under the topic's cards) and a day so long
 # that even one-line links do not all fit (the rest behind a link to the day in the archive).
-BUSY, OVERFULL = 120, 400
+BUSY, OVERFULL = 180, 400
 
 
 def compose(digest: Digest) -> EmailMessage:
