@@ -284,8 +284,12 @@ def _unconfirmed_hint(error: str, period: Period) -> str:
 
 
 def email_links(config: Config, period: Period, recipient: RecipientConfig) -> ReaderLinks:
-    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public."""
-    links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
+    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public.
+    A catch-up's days are one file each in the archive: its "read it in the archive" is the
+    index that lists them, not the first day's file."""
+    catching_up = period.edition == Edition.DAILY and len(period.days) > 1
+    relpath = INDEX_PATH if catching_up else archive_relpath(period)
+    links = archive_links(config.archive.web_url, relpath, INDEX_PATH)
     return replace(
         links,
         unsubscribe=footer_unsubscribe(config.email.unsubscribe),

@@ -5,19 +5,19 @@ ledger records what the email showed (one-line links too) and never a cut paper.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from paperpulse.app.deliver import deliver
+from paperpulse.app.deliver import deliver, email_links
 from paperpulse.config.file import ArchiveConfig, Config, EmailConfig, RecipientConfig
 from paperpulse.config.settings import Settings
 from paperpulse.core.kinds import Edition
 from paperpulse.core.models import Author, Listing, ListingItem, Paper
-from paperpulse.digest.calendar import period_for
+from paperpulse.digest.calendar import catch_up, period_for
 from tests.contexts import context, repository
 from tests.flows.month import SimClock
 from tests.storage.builders import start_run
@@ -97,3 +97,12 @@ def test_a_day_too_long_for_one_email_cuts_only_behind_a_link_and_the_ledger_agr
     ledger = repository(settings.database_url).shown(READER, listed, before="daily/9999-12-31")
     assert set(ledger) == visible  # one-line links reached the reader; cut papers did not
     assert all(record.announced_new for record in ledger.values())
+
+
+def test_a_catch_ups_archive_link_is_the_index_that_lists_its_days() -> None:
+    config = Config(archive=ArchiveConfig(web_url=WEB))
+    reader = RecipientConfig(address=READER)
+    days = catch_up([DAY, DAY + timedelta(days=1)])
+    assert email_links(config, days, reader).digest_url == f"{WEB}/README.md"
+    one = period_for(Edition.DAILY, DAY)
+    assert email_links(config, one, reader).digest_url == f"{WEB}/2026/11/2026-11-19.md"
