@@ -78,9 +78,16 @@ def _listing(day: date) -> tuple[list[Paper], dict[str, Sighting]]:
     return list(listing.papers), sightings
 
 
-def real_digest(days: tuple[date, ...], topics: tuple[Topic, ...] = TOPICS) -> Digest:
-    """The daily edition of ``days`` (one day, or several as a catch-up) for a new reader."""
-    period = catch_up(days) if len(days) > 1 else period_for(Edition.DAILY, days[0])
+def real_digest(
+    days: tuple[date, ...], topics: tuple[Topic, ...] = TOPICS, *, weekly: bool = False
+) -> Digest:
+    """The daily edition of ``days`` (one day, or several as a catch-up) for a new reader, or
+    the weekly edition of ``days[0]``'s week."""
+    if weekly:
+        period = period_for(Edition.WEEKLY, days[0])
+        days = period.days
+    else:
+        period = catch_up(days) if len(days) > 1 else period_for(Edition.DAILY, days[0])
     listings, papers, sightings = [], {}, {}
     for day in days:
         found, seen = _listing(day)
@@ -95,7 +102,7 @@ def real_digest(days: tuple[date, ...], topics: tuple[Topic, ...] = TOPICS) -> D
         )
     return build_edition(
         EditionInputs(
-            edition=Edition.DAILY,
+            edition=period.edition,
             key=period.key,
             title=period.title,
             as_of=datetime.combine(days[-1] + timedelta(days=1), time(6), UTC),

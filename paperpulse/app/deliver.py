@@ -29,7 +29,7 @@ from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import UnconfirmedDelivery, send
 from paperpulse.digest.archive_paths import INDEX_PATH, daily_path, weekly_path
-from paperpulse.digest.calendar import Period
+from paperpulse.digest.calendar import Period, day_of_key
 from paperpulse.digest.chat_message import chat_message
 from paperpulse.digest.edition import shown_items
 from paperpulse.digest.email_fit import fit
@@ -226,7 +226,7 @@ def deliver_email(
             moment,
             links=email_links(config, period, recipient),
             sender=settings.mail_from,
-            pages=day_pages(settings, config),
+            pages=day_pages(ctx),
         )
         if smtp is None:
             detail = str(
@@ -329,12 +329,19 @@ def _fit(
     return built, shown_items(shown)
 
 
-def day_pages(settings: Settings, config: Config) -> DayPages:
-    """Where a reader can read every paper of a list date: the archive's web view, else the
-    followed sources' own day pages."""
+def day_pages(ctx: Context) -> DayPages:
+    """Where a reader can read every paper of a list date: its file in the archive's web view
+    (a date the archive was delivered), else the followed sources' own day pages."""
+    settings, config = ctx.settings, ctx.config
     sources = config.sources
+    archived = frozenset(
+        day
+        for key in ctx.repository.sent_digests("archive", ARCHIVE)
+        if (day := day_of_key(key)) is not None
+    )
     return DayPages(
         archive=config.archive.web_url,
+        archived=archived,
         hf=settings.hf_url if sources.hf_daily else None,
         arxiv=settings.arxiv_url if sources.arxiv_categories else None,
         categories=tuple(sources.arxiv_categories),

@@ -47,6 +47,7 @@ class DayPages:
     arXiv keeps for 90 days). None / empty: that page is not there to link."""
 
     archive: str | None = None  # ``[archive] web_url``
+    archived: frozenset[date] | None = None  # the dates with a file there (None: every date)
     hf: str | None = None  # Hugging Face's base URL, when its Daily Papers are followed
     arxiv: str | None = None  # arXiv's base URL, when categories are followed ...
     categories: tuple[str, ...] = ()  # ... these
@@ -56,7 +57,7 @@ class DayPages:
         day = item.listed
         if day is None:
             return None
-        if self.archive:
+        if self.archive and (self.archived is None or day in self.archived):
             return PageLink(label=f"{day:%a %d %b} in the archive", url=self.archive_url(day))
         if item.on_hf:
             return self._hf(day)

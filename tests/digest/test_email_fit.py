@@ -35,7 +35,7 @@ from paperpulse.digest.email_fit import (
 )
 from paperpulse.digest.email_message import build_message, message_size
 from paperpulse.digest.foryou import ELSEWHERE
-from paperpulse.digest.models import Digest, Section
+from paperpulse.digest.models import Digest, PageLink, Section
 from paperpulse.digest.presentation import DayPages, archive_links
 from paperpulse.digest.render import render, render_email
 from paperpulse.digest.topics import Topic
@@ -290,6 +290,16 @@ def test_without_a_web_view_a_cut_links_the_sources_own_day_pages() -> None:
     if any(not i.on_hf for i in cut):
         expected.add(f"{ARXIV}/catchup/cs.CL/2026-11-16")
     assert urls == expected
+    # A date the archive has no file for (never delivered to it) links the source's page.
+    item = next(i for i in digest.sections[0].items if i.on_hf)
+    elsewhere = DayPages(archive=WEB_URL, archived=frozenset(), hf=HF)
+    assert (
+        elsewhere.links([item])
+        == pages.links([item])
+        == (PageLink(label="Hugging Face, Mon 16 Nov", url=f"{HF}/papers/date/2026-11-16"),)
+    )
+    archived = DayPages(archive=WEB_URL, archived=frozenset({FIRST_DAY}), hf=HF)
+    assert archived.links([item])[0].url == f"{WEB_URL}/2026/11/2026-11-16.md"
     # No page for an arXiv paper of an unfollowed category: its section is never cut.
     nowhere = DayPages(hf=HF)
     assert all(p.kept == (None,) for p in ladder(digest, nowhere))
