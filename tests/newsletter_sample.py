@@ -1,6 +1,7 @@
 """A digest shaped like a busy day, with the awkward cases a reader's screen meets (tests only):
-a 120-character word in a title, a long URL in a failed source's error, an arXiv-only paper,
-one upvote, a capped section, and a reader with two topics."""
+a 120-character word in a title (a card's and a one-line link's), a long URL in a failed
+source's error, an arXiv-only paper, one upvote, as many papers of the day as asked, and a
+reader with two topics."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def paper(n: int, *, authors: int = 4, hf: bool = True, title: str | None = None
 
 
 def item(n: int, **kwargs: object) -> DigestItem:
-    upvotes = 1 if n == 1 else 100 - n
+    upvotes = 1 if n == 1 else max(2, 100 - n)
     return DigestItem(
         paper=paper(n, **kwargs),  # type: ignore[arg-type]
         upvotes=None if kwargs.get("hf") is False else upvotes,
@@ -41,10 +42,12 @@ def item(n: int, **kwargs: object) -> DigestItem:
         reason=f"+{upvotes} upvote{'' if upvotes == 1 else 's'} since listed" if n % 5 else None,
         sparkline="▁▃▅█" if n % 3 else None,
         on_hf=kwargs.get("hf") is not False,
+        listed=NOW.date(),
     )
 
 
-def sample_digest(day_papers: int = 30, *, more: int = 20) -> Digest:
+def sample_digest(day_papers: int = 30) -> Digest:
+    """Topics, then the day's papers (the 26th with a title no phone fits on one line)."""
     llm = (
         item(1),
         item(2, title=f"A {LONG_WORD} title that no phone can fit on one line"),
@@ -57,12 +60,17 @@ def sample_digest(day_papers: int = 30, *, more: int = 20) -> Digest:
         title="Daily Papers · Friday 20 November 2026",
         generated_at=NOW,
         sections=(
-            Section(title="Language models", items=llm),
-            Section(title="Robotics", note="Nothing matched this topic in this window."),
+            Section(title="Language models", kind="topic", items=llm),
+            Section(
+                title="Robotics", kind="topic", note="Nothing matched this topic in this window."
+            ),
             Section(
                 title="Papers of the day",
-                items=tuple(item(n) for n in range(10, 10 + day_papers)),
-                more=more,
+                kind="day",
+                items=tuple(
+                    item(n, title=f"Long {LONG_WORD} in a one-line link" if n == 35 else None)
+                    for n in range(10, 10 + day_papers)
+                ),
             ),
         ),
         health=(

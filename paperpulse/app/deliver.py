@@ -29,13 +29,14 @@ from paperpulse.delivery.git_archive import ArchiveRepo
 from paperpulse.delivery.outbox import write_to_outbox
 from paperpulse.delivery.smtp import UnconfirmedDelivery, send
 from paperpulse.digest.archive_paths import INDEX_PATH, daily_path, weekly_path
-from paperpulse.digest.calendar import Period, daily_key
+from paperpulse.digest.calendar import Period, daily_key, day_of_key
 from paperpulse.digest.chat_message import chat_message
-from paperpulse.digest.edition import cap_sections, shown_items
-from paperpulse.digest.email_message import build_message, fit_to_size, footer_unsubscribe
-from paperpulse.digest.models import Digest, RenderedDigest
-from paperpulse.digest.presentation import ReaderLinks, archive_links
-from paperpulse.digest.render import render_all
+from paperpulse.digest.edition import shown_items
+from paperpulse.digest.email_fit import fit
+from paperpulse.digest.email_message import build_message, footer_unsubscribe, message_size
+from paperpulse.digest.models import Digest
+from paperpulse.digest.presentation import DayPages, ReaderLinks, archive_links
+from paperpulse.digest.render import render_all, render_email
 from paperpulse.storage.repository import UNCONFIRMED, UNCONFIRMED_AFTER
 
 RECLAIM_AFTER = timedelta(minutes=30)
@@ -247,6 +248,7 @@ def deliver_email(
             moment,
             links=email_links(config, period, recipient),
             sender=settings.mail_from,
+            pages=day_pages(ctx),
         )
         if smtp is None:
             detail = str(
@@ -306,8 +308,12 @@ def _unconfirmed_hint(error: str, period: Period) -> str:
 
 
 def email_links(config: Config, period: Period, recipient: RecipientConfig) -> ReaderLinks:
-    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public."""
-    links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
+    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public.
+    A catch-up's days are one file each in the archive: its "read it in the archive" is the
+    index that lists them, not the first day's file."""
+    catching_up = period.edition == Edition.DAILY and len(period.days) > 1
+    relpath = INDEX_PATH if catching_up else archive_relpath(period)
+    links = archive_links(config.archive.web_url, relpath, INDEX_PATH)
     return replace(
         links,
         unsubscribe=footer_unsubscribe(config.email.unsubscribe),
@@ -322,15 +328,17 @@ def _fit(
     moment: datetime,
     links: ReaderLinks | None = None,
     sender: str | None = None,
+    pages: DayPages | None = None,
 ) -> tuple[EmailMessage, list[tuple[str, int | None, bool]]]:
-    """The message, its sections capped until it fits the size limit (Gmail clips ~102 KB),
-    and what it shows (for the reader's ledger: only what the reader really got). ``sender``
-    overrides ``[email] from``."""
+    """The message under ``[email] max_bytes`` (Gmail clips ~102 KB): full cards, else
+    one-line links for the least important sections, else "…and N more" linked to ``pages``
+    (``digest/email_fit.py``); and what it shows, for the reader's ledger (a one-line link
+    reached the reader, a cut paper did not). ``sender`` overrides ``[email] from``."""
     email = config.email
 
-    def message(rendered: RenderedDigest) -> EmailMessage:
+    def message(shown: Digest) -> EmailMessage:
         return build_message(
-            rendered,
+            render_email(shown, links),
             sender=sender or email.sender,
             recipient=address,
             list_id=email.list_id,
@@ -339,10 +347,29 @@ def _fit(
             date=moment,
         )
 
-    rendered, cap = fit_to_size(
-        lambda cap: render_all(cap_sections(digest, cap), links), email.max_bytes, build=message
+    shown, built = fit(
+        digest, limit=email.max_bytes, pages=pages or DayPages(), build=message, size=message_size
     )
-    return message(rendered), shown_items(cap_sections(digest, cap))
+    return built, shown_items(shown)
+
+
+def day_pages(ctx: Context) -> DayPages:
+    """Where a reader can read every paper of a list date: its file in the archive's web view
+    (a date the archive was delivered), else the followed sources' own day pages."""
+    settings, config = ctx.settings, ctx.config
+    sources = config.sources
+    archived = frozenset(
+        day
+        for key in ctx.repository.sent_digests("archive", ARCHIVE)
+        if (day := day_of_key(key)) is not None
+    )
+    return DayPages(
+        archive=config.archive.web_url,
+        archived=archived,
+        hf=settings.hf_url if sources.hf_daily else None,
+        arxiv=settings.arxiv_url if sources.arxiv_categories else None,
+        categories=tuple(sources.arxiv_categories),
+    )
 
 
 # --- chat and push channels (Apprise) ---------------------------------------------------

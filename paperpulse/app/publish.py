@@ -2,8 +2,11 @@
 
 Feeds hold one entry per paper the archive announced as new (its reader's ledger), newest first,
 with the paper's summary, abstract and links; each topic's feed holds the same entries for
-its papers. The index and each digest's navigation come from the deliveries ledger. Nothing
-is read back from the archive's files, so a damaged file is simply rewritten.
+its papers. Each version of a feed holds every paper its newest digest announced (a catch-up
+or a busy arXiv day may announce hundreds) and the ``FEED_SIZE`` newest besides, so a feed
+reader polling each commit never misses a paper (rule 10). The index and each digest's
+navigation come from the deliveries ledger. Nothing is read back from the archive's files, so
+a damaged file is simply rewritten.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ from paperpulse.digest.models import Digest
 from paperpulse.digest.topics import match_papers
 from paperpulse.storage.repository import Repository
 
-FEED_SIZE = 50  # entries per feed
+FEED_SIZE = 50  # entries per feed besides those of the digest being published
+# At most this many entries: a digest announcing more (thousands of arXiv cross-lists) keeps
+# its newest in the feed; the rest are in its Markdown file.
+FEED_MAX = 1_000
 FEED_DAYS = 90  # how far back the sent ledger is read for them
 HF_PAPERS = "https://huggingface.co/papers"
 
@@ -57,7 +63,7 @@ def feeds(
     at = max(when.values(), default=digest.generated_at)
 
     def feed(title: str, name: str, members: Sequence[str]) -> str:
-        return _feed(title, name, members, papers, when, at, base, config)
+        return _feed(title, name, _kept(members, announced), papers, when, at, base, config)
 
     files = {"feed.xml": feed("paperpulse: new papers", "all", ids)}
     topics = topics_of(config)
@@ -73,6 +79,17 @@ def feeds(
     return files
 
 
+def _kept(newest: Sequence[str], announced: frozenset[str]) -> list[str]:
+    """The entries of one version, newest first: every paper ``announced`` by the digest
+    being published and the ``FEED_SIZE`` newest others, ``FEED_MAX`` at most."""
+    own = [i for i in newest if i in announced][:FEED_MAX]
+    others = [i for i in newest if i not in announced][
+        : max(0, min(FEED_SIZE, FEED_MAX - len(own)))
+    ]
+    chosen = {*own, *others}
+    return [i for i in newest if i in chosen]
+
+
 def _feed(
     title: str,
     name: str,
@@ -83,7 +100,7 @@ def _feed(
     base: str | None,
     config: Config,
 ) -> str:
-    shown = list(ids[:FEED_SIZE])
+    shown = list(ids)
     entries = [
         FeedEntry(
             id=paper_entry_id(i),

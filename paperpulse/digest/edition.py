@@ -12,14 +12,14 @@ The rules (docs/digest-semantics.md has them with worked examples):
 - **Rising** are papers of earlier list dates (within a horizon) whose upvotes grew by at least
   the threshold since the numbers this reader's last digest showed them with (else since they
   were first seen), ranked by that gain. A paper rises again when it gains again.
-- Header counts are computed from what the digest shows (``Digest`` properties), so capping a
-  section for an email keeps them true.
+- Header counts are computed from what the digest shows (``Digest`` properties), so fitting a
+  digest into an email (``email_fit``) keeps them true.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -125,7 +125,8 @@ def build_edition(inputs: EditionInputs) -> Digest:
 
 def shown_items(digest: Digest) -> list[tuple[str, int | None, bool]]:
     """What a delivered digest showed: ``(arxiv_id, upvotes, shown as new)`` per paper, for
-    the reader's ledger. Only what is shown counts: a capped-out paper was never seen."""
+    the reader's ledger. A card and a one-line link both reached the reader; a paper an email
+    cut ("…and N more") or a cap left out was never seen, so it is not recorded."""
     shown: dict[str, tuple[str, int | None, bool]] = {}
     for section in digest.sections:
         for item in section.items:
@@ -169,6 +170,7 @@ class _Builder:
                 sections.append(
                     Section(
                         title=topic.name,
+                        kind="topic",
                         items=tuple(
                             self.item(t.arxiv_id, listed=listed_on[t.arxiv_id], reason=t.reason)
                             for t in trend[: inputs.caps.top_trending]
@@ -178,7 +180,9 @@ class _Builder:
                 )
         # A day that listed nothing (a weekend) is only a note: what rose meanwhile goes to the
         # next digest that lists papers, not to the empty day (healed in the same run).
-        rising = self.rising(exclude=set(day_ids)) if day_ids else Section(title=RISING)
+        rising = (
+            self.rising(exclude=set(day_ids)) if day_ids else Section(title=RISING, kind="rising")
+        )
         if rising.items:
             sections.append(rising)
         if inputs.authors:
@@ -279,7 +283,14 @@ class _Builder:
             )
             for gain, arxiv_id, reason in found[:cap]
         )
-        return Section(title=RISING, items=items, more=max(0, len(found) - cap))
+        # The rest are not shown, so not recorded: their baseline stays and they rise again.
+        return Section(
+            title=RISING,
+            kind="rising",
+            items=items,
+            more=max(0, len(found) - cap),
+            more_says="rose by less",
+        )
 
     def authors_section(self, *, exclude: set[str]) -> Section:
         items: list[DigestItem] = []
@@ -305,7 +316,11 @@ class _Builder:
                 )
         note = None if items or details else "No news from followed authors."
         return Section(
-            title="Followed authors", items=tuple(items), details=tuple(details), note=note
+            title="Followed authors",
+            kind="authors",
+            items=tuple(items),
+            details=tuple(details),
+            note=note,
         )
 
     def day_section(self, day: date, ids: Sequence[str]) -> Section:
@@ -319,8 +334,10 @@ class _Builder:
         shown = items if cap is None else items[:cap]
         return Section(
             title=title,
+            kind="day",
             items=tuple(shown),
             more=len(items) - len(shown),
+            more_says="of this day are not shown",
             note=None if ids else "Every paper of the day is in a topic above.",
         )
 
@@ -375,14 +392,3 @@ def _sparkline(counted: Sequence[Sighting]) -> str | None:
     if len({s.upvotes for s in recent}) < 2:
         return None
     return upvote_sparkline(recent)
-
-
-def cap_sections(digest: Digest, cap: int | None) -> Digest:
-    """At most ``cap`` items per section; the rest counted as "more in the archive"."""
-    if cap is None:
-        return digest
-    sections = tuple(
-        replace(s, items=s.items[:cap], more=s.more + max(0, len(s.items) - cap))
-        for s in digest.sections
-    )
-    return replace(digest, sections=sections)

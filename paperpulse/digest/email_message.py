@@ -2,7 +2,8 @@
 
 Pure: no network, no clock (the caller passes ``date``). Mail clients are the constraint:
 Gmail drops ``<style>`` blocks (so CSS is inlined with css-inline) and clips messages over
-about 102 KB (so ``fit_to_size`` picks per-section caps until the whole MIME message fits).
+about 102 KB (so ``email_fit`` picks how much of a digest is cards until the whole MIME
+message fits, measured here by ``message_size``).
 Bulk senders must offer RFC 8058 one-click unsubscribe, which needs an HTTPS URI in
 ``List-Unsubscribe`` plus ``List-Unsubscribe-Post``.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
@@ -24,8 +25,6 @@ from paperpulse.core.errors import DeliveryError
 from paperpulse.digest.escaping import header_safe, safe_url
 from paperpulse.digest.models import RenderedDigest
 
-DEFAULT_SIZE_LIMIT = 100_000  # bytes; Gmail clips at ~102 KB, keep headroom for relay headers
-DEFAULT_CAPS: tuple[int, ...] = (25, 15, 10, 5, 3, 1)
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 # No remote stylesheet fetches: composition stays pure and offline. @media rules cannot be
@@ -35,16 +34,6 @@ _DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 _MAILTO = re.compile(r"^mailto:[^\s<>\"\\]+@[^\s<>\"\\]+$", re.IGNORECASE)
-
-
-class DigestTooLargeError(DeliveryError):
-    """Even the smallest cap does not fit; carries that smallest render so a caller may send it."""
-
-    def __init__(self, message: str, *, rendered: RenderedDigest, cap: int | None, size: int):
-        super().__init__(message)
-        self.rendered = rendered
-        self.cap = cap
-        self.size = size
 
 
 def build_message(
@@ -106,41 +95,6 @@ def message_id(key: str, recipient: str, *, domain: str) -> str:
 def message_size(message: EmailMessage) -> int:
     """Bytes on the wire (CRLF line endings, transfer-encoded parts)."""
     return len(message.as_bytes(policy=policy.SMTP))
-
-
-def fits(message: EmailMessage, limit: int = DEFAULT_SIZE_LIMIT) -> bool:
-    return message_size(message) <= limit
-
-
-def fit_to_size(
-    render: Callable[[int | None], RenderedDigest],
-    limit: int = DEFAULT_SIZE_LIMIT,
-    *,
-    build: Callable[[RenderedDigest], EmailMessage],
-    caps: Sequence[int] = DEFAULT_CAPS,
-) -> tuple[RenderedDigest, int | None]:
-    """The first render (uncapped, then each cap in ``caps``) whose built message fits ``limit``.
-
-    ``render(cap)`` renders with at most ``cap`` papers per section (None: all) and links to
-    the archive for the rest; ``build`` is ``build_message`` with the headers bound, so the
-    size measured is the real one. Raises DigestTooLargeError when even the last cap is too big.
-    """
-    size = 0
-    rendered: RenderedDigest | None = None
-    cap: int | None = None
-    for cap in (None, *caps):
-        rendered = render(cap)
-        size = message_size(build(rendered))
-        if size <= limit:
-            return rendered, cap
-    assert rendered is not None  # the loop ran at least once (None is always tried)
-    raise DigestTooLargeError(
-        f"digest {rendered.key!r} is {size} bytes with {cap} paper(s) per section, over the "
-        f"{limit}-byte limit; shorten the templates or raise the limit",
-        rendered=rendered,
-        cap=cap,
-        size=size,
-    )
 
 
 def _address(role: str, value: str) -> Address:

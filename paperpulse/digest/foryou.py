@@ -30,6 +30,7 @@ from paperpulse.digest.models import DigestItem, Section
 from paperpulse.digest.terms import BUCKETS, TermCache, TermCounts, column, names, tokens
 
 TITLE = "For you"
+ELSEWHERE = "close to your library are among the papers below"
 MATCH_CUTOFF = 92  # rapidfuzz ratio (0-100) of normalised titles: 1-2 typos or a subtitle mark
 HIDE_WEIGHT = 5.0  # a hidden paper is a stronger "not this" than an unlabelled pool paper
 NEAR_MIN = 0.08  # cosine below this is no neighbour worth naming
@@ -360,15 +361,28 @@ def for_you_section(
     if not unique:  # a weekend: no papers, nothing to say about them
         return None
     ranked = [r for r in model.rank([i.paper for i in unique.values()]) if r.score >= model.cutoff]
-    chosen = tuple(replace(unique[r.paper.arxiv_id], reason=r.reason) for r in ranked[:cap])
+    chosen = tuple(_because(unique[r.paper.arxiv_id], r.reason) for r in ranked[:cap])
     note = None if chosen else "Nothing in this edition is close to your library."
+    # The rest stay in their sections below: said so, never "in the archive" (whose For you,
+    # if any, is the archive's library's, not this reader's).
+    elsewhere = tuple(r.paper.arxiv_id for r in ranked[cap:])
     return Section(
         title=TITLE,
+        kind="for_you",
         items=chosen,
         note=note,
-        more=max(0, len(ranked) - cap),
+        more=len(elsewhere),
+        more_says=ELSEWHERE,
+        elsewhere=elsewhere,
         details=(hint,) if hint and chosen else (),
     )
+
+
+def _because(item: DigestItem, reason: str) -> DigestItem:
+    """The item with the library's reason; a rising paper keeps its numbers before it."""
+    if "rising" in item.labels and item.reason:
+        reason = f"{item.reason} · {reason}"
+    return replace(item, reason=reason)
 
 
 def with_for_you(sections: Sequence[Section], section: Section | None) -> tuple[Section, ...]:

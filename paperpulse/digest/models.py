@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from paperpulse.core.keys import DigestKey
 from paperpulse.core.kinds import Edition, RunStatus
@@ -42,13 +43,42 @@ class DigestItem:
         return self.paper.hf_url if self.on_hf else self.paper.arxiv_url
 
 
+# What a section is, from the reader's side: an email that must shrink turns the least
+# important kinds into one-line links first ("day", then "rising", "topic"/"authors", "for_you").
+SectionKind = Literal["for_you", "topic", "rising", "authors", "day"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageLink:
+    """A page that exists and lists papers a digest left out ("Thu 20 Nov in the archive")."""
+
+    label: str
+    url: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Section:
     title: str
-    items: tuple[DigestItem, ...] = ()
+    items: tuple[DigestItem, ...] = ()  # every paper shown: as a card, or as a compact line
     note: str | None = None  # why the section is empty or short
-    more: int = 0  # items left out by a cap ("and N more in the archive")
+    more: int = 0  # items the edition left out by a cap, said as "…and N more <more_says>"
+    more_says: str | None = None  # what those are ("rose by less"); None: nothing more
     details: tuple[str, ...] = ()  # extra lines, e.g. followed authors' profile changes
+    kind: SectionKind = "day"
+    cards: int | None = None  # the first ``cards`` items are full cards, the rest one-line
+    # links (title, upvotes); None: all cards
+    cut: int = 0  # papers an email had no room for even as one-line links ...
+    cut_links: tuple[PageLink, ...] = ()  # ... and the pages that list them
+    # "For you": the ranked papers beyond its cap, shown in the sections below it
+    elsewhere: tuple[str, ...] = ()
+
+    @property
+    def card_items(self) -> tuple[DigestItem, ...]:
+        return self.items if self.cards is None else self.items[: self.cards]
+
+    @property
+    def line_items(self) -> tuple[DigestItem, ...]:
+        return () if self.cards is None else self.items[self.cards :]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

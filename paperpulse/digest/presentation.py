@@ -6,12 +6,15 @@ it passes that as ``ReaderLinks`` to the renderer, which never invents a URL.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from paperpulse.core.kinds import Edition, RunStatus, Source
 from paperpulse.core.models import Paper
+from paperpulse.digest.archive_paths import daily_path
 from paperpulse.digest.escaping import one_line, safe_url
-from paperpulse.digest.models import DigestItem, SourceHealth
+from paperpulse.digest.models import DigestItem, PageLink, SourceHealth
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +37,65 @@ def archive_links(web_url: str | None, relpath: str, index: str = "README.md") -
     if base is None:
         return ReaderLinks()
     return ReaderLinks(digest_url=f"{base}/{relpath}", archive_url=f"{base}/{index}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayPages:
+    """Pages that exist and list every paper of a list date, for "…and N more" (rule 10): the
+    archive's file of that date in its web view, else the sources' own day pages (Hugging
+    Face's Daily Papers of the date; arXiv's catch-up page of a followed category, which
+    arXiv keeps for 90 days). None / empty: that page is not there to link."""
+
+    archive: str | None = None  # ``[archive] web_url``
+    archived: frozenset[date] | None = None  # the dates with a file there (None: every date)
+    hf: str | None = None  # Hugging Face's base URL, when its Daily Papers are followed
+    arxiv: str | None = None  # arXiv's base URL, when categories are followed ...
+    categories: tuple[str, ...] = ()  # ... these
+
+    def page(self, item: DigestItem) -> PageLink | None:
+        """Where ``item`` is listed with the rest of its day, or None (not linkable)."""
+        day = item.listed
+        if day is None:
+            return None
+        if self.archive and (self.archived is None or day in self.archived):
+            return PageLink(label=f"{day:%a %d %b} in the archive", url=self.archive_url(day))
+        if item.on_hf:
+            return self._hf(day)
+        paper = item.paper
+        category = next(
+            (c for c in (paper.primary_category, *paper.categories) if c in self.categories), None
+        )
+        if category is None or not self.arxiv:
+            return None
+        return PageLink(
+            label=f"arXiv {category}, {day:%a %d %b}",
+            url=f"{self.arxiv.rstrip('/')}/catchup/{category}/{day.isoformat()}",
+        )
+
+    def _hf(self, day: date) -> PageLink | None:
+        if not self.hf:
+            return None
+        return PageLink(
+            label=f"Hugging Face, {day:%a %d %b}",
+            url=f"{self.hf.rstrip('/')}/papers/date/{day.isoformat()}",
+        )
+
+    def archive_url(self, day: date) -> str:
+        return f"{(self.archive or '').rstrip('/')}/{daily_path(day)}"
+
+    def links(self, items: Iterable[DigestItem]) -> tuple[PageLink, ...]:
+        """The pages listing ``items`` (each once, by date); an unlinkable item adds none."""
+        found = {page.url: page for item in items if (page := self.page(item)) is not None}
+        return tuple(found.values())
+
+
+def line_stat(item: DigestItem) -> str:
+    """A one-line link's figures: "▲ 42", "▲ 60 (+42)" for a rising paper, "arXiv cs.CL"."""
+    if item.upvotes is None:
+        return one_line(f"arXiv {item.paper.primary_category or ''}".strip())
+    if item.gain:
+        return f"▲ {item.upvotes} ({item.gain:+d})"
+    return f"▲ {item.upvotes}"
 
 
 def paper_url(item: DigestItem) -> str:

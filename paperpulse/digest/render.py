@@ -17,6 +17,7 @@ from paperpulse.digest.presentation import (
     ReaderLinks,
     author_count,
     failure_lines,
+    line_stat,
     paper_url,
     pdf_url,
 )
@@ -93,6 +94,7 @@ def environment() -> jinja2.Environment:
         pdf_url=pdf_url,
         author_count=author_count,
         failure_lines=failure_lines,
+        line_stat=line_stat,
     )
     return env
 
@@ -119,6 +121,17 @@ def render_all(digest: Digest, links: ReaderLinks | None = None) -> RenderedDige
         key=digest.key,
         subject=subject(digest),
         markdown=render(digest, "md", links),
+        html=render(digest, "html", links),
+        text=render(digest, "txt", links),
+    )
+
+
+def render_email(digest: Digest, links: ReaderLinks | None = None) -> RenderedDigest:
+    """The parts an email carries (HTML and text), without the Markdown it never sends."""
+    return RenderedDigest(
+        key=digest.key,
+        subject=subject(digest),
+        markdown="",
         html=render(digest, "html", links),
         text=render(digest, "txt", links),
     )

@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 
-from paperpulse.digest.edition import cap_sections
+from paperpulse.digest.email_fit import fit
 from paperpulse.digest.email_message import build_message, message_size
-from paperpulse.digest.render import render_all
+from paperpulse.digest.models import Digest
+from paperpulse.digest.presentation import DayPages
+from paperpulse.digest.render import render_email
 from tests.delivery.chromium import CHROMIUM, Page, chromium
-from tests.newsletter_sample import NOW, UNSUBSCRIBE, reader_links, sample_digest
+from tests.newsletter_sample import NOW, UNSUBSCRIBE, WEB_URL, reader_links, sample_digest
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium)"
@@ -47,19 +49,21 @@ PROBE = """(() => {
     link: {width: box.width, height: box.height, left: box.left, right: box.right,
            visibility: style.visibility, display: style.display, href: link.href,
            onTop: hit === link || link.contains(hit)},
-    text: colour(document.querySelector('.summary'), 'color'),
+    text: colour(document.querySelector('.summary, .lines li'), 'color'),
     background: colour(document.querySelector('.wrap'), 'backgroundColor'),
     footerText: colour(document.querySelector('.footer'), 'color'),
   };
 })()"""
 
 
-@pytest.fixture(scope="module")
-def delivered() -> EmailMessage:
-    """The message a reader gets: 30 papers of the day shown, 20 more behind the archive link."""
-    rendered = render_all(cap_sections(sample_digest(), 30), reader_links())
+# A busy day (the day's papers as one-line links under the topic's cards) and a day so long
+# that even one-line links do not all fit (the rest behind a link to the day in the archive).
+BUSY, OVERFULL = 180, 400
+
+
+def compose(digest: Digest) -> EmailMessage:
     return build_message(
-        rendered,
+        render_email(digest, reader_links()),
         sender="paperpulse <digest@example.org>",
         recipient="reader@example.org",
         list_id="daily.paperpulse.example.org",
@@ -67,6 +71,28 @@ def delivered() -> EmailMessage:
         message_id_domain="example.org",
         date=NOW,
     )
+
+
+@pytest.fixture(scope="module", params=[BUSY, OVERFULL], ids=["busy", "overfull"])
+def day_papers(request: pytest.FixtureRequest) -> int:
+    return int(request.param)
+
+
+@pytest.fixture(scope="module")
+def fitted(day_papers: int) -> tuple[Digest, EmailMessage]:
+    """The message a reader gets of a day with ``day_papers`` papers."""
+    return fit(
+        sample_digest(day_papers),
+        limit=100_000,
+        pages=DayPages(archive=WEB_URL),
+        build=compose,
+        size=message_size,
+    )
+
+
+@pytest.fixture(scope="module")
+def delivered(fitted: tuple[Digest, EmailMessage]) -> EmailMessage:
+    return fitted[1]
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +120,34 @@ def test_the_delivered_message_is_under_gmails_clipping_size(delivered: EmailMes
     assert message_size(delivered) < GMAIL_CLIP
 
 
+def test_every_paper_is_a_card_a_line_or_counted_behind_the_link(
+    fitted: tuple[Digest, EmailMessage], day_papers: int
+) -> None:
+    digest, message = fitted
+    topic, _, day = digest.sections
+    cards, lines = len(day.card_items), len(day.line_items)
+    assert cards + lines + day.cut == day_papers and lines >= 100
+    if day_papers == BUSY:  # everything fits: the topic's papers stay cards, nothing is cut
+        assert topic.cards is None and day.cut == 0
+    else:  # cut only once every paper is a one-line link
+        assert topic.cards == 0 and cards == 0 and day.cut > 0
+    html = message.get_body(("html",))
+    assert html is not None
+    body = html.get_content()
+    assert body.count("<li>") == lines + len(topic.line_items)
+    # The header counts what the email shows: cards and lines, not the cut papers.
+    assert f"{len(topic.items) + cards + lines} papers · " in body
+
+
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("width", [390, 800])
 def test_no_sideways_scrolling_and_a_visible_footer_link(
-    page: Page, email_file: Path, screenshots: Path, width: int, dark: bool
+    page: Page, email_file: Path, screenshots: Path, width: int, dark: bool, day_papers: int
 ) -> None:
     page.load(email_file, width=width, dark=dark)
     seen: dict[str, Any] = page.evaluate(PROBE)
-    shot = page.screenshot(screenshots / f"email-{width}px-{'dark' if dark else 'light'}.png")
+    name = f"email-{day_papers}-{width}px-{'dark' if dark else 'light'}.png"
+    shot = page.screenshot(screenshots / name)
 
     assert seen["scrollWidth"] <= seen["innerWidth"] == width, seen["overflowing"]
     link = seen["link"]
@@ -115,12 +161,13 @@ def test_no_sideways_scrolling_and_a_visible_footer_link(
     assert (luminance(seen["background"]) < 0.1) is dark, seen
     assert shot.stat().st_size > 10_000  # a picture of something, not a blank page
 
-    if width == 390 and not dark and os.environ.get("PAPERPULSE_UPDATE_SNAPSHOTS"):
+    update = os.environ.get("PAPERPULSE_UPDATE_SNAPSHOTS")
+    if width == 390 and not dark and day_papers == BUSY and update:
         page.screenshot(ROOT / "docs" / "email.png", max_height=1700)
 
 
 def test_the_footer_and_archive_links_point_where_the_header_and_archive_do(
-    delivered: EmailMessage,
+    delivered: EmailMessage, day_papers: int
 ) -> None:
     html = delivered.get_body(("html",))
     text = delivered.get_body(("plain",))
@@ -130,11 +177,13 @@ def test_the_footer_and_archive_links_point_where_the_header_and_archive_do(
     assert header == UNSUBSCRIBE
     assert f'href="{UNSUBSCRIBE.replace("&", "&amp;")}"' in body
     assert f"Unsubscribe: {UNSUBSCRIBE}" in plain
-    digest_url = reader_links().digest_url
-    assert re.search(
-        f'<a href="{re.escape(str(digest_url))}"[^>]*>…and 20 more in the archive</a>', body
-    )
-    assert f"...and 20 more in the archive: {digest_url}" in plain
+    assert ("no room in this email" in plain) is (day_papers == OVERFULL)
+    if day_papers == OVERFULL:  # the cut papers' page: the day in the archive
+        day_page = f"{WEB_URL}/2026/11/2026-11-20.md"
+        link = rf'…and \d+ more, no room in this email: <a href="{re.escape(day_page)}"[^>]*>'
+        link += "Fri 20 Nov in the archive</a>"
+        assert re.search(link, body)
+        assert f"  Fri 20 Nov in the archive: {day_page}" in plain
     assert "Language models, Robotics" in body and "Language models, Robotics" in plain
     assert '<meta name="color-scheme" content="light dark">' in body  # inlining keeps it
 

@@ -25,11 +25,12 @@ from paperpulse.digest.edition import (
     EditionInputs,
     Seen,
     build_edition,
-    cap_sections,
     shown_items,
     weekend_note,
 )
+from paperpulse.digest.email_fit import Plan, apply
 from paperpulse.digest.models import SourceHealth
+from paperpulse.digest.presentation import DayPages
 from paperpulse.digest.render import authors_short, render, render_all
 from paperpulse.digest.topics import Topic
 from paperpulse.scrapers import hf_daily
@@ -209,11 +210,19 @@ def test_counts_are_of_what_is_shown_even_after_capping(fixtures_dir: Path) -> N
     digest = build_edition(fixture_inputs(fixtures_dir, caps=Caps(full_list=1)))
     day = section(digest, "Papers of the day")
     assert len(day.items) == 1 and day.more == 1  # type: ignore[attr-defined]
-    capped = cap_sections(build_edition(fixture_inputs(fixtures_dir)), 1)
-    assert all(len(s.items) <= 1 for s in capped.sections)
-    assert (capped.paper_count, capped.new_count) == (2, 2)
-    assert "more in the archive" in render(capped, "md")
-    assert "2 papers · 2 new · 1 rising" in render(capped, "md")
+    assert "…and 1 more of this day are not shown." in render(digest, "md")
+    full = build_edition(fixture_inputs(fixtures_dir))
+    one_each = Plan(cards=(0,) * len(full.sections), kept=(1,) * len(full.sections))
+    cut = apply(full, one_each, DayPages(archive="https://example.org/papers"))
+    assert all(len(s.items) <= 1 for s in cut.sections)
+    assert (cut.paper_count, cut.new_count) == (2, 2)
+    assert shown_items(cut) == [("2611.00501", 55, True), ("2611.01234", 42, True)]
+    markdown = render(cut, "md")
+    assert "2 papers · 2 new · 1 rising" in markdown
+    assert (
+        "_…and 1 more, no room in this email:_ [Fri 20 Nov in the archive]"
+        "(https://example.org/papers/2026/11/2026-11-20.md)" in markdown
+    )
 
 
 def test_ages_are_relative_to_the_edition_not_the_clock(fixtures_dir: Path) -> None:

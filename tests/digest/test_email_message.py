@@ -1,4 +1,4 @@
-"""Email composition: headers, header injection, CSS inlining, size fitting."""
+"""Email composition: headers, header injection, CSS inlining, size (fitting: test_email_fit)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
-from functools import partial
 from typing import Any
 
 import pytest
@@ -16,11 +15,7 @@ from hypothesis import strategies as st
 
 from paperpulse.core.errors import DeliveryError
 from paperpulse.digest.email_message import (
-    DigestTooLargeError,
     build_message,
-    fit_to_size,
-    fits,
-    message_size,
 )
 from paperpulse.digest.escaping import header_safe
 from paperpulse.digest.models import RenderedDigest
@@ -168,33 +163,3 @@ def test_css_is_inlined_and_media_queries_kept() -> None:
     assert '<p class="lead" style="color: #333333;">hello</p>' in content
     assert "@media (max-width: 600px)" in content
     assert "p.lead { color" not in content  # the plain rule left the style block
-
-
-def test_fit_to_size_picks_the_first_cap_that_fits() -> None:
-    calls: list[int | None] = []
-
-    def render(cap: int | None) -> RenderedDigest:
-        calls.append(cap)
-        return render_sample(60, cap)
-
-    build = partial(compose)
-    rendered, cap = fit_to_size(render, 100_000, build=build)
-
-    assert cap is not None and calls[-1] == cap and calls[0] is None
-    assert fits(build(rendered), 100_000)
-    for tried in calls[:-1]:  # every earlier, larger render was really too big
-        assert not fits(build(render_sample(60, tried)), 100_000)
-
-
-def test_fit_to_size_keeps_a_small_digest_uncapped() -> None:
-    rendered, cap = fit_to_size(partial(render_sample, 3), build=compose)
-    assert cap is None and rendered == render_sample(3, None)
-
-
-def test_a_digest_too_large_even_at_the_smallest_cap_is_reported() -> None:
-    with pytest.raises(DigestTooLargeError) as caught:
-        fit_to_size(partial(render_sample, 60), 2_000, build=compose, caps=(5, 1))
-
-    assert caught.value.cap == 1
-    assert caught.value.size == message_size(compose(render_sample(60, 1)))
-    assert "over the 2000-byte limit" in str(caught.value)

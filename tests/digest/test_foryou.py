@@ -117,6 +117,25 @@ def test_the_section_holds_the_readers_best_share_capped_with_a_hint() -> None:
     assert item.reason is not None and "in your library" in item.reason
     assert section.more >= 1  # the pool's top 5% is two papers here
     assert section.details == ("hide with paperpulse hide ID",)
+    # The rest are in the sections below (never "in the archive": its For you is not theirs).
+    assert len(section.elsewhere) == section.more and item.paper.arxiv_id not in section.elsewhere
+    assert section.more_says == "close to your library are among the papers below"
+
+
+def test_a_rising_paper_for_you_keeps_its_numbers_before_the_reason() -> None:
+    papers = pool()
+    model = ReaderModel(Corpus(papers), KV_LIBRARY)
+    rising = "+42 upvotes since your digest of Mon 03 Mar: 18 → 60"
+    items = [
+        DigestItem(paper=p, upvotes=60, gain=42, reason=rising, labels=("rising",))
+        for p in papers
+        if theme(p) == "1"
+    ]
+    section = for_you_section(items, model, cap=2)
+    assert section is not None and len(section.items) == 2
+    for item in section.items:
+        assert item.reason is not None and item.reason.startswith(rising + " · close to “")
+        assert item.gain == 42 and "rising" in item.labels
 
 
 def test_an_edition_with_nothing_close_says_so_and_no_library_means_no_section() -> None:
