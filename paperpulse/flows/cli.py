@@ -13,13 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from paperpulse.core.errors import ConfigError, PaperpulseError
@@ -650,19 +648,13 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 # --- entry point -------------------------------------------------------------------------
 
 
-def _exit_on_sigterm() -> None:
-    """Turn SIGTERM into a normal exit so Prefect stops its ephemeral server with us."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    from paperpulse.flows import signals
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    _exit_on_sigterm()
+    # SIGTERM/SIGINT: every wait stops, runs are marked, one line, out within 10 s.
+    signals.install()
     try:
         result: int = args.handler(args)
         return result
@@ -673,8 +665,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"paperpulse: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("paperpulse: interrupted", file=sys.stderr)
+        signals.say_stopped()
         return 130
+    except signals.Signalled as exc:
+        signals.say_stopped()
+        return int(exc.code or 1)
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error; silence the flush at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
+from paperpulse.core.deadline import RunBudget
+from paperpulse.flows import signals
 from paperpulse.flows.config import Config
 from paperpulse.flows.settings import DEFAULT_CONTACT, Settings
 from paperpulse.scrapers.http import HttpClient, HttpSettings, default_settings
@@ -29,15 +31,18 @@ class Context:
     repository: Repository
     # One client per run: per-host pacing must hold across the run's concurrent tasks.
     http: HttpClient
+    # The run's time (PAPERPULSE_RUN_DEADLINE, from when the context opened), shared by its
+    # client and its steps: past it, nothing more is started.
+    budget: RunBudget = field(default_factory=RunBudget)
 
     @classmethod
     def open(cls, settings: Settings, config: Config) -> Context:
-        return cls(
-            settings=settings,
-            config=config,
-            repository=repository(settings.database_url),
-            http=http_client(settings, config),
-        )
+        budget = RunBudget(seconds=settings.run_deadline)
+        repo = repository(settings.database_url)
+        signals.watch(repo.engine)  # a stopped process marks the runs it left open
+        http = http_client(settings, config)
+        http.budget = budget
+        return cls(settings=settings, config=config, repository=repo, http=http, budget=budget)
 
     def close(self) -> None:
         self.http.close()

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from paperpulse.core.deadline import Stopped
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition, RunStatus, Source
 from paperpulse.flows.collect import SourceOutcome, collect, daily_jobs, failed_outcome
@@ -29,6 +30,7 @@ from paperpulse.flows.jobs import Job, backfill_plan
 from paperpulse.flows.settings import Settings
 
 WORKERS = 4  # concurrent jobs; the shared HTTP client keeps each host at its own pace
+NOT_STARTED = "not started: "  # a job the run had no time for: no run row, listed once
 
 log = logging.getLogger("paperpulse.pipeline")
 
@@ -57,15 +59,31 @@ class RunSummary:
     deliveries: tuple[DeliveryOutcome, ...] = ()
     archive: str | None = None  # where the main digest went
     alerts: tuple[str, ...] = ()  # sources failing run after run (digest.dead_sources)
+    undone: str | None = None  # why the run stopped early (deadline, signal), if it did
 
     @property
     def failures(self) -> list[str]:
+        skipped = [
+            o for o in self.outcomes if o.status == RunStatus.FAILED and _not_started(o.error)
+        ]
+        left = ", ".join(f"{o.source} {o.period}" for o in skipped[:5])
+        why = (skipped[0].error or "").removeprefix(NOT_STARTED) if skipped else ""
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
         return (
             [
                 f"{o.source} {o.period} failed: {o.error}"
                 for o in self.outcomes
-                if o.status == RunStatus.FAILED
+                if o.status == RunStatus.FAILED and not _not_started(o.error)
             ]
+            + (
+                [
+                    f"{len(skipped)} job(s) left undone ({why}): "
+                    f"{left}{more}; run again to fetch them"
+                ]
+                if skipped
+                else []
+            )
+            + ([self.undone] if self.undone else [])
             + [
                 f"{d.channel} to {d.recipient} {d.status}: {d.detail}"
                 for d in self.deliveries
@@ -96,11 +114,18 @@ class RunSummary:
         return self
 
 
+def _not_started(error: str | None) -> bool:
+    return (error or "").startswith(NOT_STARTED)
+
+
 def run_jobs_in_threads(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
     """``collect`` every job on ``WORKERS`` threads, at most ``2 * WORKERS`` in flight so
-    memory stays flat. No retries here: the HTTP client already retried each request."""
+    memory stays flat. No retries here: the HTTP client already retried each request.
+    Once the run's time is up (deadline or signal) the jobs left are not started."""
 
     def one(job: Job) -> SourceOutcome:
+        if (why := ctx.budget.why_over()) is not None:
+            return replace(failed_outcome(job, Stopped(why)), error=NOT_STARTED + why)
         try:
             return collect(ctx, job)
         except Exception as exc:  # the run ledger already holds the failure
@@ -184,9 +209,17 @@ def daily_run(
         jobs = daily_jobs(ctx, day)
         outcomes = steps.run_jobs(ctx, jobs)
         alerts = tuple(f.notice() for f in failing(ctx.repository, config, settings.clock.now()))
+        budget = ctx.budget
     periods = digest_periods(day, jobs, outcomes)
     deliveries: list[DeliveryOutcome] = []
     dailies = [p for p in periods if p.edition == Edition.DAILY]
+    if (why := budget.why_over()) is not None:
+        return RunSummary(
+            list_date=day,
+            outcomes=tuple(outcomes),
+            alerts=alerts,
+            undone=f"digest not delivered ({why}): `paperpulse deliver --date {day}` delivers it",
+        )
     for period in periods:
         # Healed days go to the archive; each reader gets one email covering what they missed.
         mail = email and (period.edition == Edition.WEEKLY or period == dailies[-1])

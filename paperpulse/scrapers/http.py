@@ -360,7 +360,9 @@ class HttpClient:
                         else f"gave up after {attempt} attempts"
                     )
                     later = (
-                        f"retry after {retry_at(exc.retry_after)}" if too_long else "retry later"
+                        f"retry after {retry_at(exc.retry_after or 0.0)}"
+                        if too_long
+                        else "retry later"
                     )
                     raise TransientFetchError(
                         f"{exc.args[0]}; {why}: {later}",

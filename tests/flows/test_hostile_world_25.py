@@ -1,0 +1,148 @@
+"""Issue 25: every wait bounded, met the way a user meets it (the ``paperpulse`` CLI in a real
+process, raw hostile servers on 127.0.0.1, real SQLite). Each failed on the code before."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.flows.test_cli_end_to_end import ROOT, one_line_error, paperpulse
+from tests.reliability.hostile_servers import hostile_server, http_response, trickle
+from tests.reliability.record import record
+
+CATEGORY = "Issue 25"
+DAY = "2024-08-01"
+
+
+def run_rows(workspace: Path) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(workspace / "db.sqlite") as db:
+        return list(db.execute("SELECT status, error FROM runs ORDER BY id"))
+
+
+def test_a_ratelimit_block_of_a_day_ends_the_run_at_once_saying_when(workspace: Path) -> None:
+    answer = http_response(
+        b"[]",
+        status="429 Too Many Requests",
+        headers=['RateLimit: "api";r=0;t=86400', 'RateLimit-Policy: "fixed";q=500;w=300'],
+    )
+    with hostile_server([(answer, 0)]) as server:
+        env = {"PAPERPULSE_HF_URL": server.url, "PAPERPULSE_HF_MIN_INTERVAL": "0"}
+        began = time.monotonic()
+        result = paperpulse("run", "--date", DAY, env=env)
+        took = time.monotonic() - began
+    assert result.returncode == 1, result.stderr
+    line = one_line_error(result)
+    assert "86400 s" in line and "retry after 20" in line, line
+    rows = run_rows(workspace)
+    assert rows and all(status == "failed" for status, _ in rows), rows
+    assert took < 30, took
+    record(
+        category=CATEGORY,
+        case='`RateLimit: "api";r=0;t=86400` with 429 (was: the run blocked for the whole `t`)',
+        where="`paperpulse run`, hf-daily API",
+        outcome=f"ends in {took:.0f} s: one line saying when to retry, exit 1, run row `failed`",
+    )
+
+
+def test_headers_trickled_forever_end_at_the_run_deadline(workspace: Path) -> None:
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Slow-%d: 1\r\n" % i for i in range(10_000))
+    with hostile_server(trickle(head, 0.2, size=12)) as server:
+        env = {
+            "PAPERPULSE_HF_URL": server.url,
+            "PAPERPULSE_HF_MIN_INTERVAL": "0",
+            "PAPERPULSE_HTTP_DEADLINE": "60",
+            "PAPERPULSE_RUN_DEADLINE": "3",
+        }
+        began = time.monotonic()
+        result = paperpulse("run", "--date", DAY, env=env)
+        took = time.monotonic() - began
+    assert result.returncode == 1, result.stderr
+    line = one_line_error(result)
+    assert "PAPERPULSE_RUN_DEADLINE=3 s" in line, line
+    rows = run_rows(workspace)
+    assert rows and all(status == "failed" for status, _ in rows), rows
+    assert took < 20, took  # start-up included; the server would trickle for 30 minutes
+    record(
+        category=CATEGORY,
+        case="response headers trickled a line every 0.2 s for 30 minutes",
+        where="`paperpulse run`, PAPERPULSE_HTTP_DEADLINE=60, PAPERPULSE_RUN_DEADLINE=3",
+        outcome=f"stops at the run deadline ({took:.0f} s with start-up): one line naming it, "
+        "exit 1, run row `failed`",
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_a_run_stuck_in_a_worker_within_ten_seconds(
+    workspace: Path, sig: signal.Signals
+) -> None:
+    with hostile_server([(b"HTTP/1.1 200 OK\r\n", 0)], hang=True) as server:
+        env = {
+            **os.environ,
+            "PAPERPULSE_HF_URL": server.url,
+            "PAPERPULSE_HF_MIN_INTERVAL": "0",
+            "PAPERPULSE_HTTP_DEADLINE": "600",
+        }
+        env.pop("PREFECT_API_URL", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "paperpulse.flows.cli", "run", "--date", DAY],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while server.connections == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the worker thread is now stuck reading the headers
+        assert server.connections, "the run never reached the server"
+        time.sleep(0.5)
+        sent = time.monotonic()
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=30)
+        took = time.monotonic() - sent
+    assert took < 10, took
+    assert process.returncode == 128 + sig, (process.returncode, err)
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.startswith("paperpulse: ")]
+    assert len(lines) == 1 and f"stopped by {sig.name}" in lines[0], err
+    rows = run_rows(workspace)
+    assert rows and all(status == "failed" for status, _ in rows), rows
+    assert all(sig.name in (error or "") for _, error in rows), rows
+    record(
+        category=CATEGORY,
+        case=f"{sig.name} while a worker thread is stuck reading response headers",
+        where="`paperpulse run`, hf-daily API, PAPERPULSE_HTTP_DEADLINE=600",
+        outcome=f"exits in {took:.1f} s with {128 + sig}: one line, run row `failed` naming "
+        f"{sig.name}, no traceback",
+    )
+
+
+def test_absurd_deadlines_and_ports_are_refused_in_one_line(workspace: Path) -> None:
+    for name, value in (
+        ("PAPERPULSE_HTTP_DEADLINE", "inf"),
+        ("PAPERPULSE_HTTP_DEADLINE", "nan"),
+        ("PAPERPULSE_RUN_DEADLINE", "-5"),
+    ):
+        result = paperpulse("run", "--date", DAY, env={name: value})
+        assert result.returncode == 2 and name in one_line_error(result), result.stderr
+    result = paperpulse(
+        "deliver",
+        "--date",
+        DAY,
+        env={"PAPERPULSE_SMTP_HOST": "127.0.0.1", "PAPERPULSE_SMTP_PORT": "99999"},
+    )
+    assert result.returncode == 2 and "1 to 65535" in one_line_error(result), result.stderr
+    record(
+        category=CATEGORY,
+        case="PAPERPULSE_HTTP_DEADLINE=inf/nan, PAPERPULSE_RUN_DEADLINE=-5, SMTP port 99999",
+        where="`paperpulse run`, `paperpulse deliver`",
+        outcome="refused in one line naming the variable, exit 2",
+        trials=4,
+    )
