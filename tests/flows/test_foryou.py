@@ -270,7 +270,7 @@ def test_zotero_reads_every_page_with_the_key_from_the_environment(
         ({}, httpx.Response(403), "Zotero refused access (403); set ZOTERO_API_KEY"),
         ({"ZOTERO_API_KEY": "s3cret-key"}, httpx.Response(403), "(403); check ZOTERO_API_KEY"),
         ({}, httpx.Response(503), "Zotero answered 503; try again later"),
-        ({}, httpx.ConnectError("refused"), "cannot reach https://zotero.test (ConnectError)"),
+        ({}, httpx.ConnectError("refused"), "cannot reach https://zotero.test (connection failed (ConnectError"),
         ({}, httpx.Response(200, json=[]), "the library is empty"),
     ],
 )
@@ -278,7 +278,7 @@ def test_zotero_failures_are_one_line_and_never_show_the_key(
     env: dict[str, str], response: httpx.Response | Exception, message: str
 ) -> None:
     respx.get(f"{ZOTERO}/groups/42/items/top").mock(
-        side_effect=[response] if isinstance(response, Exception) else None,
+        side_effect=response if isinstance(response, Exception) else None,  # every retry
         return_value=None if isinstance(response, Exception) else response,
     )
     with pytest.raises(LibraryError) as caught:
