@@ -8,7 +8,9 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -38,7 +40,10 @@ from paperpulse.flows.publish import feeds, index_and_nav
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import UNCONFIRMED
 
+log = logging.getLogger(__name__)
 RECLAIM_AFTER = timedelta(minutes=30)
+NOT_PUSHED = "committed here, not pushed; tried again next run"
+_FAILED = DeliveryStatus.FAILED
 Channel = Literal["archive", "email", "outbox", "chat"]  # "outbox": email written to files
 
 
@@ -66,7 +71,9 @@ def deliver(
     The edition's shared data is read once (``EditionReads``) and each channel's and reader's
     digest is a cheap step over it: N readers cost one read, not N+1."""
     reads = EditionReads(settings, config)
-    outcomes = [deliver_archive(settings, config, period, reads)]
+    # The archive is the record, but a broken one (a stale index.lock, a full disk, a person's
+    # edits) must not cost any reader their email: it is one failed delivery among others.
+    outcomes = archive_outcomes(settings, config, period, reads)
     # Resolved on the first email, then kept: a password in a Prefect Secret is one API call
     # per run, not one per reader.
     server = cache(partial(smtp_settings, settings))
@@ -81,7 +88,7 @@ def deliver(
             )
             if wanted is not None:
                 outcomes.append(
-                    deliver_email(
+                    isolated_email(
                         settings,
                         config,
                         wanted,
@@ -96,6 +103,53 @@ def deliver(
 
 
 # --- the archive --------------------------------------------------------------------------
+
+PUSH = "archive push"  # the recipient of a push's own outcome: a failed push fails the run
+
+
+def archive_outcomes(
+    settings: Settings, config: Config, period: Period, reads: EditionReads
+) -> list[DeliveryOutcome]:
+    """The archive's delivery, and a failed outcome of its own for a push that failed (the
+    commit is kept and pushed by the next run): either way the emails go out after it."""
+    where = str(settings.archive_dir / archive_relpath(period))
+    try:
+        outcome = deliver_archive(settings, config, period, reads)
+    except (PaperpulseError, OSError) as exc:
+        detail = one_line(exc)
+        if "index.lock" in detail:
+            detail += (
+                f"; a git process was killed mid-commit: if no git runs in "
+                f"{settings.archive_dir}, remove {settings.archive_dir / '.git' / 'index.lock'}"
+            )
+        _record_failure(settings, period.digest_key, "archive", ARCHIVE, detail)
+        return [DeliveryOutcome(channel="archive", recipient=where, status=_FAILED, detail=detail)]
+    outcomes = [outcome]
+    if NOT_PUSHED in outcome.detail:
+        why = outcome.detail.split(NOT_PUSHED, 1)[1].rstrip(")")
+        outcomes.append(
+            DeliveryOutcome(
+                channel="archive",
+                recipient=PUSH,
+                status=_FAILED,
+                detail=f"committed {outcome.detail.split(' ', 1)[0]} here but not pushed{why}",
+            )
+        )
+    return outcomes
+
+
+def _record_failure(
+    settings: Settings, key: str, channel: str, recipient: str, detail: str
+) -> None:
+    with suppress(PaperpulseError):  # the ledger is down too: the outcome still says it
+        repository(settings.database_url).record_delivery(
+            key, channel, recipient, status=_FAILED, at=settings.clock.now(), error=detail
+        )
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, PaperpulseError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:500]
 
 
 def archive_relpath(period: Period) -> str:
@@ -163,7 +217,7 @@ def _publish_files(
         status = DeliveryStatus.SENT if result.committed else DeliveryStatus.UNCHANGED
         detail = result.sha or ""
         if result.push_error:
-            detail += f" (committed here, not pushed; tried again next run: {result.push_error})"
+            detail += f" ({NOT_PUSHED}: {result.push_error})"
         return status, detail
     for name, text in files.items():
         write_atomically(root / name, text.encode("utf-8"))
@@ -189,6 +243,32 @@ def smtp_settings(settings: Settings) -> SmtpSettings | None:
 
     value = Secret.load(settings.smtp_password_block).get()  # type: ignore[union-attr]
     return replace(settings.smtp, password=str(value))
+
+
+def isolated_email(
+    settings: Settings,
+    config: Config,
+    period: Period,
+    recipient: RecipientConfig,
+    resend_unconfirmed: bool = False,
+    reads: EditionReads | None = None,
+    server: Callable[[], SmtpSettings | None] | None = None,
+) -> DeliveryOutcome:
+    """``deliver_email``, whose unexpected failure (a bug, text no encoder takes) fails only
+    this reader's email, recorded as failed (never left "sending"): later readers still get
+    theirs."""
+    try:
+        return deliver_email(
+            settings, config, period, recipient, resend_unconfirmed, reads=reads, server=server
+        )
+    except Exception as exc:  # one reader's failure must stop only theirs
+        detail = f"unexpected failure, reported as a bug: {one_line(exc)}"
+        log.debug("email to %s: %s", recipient.address, detail, exc_info=True)  # with -v
+        channel: Channel = "outbox" if settings.smtp is None else "email"
+        _record_failure(settings, period.digest_key, channel, recipient.address, detail)
+        return DeliveryOutcome(
+            channel=channel, recipient=recipient.address, status=_FAILED, detail=detail
+        )
 
 
 def deliver_email(

@@ -270,7 +270,11 @@ def test_zotero_reads_every_page_with_the_key_from_the_environment(
         ({}, httpx.Response(403), "Zotero refused access (403); set ZOTERO_API_KEY"),
         ({"ZOTERO_API_KEY": "s3cret-key"}, httpx.Response(403), "(403); check ZOTERO_API_KEY"),
         ({}, httpx.Response(503), "Zotero answered 503; try again later"),
-        ({}, httpx.ConnectError("refused"), "cannot reach https://zotero.test (connection failed (ConnectError"),
+        (
+            {},
+            httpx.ConnectError("refused"),
+            "cannot reach https://zotero.test (connection failed (ConnectError",
+        ),
         ({}, httpx.Response(200, json=[]), "the library is empty"),
     ],
 )
