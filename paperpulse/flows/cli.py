@@ -476,9 +476,11 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
         )
     failed = [o for o in outcomes if o.status == DeliveryStatus.FAILED]
     if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more above)" if len(failed) > 1 else ""
         raise PaperpulseError(
-            f"{len(failed)} delivery(ies) failed; they are retried by the "
-            "next run or `paperpulse deliver`"
+            f"{len(failed)} delivery(ies) failed, first {first.channel} {first.recipient}: "
+            f"{first.detail}{more}; they are retried by the next run or `paperpulse deliver`"
         )
     if unconfirmed := [o for o in outcomes if o.status == DeliveryStatus.UNCONFIRMED]:
         raise PaperpulseError(

@@ -166,6 +166,7 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
         user=user,
         password=password,
         ca_file=env.get("PAPERPULSE_SMTP_CA_FILE") or None,
+        deadline=_seconds(env, "PAPERPULSE_SMTP_DEADLINE", 120.0, MAX_HTTP_DEADLINE),
         allow_plain_auth=plain == "1",
     )
 

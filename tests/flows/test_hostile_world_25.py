@@ -105,7 +105,7 @@ def test_a_signal_ends_a_run_stuck_in_a_worker_within_ten_seconds(
         time.sleep(0.5)
         sent = time.monotonic()
         process.send_signal(sig)
-        out, err = process.communicate(timeout=30)
+        _out, err = process.communicate(timeout=30)
         took = time.monotonic() - sent
     assert took < 10, took
     assert process.returncode == 128 + sig, (process.returncode, err)

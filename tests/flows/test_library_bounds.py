@@ -53,9 +53,8 @@ def test_a_zotero_gzip_bomb_is_refused_without_taking_the_memory() -> None:
     bomb = gzip.compress(b"[" + b" " * (256 * 2**20) + b"]", compresslevel=9)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     answer = http_response(bomb, headers=["Content-Encoding: gzip"])
-    with hostile_server([(answer, 0)]) as server:
-        with pytest.raises(LibraryError) as caught:
-            foryou.load_library("zotero:users/1", zotero(server.url))
+    with hostile_server([(answer, 0)]) as server, pytest.raises(LibraryError) as caught:
+        foryou.load_library("zotero:users/1", zotero(server.url))
     grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert "larger than HttpSettings.max_bytes" in str(caught.value)
     assert grew < 128, f"peak memory grew {grew:.0f} MiB"
