@@ -491,6 +491,7 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
+    from paperpulse.core.bounds import bound_listing
     from paperpulse.scrapers.registry import PARSERS, listing_as_json, parse_file
 
     if args.source not in PARSERS:
@@ -499,7 +500,9 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         content = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    listing = parse_file(args.source, content, str(args.file))
+    listing, warnings = bound_listing(parse_file(args.source, content, str(args.file)))
+    for warning in warnings:
+        print(f"paperpulse: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(listing_as_json(listing), indent=2, ensure_ascii=False))
         return 0

@@ -146,3 +146,37 @@ def test_absurd_deadlines_and_ports_are_refused_in_one_line(workspace: Path) -> 
         outcome="refused in one line naming the variable, exit 2",
         trials=4,
     )
+
+
+def test_absurd_upvotes_are_clamped_and_flagged_and_the_day_is_kept(workspace: Path) -> None:
+    import copy
+    import json
+
+    from tests.conftest import FIXTURES
+
+    (template,) = json.loads((FIXTURES / "hf" / "daily_2024.json").read_text(encoding="utf-8"))
+    day = []
+    for number, upvotes in enumerate((10**30, -5000, 12), start=1):
+        item = copy.deepcopy(template)
+        item["paper"]["id"] = f"2408.0000{number}"
+        item["paper"]["upvotes"] = upvotes
+        day.append(item)
+    with hostile_server(lambda n: [(http_response(json.dumps(day).encode()), 0)]) as server:
+        env = {"PAPERPULSE_HF_URL": server.url, "PAPERPULSE_HF_MIN_INTERVAL": "0"}
+        result = paperpulse("run", "--date", DAY, "--no-email", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "2408.00001" in result.stderr and "upvotes 1e+30 is absurd" in result.stderr
+    assert "2408.00002" in result.stderr and "upvotes -5000 is negative" in result.stderr
+    assert "/api/daily_papers" in result.stderr  # the URL it came from
+    assert "3 papers fetched" in result.stdout
+    with sqlite3.connect(workspace / "db.sqlite") as db:
+        votes = dict(db.execute("SELECT arxiv_id, upvotes FROM sightings"))
+    assert votes == {"2408.00001": 10**9, "2408.00002": None, "2408.00003": 12}
+    record(
+        category=CATEGORY,
+        case="one item with upvotes 10^30, another with -5000",
+        where="`paperpulse run`, hf-daily API → SQLite, archive",
+        outcome="clamped to 10^9 / ignored, each a warning naming the paper and URL; the day "
+        "is stored (was: OverflowError, day lost; '▲ -5000' shown)",
+    )
