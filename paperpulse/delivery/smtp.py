@@ -285,11 +285,17 @@ def message_id(payload: bytes) -> str:
 
 def _client(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:
     """Not connected yet: ``connect`` (which reads the greeting) runs under the watchdog."""
-    if settings.security == "ssl":
-        return smtplib.SMTP_SSL(
+    smtp = (
+        smtplib.SMTP_SSL(
             local_hostname=settings.helo_name, timeout=timeout, context=_tls_context(settings)
         )
-    return smtplib.SMTP(local_hostname=settings.helo_name, timeout=timeout)
+        if settings.security == "ssl"
+        else smtplib.SMTP(local_hostname=settings.helo_name, timeout=timeout)
+    )
+    # The name TLS verifies the certificate against; smtplib sets it only when its
+    # constructor connects, which would read the greeting before the watchdog starts.
+    smtp._host = settings.host  # type: ignore[attr-defined]
+    return smtp
 
 
 def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
