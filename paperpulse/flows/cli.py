@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 SOURCES = (Source.HF_DAILY, Source.HF_WEEK)  # what a backfill can fetch by list date
+MAX_BACKFILL_DAYS = 3_660  # ten years: far past any source's history, far short of 9999
 
 
 class UsageError(PaperpulseError):
@@ -361,6 +362,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_backfill(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
+    span = (args.end - args.start).days + 1
+    if span > MAX_BACKFILL_DAYS:
+        raise UsageError(
+            f"--start {args.start} to --end {args.end} is {span:,} days; a backfill covers at "
+            f"most {MAX_BACKFILL_DAYS:,} (Hugging Face lists papers since 2023): give a "
+            "shorter range, one backfill per range"
+        )
     settings, config = _checked()
     prefect = _wants_prefect(args)
     if prefect:

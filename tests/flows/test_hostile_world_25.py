@@ -180,3 +180,70 @@ def test_absurd_upvotes_are_clamped_and_flagged_and_the_day_is_kept(workspace: P
         outcome="clamped to 10^9 / ignored, each a warning naming the paper and URL; the day "
         "is stored (was: OverflowError, day lost; '▲ -5000' shown)",
     )
+
+
+def hf_day(count: int) -> bytes:
+    import copy
+    import json
+
+    from tests.conftest import FIXTURES
+
+    (template,) = json.loads((FIXTURES / "hf" / "daily_2024.json").read_text(encoding="utf-8"))
+    items = []
+    for number in range(1, count + 1):
+        item = copy.deepcopy(template)
+        item["paper"]["id"] = f"2408.{number:05d}"
+        items.append(item)
+    return json.dumps(items).encode()
+
+
+def test_a_listing_that_jumps_from_11_to_90_papers_is_warned_about(workspace: Path) -> None:
+    bodies = {"now": hf_day(11)}
+    with hostile_server(lambda n: [(http_response(bodies["now"]), 0)]) as server:
+        env = {"PAPERPULSE_HF_URL": server.url, "PAPERPULSE_HF_MIN_INTERVAL": "0"}
+        first = paperpulse("run", "--date", DAY, "--no-email", env=env)
+        assert first.returncode == 0, first.stderr
+        assert "previous run" not in first.stderr
+        bodies["now"] = hf_day(90)
+        second = paperpulse("run", "--date", DAY, "--no-email", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "parsed 90 items where the previous run of this listing had 11" in second.stderr
+    record(
+        category=CATEGORY,
+        case="a day's listing jumps from 11 to 90 papers between runs",
+        where="`paperpulse run` twice, hf-daily API",
+        outcome="kept, with a warning naming both counts, the URL and the parse command",
+    )
+
+
+def test_a_database_at_an_unknown_newer_revision_is_one_line(workspace: Path) -> None:
+    with hostile_server(lambda n: [(http_response(hf_day(2)), 0)]) as server:
+        env = {"PAPERPULSE_HF_URL": server.url, "PAPERPULSE_HF_MIN_INTERVAL": "0"}
+        assert paperpulse("run", "--date", DAY, "--no-email", env=env).returncode == 0
+    with sqlite3.connect(workspace / "db.sqlite") as db:
+        db.execute("UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
+    result = paperpulse("digest", "--date", DAY, env={})
+    assert result.returncode == 1, result.stderr
+    line = one_line_error(result)
+    assert "schema revision this paperpulse does not know" in line and "f00dfeedbeef" in line
+    record(
+        category=CATEGORY,
+        case="the database is at a schema revision from a newer paperpulse",
+        where="`paperpulse digest`, real SQLite",
+        outcome="one line saying so and what to do, exit 1 (was an 89-line Alembic traceback)",
+    )
+
+
+def test_an_absurd_backfill_range_is_refused_at_once(workspace: Path) -> None:
+    began = time.monotonic()
+    result = paperpulse("backfill", "--start", "0001-01-01", "--end", "9999-12-31", env={})
+    took = time.monotonic() - began
+    assert result.returncode == 2 and "3,652,059 days" in one_line_error(result), result.stderr
+    assert took < 15, took
+    record(
+        category=CATEGORY,
+        case="`backfill --start 0001-01-01 --end 9999-12-31`",
+        where="`paperpulse backfill`",
+        outcome="refused in one line naming the span and the limit, exit 2 (was '0/?' for a "
+        "minute)",
+    )
