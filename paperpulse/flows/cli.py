@@ -591,7 +591,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         reader_model,
         recent_corpus,
     )
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.readers import known_readers, resolve_reader
 
     end = args.end or _today()
     start = args.start or end - timedelta(days=POOL_DAYS - 1)
@@ -599,20 +599,22 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         raise UsageError(f"--end {end} is before --start {start}")
     if args.top < 1:
         raise UsageError("--top must be at least 1")
-    settings = Settings.from_env()
+    settings, config = _checked()
+    readers = known_readers(settings, config)
+    reader = resolve_reader(args.reader, readers)
     library = load_library(args.library, settings)
     for warning in library.warnings:
         print(f"paperpulse: warning: {warning}", file=sys.stderr)
     repo = repository(settings.database_url)
     pull_archive(settings)  # feedback.txt edited on the git host counts here too
-    import_feedback_file(repo, settings.archive_dir, "archive", settings.clock.now())
+    import_feedback_file(repo, settings.archive_dir, "archive", settings.clock.now(), readers)
     corpus = recent_corpus(repo, end, start)
     if not corpus.papers:
         raise UsageError(
             f"no stored papers listed from {start} to {end}; fetch them first "
             f"(paperpulse backfill --start {start} --end {end})"
         )
-    model = reader_model(repo, corpus, library, args.reader)
+    model = reader_model(repo, corpus, library, reader)
     ranked = model.rank(corpus.papers, top=args.top)
     if args.json:
         rows = [
@@ -641,20 +643,21 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from paperpulse.core.models import normalize_arxiv_id
     from paperpulse.flows.context import repository
-    from paperpulse.flows.settings import Settings
+    from paperpulse.flows.readers import known_readers, resolve_reader
 
     try:
         arxiv_id = normalize_arxiv_id(args.arxiv_id)
     except ValueError as exc:
         raise UsageError(f"{exc}; give an arXiv id like 2408.01234 or its URL") from None
-    settings = Settings.from_env()
+    settings, config = _checked()
+    reader = resolve_reader(args.reader, known_readers(settings, config))  # never a stranger
     repo = repository(settings.database_url)
     repo.record_feedback(
-        args.reader, {arxiv_id: args.signal}, origin="cli", at=settings.clock.now(), renew=True
+        reader, {arxiv_id: args.signal}, origin="cli", at=settings.clock.now(), renew=True
     )
     stored = "" if repo.papers([arxiv_id]) else " (not stored yet: it counts once fetched)"
     done = {"like": "liked", "hide": "hid"}[args.signal]
-    print(f"{done} {arxiv_id} for {args.reader}{stored}")
+    print(f"{done} {arxiv_id} for {reader}{stored}")
     return 0
 
 

@@ -180,7 +180,7 @@ class Config(_Model):
     @field_validator("topics")
     @classmethod
     def _unique_topics(cls, topics: tuple[TopicConfig, ...]) -> tuple[TopicConfig, ...]:
-        names = [t.name.casefold() for t in topics]
+        names = [" ".join(t.name.casefold().split()) for t in topics]  # as feed files see them
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"topic names must be unique; repeated: {', '.join(dupes)}")

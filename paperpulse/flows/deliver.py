@@ -37,6 +37,7 @@ from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
 from paperpulse.flows.context import repository
 from paperpulse.flows.foryou import add_for_you
 from paperpulse.flows.publish import feeds, index_and_nav
+from paperpulse.flows.readers import mailbox_key
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import UNCONFIRMED
 
@@ -124,18 +125,18 @@ def archive_outcomes(
             )
         _record_failure(settings, period.digest_key, "archive", ARCHIVE, detail)
         return [DeliveryOutcome(channel="archive", recipient=where, status=_FAILED, detail=detail)]
-    outcomes = [outcome]
-    if NOT_PUSHED in outcome.detail:
-        why = outcome.detail.split(NOT_PUSHED, 1)[1].rstrip(")")
-        outcomes.append(
-            DeliveryOutcome(
-                channel="archive",
-                recipient=PUSH,
-                status=_FAILED,
-                detail=f"committed {outcome.detail.split(' ', 1)[0]} here but not pushed{why}",
-            )
-        )
-    return outcomes
+    if f" ({NOT_PUSHED}: " not in outcome.detail:
+        return [outcome]
+    sha, why = outcome.detail.split(f" ({NOT_PUSHED}: ", 1)
+    return [  # the reason once, on the push's own line
+        replace(outcome, detail=f"{sha} (not pushed: see {PUSH})"),
+        DeliveryOutcome(
+            channel="archive",
+            recipient=PUSH,
+            status=_FAILED,
+            detail=f"committed {sha} here but not pushed; tried again next run: {why[:-1]}",
+        ),
+    ]
 
 
 def _record_failure(
@@ -228,10 +229,26 @@ def _publish_files(
 
 
 def recipients(settings: Settings, config: Config) -> list[RecipientConfig]:
-    """Configured recipients, or the readers named by ``PAPERPULSE_MAIL_TO``."""
+    """Configured recipients, or the readers named by ``PAPERPULSE_MAIL_TO``; an address
+    given twice in another case (``DUP@example.org`` beside ``dup@example.org``: one mailbox
+    everywhere in practice) is one reader, the first kept, with a warning."""
     if settings.mail_to:
-        return [RecipientConfig(address=a, editions=("daily", "weekly")) for a in settings.mail_to]
-    return list(config.email.recipients)
+        given = [RecipientConfig(address=a, editions=("daily", "weekly")) for a in settings.mail_to]
+    else:
+        given = list(config.email.recipients)
+    kept: dict[str, RecipientConfig] = {}
+    for recipient in given:
+        key = mailbox_key(recipient.address)
+        if key in kept:
+            log.warning(
+                "recipient %s is %s again (addresses compare without case): one email, to %s",
+                recipient.address,
+                kept[key].address,
+                kept[key].address,
+            )
+            continue
+        kept[key] = recipient
+    return list(kept.values())
 
 
 def smtp_settings(settings: Settings) -> SmtpSettings | None:

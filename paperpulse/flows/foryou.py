@@ -29,7 +29,9 @@ from paperpulse.digest.library import (
 )
 from paperpulse.digest.models import Digest
 from paperpulse.flows.compose import ARCHIVE, ForYouShared
+from paperpulse.flows.config import load_config
 from paperpulse.flows.context import repository
+from paperpulse.flows.readers import known_readers, mailbox_key
 from paperpulse.flows.settings import DEFAULT_CONTACT, Settings
 from paperpulse.scrapers.http import HttpClient, HttpSettings, host_key
 from paperpulse.scrapers.pacing import HostPolicy
@@ -188,7 +190,6 @@ def pull_archive(settings: Settings) -> None:
     the same when it writes."""
     from paperpulse.delivery.files import archive_lock
     from paperpulse.delivery.git_archive import ArchiveRepo
-    from paperpulse.flows.config import load_config
 
     archive = load_config(settings.config_file).archive
     root = settings.archive_dir.resolve()
@@ -211,9 +212,17 @@ def pull_archive(settings: Settings) -> None:
 
 
 def import_feedback_file(
-    repo: Repository, archive_dir: Path, default_reader: str, at: datetime
+    repo: Repository,
+    archive_dir: Path,
+    default_reader: str,
+    at: datetime,
+    readers: dict[str, str] | None = None,
 ) -> int:
-    """Record the archive's ``feedback.txt`` (if any); returns how many signals changed."""
+    """Record the archive's ``feedback.txt`` (if any); returns how many signals changed.
+
+    With ``readers`` (``flows.readers.known_readers``), a line naming a reader in another
+    case counts for the configured spelling, and one naming an unknown reader is a warning
+    and ignored (it would train a ranking nobody receives)."""
     path = archive_dir / FILENAME
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -225,9 +234,21 @@ def import_feedback_file(
     parsed = parse_feedback(text, str(path), default_reader)
     for warning in parsed.warnings:
         log.warning("%s", warning)
+    by_reader: dict[str, dict[str, str]] = {}
+    for reader, signals in parsed.signals.items():
+        known = reader if readers is None else readers.get(mailbox_key(reader))
+        if known is None:
+            log.warning(
+                "%s: lines for unknown reader %r ignored; name a recipient from "
+                "paperpulse.toml or leave the reader out (the archive's digest)",
+                path,
+                reader[:80],
+            )
+            continue
+        by_reader.setdefault(known, {}).update(signals)
     return sum(
         repo.record_feedback(reader, signals, origin="file", at=at)
-        for reader, signals in parsed.signals.items()
+        for reader, signals in by_reader.items()
     )
 
 
@@ -324,7 +345,8 @@ def add_for_you(
     if not shared.pulled:
         pull_archive(settings)
         shared.pulled = True
-    import_feedback_file(repo, settings.archive_dir, ARCHIVE, settings.clock.now())
+    readers = known_readers(settings, load_config(settings.config_file))
+    import_feedback_file(repo, settings.archive_dir, ARCHIVE, settings.clock.now(), readers)
     now = settings.clock.now()
     corpus = recent_corpus(repo, end, at=now, shared=shared)
     model = reader_model(repo, corpus, lib, reader, at=now)

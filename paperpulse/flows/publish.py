@@ -70,7 +70,7 @@ def feeds(
     )
     for topic in topics:
         members = [i for i in ids if any(m.topic == topic.name for m in matches[i])]
-        name = feed_path(topic.name)
+        name = feed_path(topic.name, [t.name for t in topics])  # injective over them
         files[name] = feed(f"paperpulse · {topic.name}", name, members)
     return files
 

@@ -37,9 +37,16 @@ def theme(arxiv_id: str) -> str:
     return arxiv_id[5]  # "1": kv cache, "2": diffusion, "3": robot, "4": speech
 
 
+READERS = ("ada@example.org", "alan@example.org")
+
+
 @pytest.fixture
 def stored(workspace: Path) -> Path:
-    """The test pool saved as the day's HF list in the workspace's SQLite file."""
+    """The test pool saved as the day's HF list in the workspace's SQLite file; Ada and Alan
+    are readers (a reader named by --reader or feedback.txt must be configured)."""
+    (workspace / "paperpulse.toml").write_text(
+        "".join(f'[[email.recipients]]\naddress = "{a}"\n' for a in READERS), encoding="utf-8"
+    )
     repo = repository(Settings.from_env().database_url)
     papers = [replace(p, list_date=DAY) for p in pool()]
     save(repo, make_listing(papers, period=DAY.isoformat()))
@@ -161,17 +168,25 @@ def test_the_archives_feedback_file_is_read_by_the_next_ranking(
     archive = stored / "archive"
     archive.mkdir()
     (archive / "feedback.txt").write_text(
-        f"# readers' signals\nhide {top}\nlike 2408.30001 ada@example.org\nhide nonsense\n",
+        f"# readers' signals\nhide {top}\nlike 2408.30001 ada@example.org\nhide nonsense\n"
+        "like 2408.30002 ALAN@example.org\nlike 2408.30003 mallory@example.org\n",
         encoding="utf-8",
     )
     with caplog.at_level(logging.WARNING, logger="paperpulse.foryou"):
         rows = recommend(capsys, "--library", lib)
     assert top not in {r["arxiv_id"] for r in rows}
     assert any("feedback.txt:4: not an arXiv id" in r.message for r in caplog.records)
+    # Issue 25: an unknown reader is a warning (nothing recorded); another case is the reader.
+    assert any(
+        "unknown reader 'mallory@example.org' ignored" in r.getMessage() for r in caplog.records
+    )
     repo = repository(Settings.from_env().database_url)
     assert repo.feedback("ada@example.org") == {"2408.30001": "like"}
+    assert repo.feedback("alan@example.org") == {"2408.30002": "like"}
+    assert repo.feedback("mallory@example.org") == {}
     # Read again by every run, the same file changes nothing.
-    assert foryou.import_feedback_file(repo, archive, "archive", datetime.now(UTC)) == 0
+    readers = {r: r for r in ("archive", *READERS)}
+    assert foryou.import_feedback_file(repo, archive, "archive", datetime.now(UTC), readers) == 0
 
 
 def test_the_digest_has_for_you_before_the_topics_only_with_a_library(

@@ -247,3 +247,44 @@ def test_an_absurd_backfill_range_is_refused_at_once(workspace: Path) -> None:
         outcome="refused in one line naming the span and the limit, exit 2 (was '0/?' for a "
         "minute)",
     )
+
+
+def test_colliding_outbox_names_and_case_variant_recipients(workspace: Path) -> None:
+    readers = ("a!b@example.org", "a#b@example.org", "dup@example.org", "DUP@Example.org")
+    (workspace / "paperpulse.toml").write_text(
+        "".join(f'[[email.recipients]]\naddress = "{a}"\n' for a in readers), encoding="utf-8"
+    )
+    outbox = workspace / "outbox"
+    result = paperpulse("deliver", "--date", DAY, env={"PAPERPULSE_OUTBOX_DIR": str(outbox)})
+    assert result.returncode == 0, result.stderr
+    assert "DUP@Example.org is dup@example.org again" in result.stderr
+    files = sorted(p.name for p in outbox.rglob("*.eml"))
+    assert len(files) == 3, files  # a!b and a#b apart; dup once
+    record(
+        category=CATEGORY,
+        case="recipients a!b@ and a#b@ (one outbox name), dup@ beside DUP@Example.org",
+        where="`paperpulse deliver`, outbox",
+        outcome="3 files: colliding names kept apart by a hash; the case variant is one "
+        "reader, with a warning (was: one email lost, one sent twice)",
+    )
+
+
+def test_unknown_readers_are_refused_and_feedback_for_them_warned(workspace: Path) -> None:
+    (workspace / "paperpulse.toml").write_text(
+        '[[email.recipients]]\naddress = "ada@example.org"\n', encoding="utf-8"
+    )
+    for reader in ("nobody@example.org", "ada@example.org\nhide 2408.00001"):
+        result = paperpulse("like", "2408.00001", "--reader", reader, env={})
+        assert result.returncode == 2 and "unknown reader" in one_line_error(result)
+    known = paperpulse("hide", "2408.00001", "--reader", "Ada@Example.ORG", env={})
+    assert known.returncode == 0 and "for ada@example.org" in known.stdout, known.stderr
+    with sqlite3.connect(workspace / "db.sqlite") as db:
+        assert list(db.execute("SELECT DISTINCT reader FROM feedback")) == [("ada@example.org",)]
+    record(
+        category=CATEGORY,
+        case="`like --reader` an unknown reader, a reader with a newline; `hide` in another case",
+        where="`paperpulse like/hide`",
+        outcome="unknown ones refused in one line, exit 2; the case variant lands on the "
+        "configured reader",
+        trials=3,
+    )
