@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -20,7 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from paperpulse.core.errors import ConfigError, PaperpulseError
+from paperpulse.core.errors import ConfigError, PaperpulseError, SourceError
 from paperpulse.core.kinds import DeliveryStatus, Edition, Source
 
 if TYPE_CHECKING:
@@ -508,7 +509,17 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         content = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    listing, warnings = bound_listing(parse_file(args.source, content, str(args.file)))
+    try:
+        parsed = parse_file(args.source, content, str(args.file))
+    except SourceError as exc:
+        # The parser's hint ("save the page and run `paperpulse parse ...`") is what was just
+        # run: here the question is whether FILE is that source's page at all.
+        said = _PARSE_HINT.sub("", str(exc)).rstrip(" ;,")
+        raise PaperpulseError(
+            f"{said}; is {args.file} a saved {args.source} page or answer? (hf-daily reads "
+            "the Daily Papers HTML page or its API JSON, arxiv-listing a /list/CAT/new page)"
+        ) from None
+    listing, warnings = bound_listing(parsed)
     for warning in warnings:
         print(f"paperpulse: warning: {warning}", file=sys.stderr)
     if args.json:
@@ -529,6 +540,11 @@ def _cmd_parse(args: argparse.Namespace) -> int:
             f"{item.rank:4d}. {item.paper.arxiv_id}{votes}{section}  {item.paper.title} — {byline}"
         )
     return 0
+
+
+_PARSE_HINT = re.compile(
+    r"[;:,]?\s*\(?(?:save (?:the|a) pages? and )?(?:try|run) `paperpulse parse [^`]*`\)?"
+)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from paperpulse.flows.jobs import Job, backfill_plan
 from paperpulse.flows.settings import Settings
 
 WORKERS = 4  # concurrent jobs; the shared HTTP client keeps each host at its own pace
+MAX_LINE = 600  # characters of the closing error line: each failure is also logged above
 NOT_STARTED = "not started: "  # a job the run had no time for: no run row, listed once
 
 log = logging.getLogger("paperpulse.pipeline")
@@ -48,7 +49,12 @@ class SourcesFailed(PaperpulseError):
     """At least one source failed; everything that worked was still stored and delivered."""
 
     def __init__(self, summary: RunSummary) -> None:
-        super().__init__("; ".join(summary.failures))
+        # Each failure once (a run and its delivery can fail alike), the line kept readable.
+        unique = list(dict.fromkeys(summary.failures))
+        line = "; ".join(unique)
+        if len(line) > MAX_LINE:
+            line = line[: MAX_LINE - 1].rstrip() + "… (see the lines above, or run with -v)"
+        super().__init__(line)
         self.summary = summary
 
 

@@ -288,3 +288,34 @@ def test_unknown_readers_are_refused_and_feedback_for_them_warned(workspace: Pat
         "configured reader",
         trials=3,
     )
+
+
+def test_operator_messages_say_what_to_do_once(workspace: Path, tmp_path: Path) -> None:
+    xml = tmp_path / "arxiv.xml"
+    xml.write_text(
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+        "<id>http://arxiv.org/abs/2408.00001v1</id></entry></feed>",
+        encoding="utf-8",
+    )
+    parsed = paperpulse("parse", "hf-daily", str(xml), env={})
+    line = one_line_error(parsed)
+    assert parsed.returncode == 1 and "paperpulse parse" not in line, line
+    assert f"is {xml} a saved hf-daily page" in line
+    config = workspace / "paperpulse.toml"
+    config.write_text('[[topics]]\nname = "R"\ninclude = "reasoning"\n', encoding="utf-8")
+    one = paperpulse("digest", "--date", DAY, env={})
+    assert 'write include = ["reasoning"]' in one_line_error(one), one.stderr
+    terms = ", ".join(f'"t{i}"' for i in range(300_000))
+    config.write_text(f'[[topics]]\nname = "R"\ninclude = [{terms}]\n', encoding="utf-8")
+    began = time.monotonic()
+    many = paperpulse("digest", "--date", DAY, env={})
+    assert many.returncode == 2 and "at most 1,000 entries" in one_line_error(many)
+    assert time.monotonic() - began < 30
+    record(
+        category=CATEGORY,
+        case='`parse hf-daily` on arXiv XML; `include = "reasoning"`; 300,000 include terms',
+        where="`paperpulse parse`, config load",
+        outcome="one line each saying what to do (no self-referring hint, no 'valid tuple'); "
+        "the 300,000 terms refused at load",
+        trials=3,
+    )
