@@ -319,3 +319,30 @@ def test_operator_messages_say_what_to_do_once(workspace: Path, tmp_path: Path) 
         "the 300,000 terms refused at load",
         trials=3,
     )
+
+
+def test_feed_ids_are_those_the_first_archives_wrote(workspace: Path) -> None:
+    """After an upgrade a feed keeps its ``<id>``: a reader seeing it change shows every entry
+    again as new. The ids are what the commit before fd5ef72 wrote (``_slug`` of the title)."""
+    import xml.etree.ElementTree as ET
+
+    from paperpulse.digest.feed import feed_id
+
+    (workspace / "paperpulse.toml").write_text(
+        '[[topics]]\nname = "Language models"\ninclude = ["language model"]\n',
+        encoding="utf-8",
+    )
+    result = paperpulse("deliver", "--date", DAY, env={})
+    assert result.returncode == 0, result.stderr
+    atom = "{http://www.w3.org/2005/Atom}id"
+    archive = workspace / "archive"
+    assert ET.parse(archive / "feed.xml").getroot().findtext(atom) == feed_id("paperpulse")
+    topic = ET.parse(archive / "feeds" / "language-models.xml").getroot().findtext(atom)
+    assert topic == feed_id("paperpulse-language-models")
+    record(
+        category=CATEGORY,
+        case="upgrade from an older commit: feed `<id>`s",
+        where="`paperpulse deliver`, feed.xml and feeds/<topic>.xml",
+        outcome="the ids the first archives wrote (feed/paperpulse, feed/paperpulse-<topic>); "
+        "paper entry ids unchanged (arxiv/<id>)",
+    )
