@@ -153,3 +153,51 @@ def test_a_stop_ends_a_pacing_sleep_at_once() -> None:
         threading.Timer(0.3, deadline.request_stop, args=("SIGINT",)).start()
         error, took = timed(lambda: client.get(server.url + "/b", source=SOURCE))
     assert isinstance(error, Stopped) and took < 1.0, (error, took)
+
+
+HELD = {
+    "redirect to file:///etc/passwd": (
+        http_response(b"", status="302 Found", headers=["Location: file:///etc/passwd"]),
+        "scheme 'file' is not http(s)",
+    ),
+    "redirect to another host": (
+        http_response(b"", status="302 Found", headers=["Location: http://127.0.0.2:9/x"]),
+        "is not allowed (redirected from",
+    ),
+    "redirect loop": (
+        http_response(b"", status="302 Found", headers=["Location: /loop"]),
+        "more than 5 redirects",
+    ),
+    "gzip bomb (64 KB expanding to 64 MiB)": (
+        http_response(
+            __import__("gzip").compress(b" " * 64 * 2**20, compresslevel=9),
+            headers=["Content-Encoding: gzip"],
+        ),
+        "larger than HttpSettings.max_bytes",
+    ),
+    "Content-Length of 2 GB": (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2147483648\r\nConnection: close\r\n\r\n[",
+        "larger than HttpSettings.max_bytes",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HELD))
+def test_hostile_answers_that_held_still_hold(case: str) -> None:
+    """The scenarios issue 25 saw hold, on a raw server: refused at once, one line, the token
+    never sent anywhere but its own host."""
+    answer, expected = HELD[case]
+    with hostile_server(lambda n: [(answer, 0)]) as server:
+        host = server.url.removeprefix("http://")
+        client = client_for(
+            server.url, max_bytes=8 * 2**20, bearer_tokens={host: "hf_canary_token"}
+        )
+        error, took = timed(lambda: client.get(server.url + "/a", source=SOURCE))
+    assert isinstance(error, FetchError) and expected in str(error), error
+    assert "hf_canary_token" not in str(error) and took < 2.0
+    record(
+        category=CATEGORY,
+        case=case,
+        where="HttpClient (HF policy, bearer token) against a raw server",
+        outcome=f"FetchError at once: {expected}; the token never leaves its host",
+    )
