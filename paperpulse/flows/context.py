@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 
 from paperpulse.core.deadline import RunBudget
 from paperpulse.flows import signals
@@ -21,6 +21,7 @@ from paperpulse.scrapers.http import HttpClient, HttpSettings, default_settings
 from paperpulse.scrapers.pacing import HostPolicy
 from paperpulse.storage.db import create_engine
 from paperpulse.storage.migrate import upgrade
+from paperpulse.storage.open_runs import fail_open_runs
 from paperpulse.storage.repository import Repository
 
 
@@ -39,7 +40,8 @@ class Context:
     def open(cls, settings: Settings, config: Config) -> Context:
         budget = RunBudget(seconds=settings.run_deadline)
         repo = repository(settings.database_url)
-        signals.watch(repo.engine)  # a stopped process marks the runs it left open
+        # A stopped process marks the runs it left open in this database.
+        signals.watch(settings.database_url, partial(fail_open_runs, repo.engine))
         http = http_client(settings, config)
         http.budget = budget
         return cls(settings=settings, config=config, repository=repo, http=http, budget=budget)

@@ -14,19 +14,19 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from paperpulse.core.deadline import STOP, request_stop, stop_reason
 
-if TYPE_CHECKING:  # SQLAlchemy loads only when a command opens a database
-    from sqlalchemy.engine import Engine
+# Marks the runs this process left open in one database, failed with a reason at a time.
+MarkOpenRuns = Callable[[str, datetime], int]
 
 GRACE = 8.0  # seconds from the signal to a forced exit: under the 10 s a supervisor allows
 MARK_TIMEOUT = 1.5  # seconds the last-resort marking may take (a locked database)
 
-_engines: list[Engine] = []
+_databases: dict[object, MarkOpenRuns] = {}
 _said = threading.Event()
 
 
@@ -34,10 +34,10 @@ class Signalled(SystemExit):
     """SIGTERM: a normal exit (Prefect stops its temporary server with us), told apart."""
 
 
-def watch(engine: Engine) -> None:
-    """Runs started through ``engine`` are marked failed if the process is stopped."""
-    if engine not in _engines:
-        _engines.append(engine)
+def watch(database: object, mark: MarkOpenRuns) -> None:
+    """Runs started in ``database`` are marked failed by ``mark`` if the process is stopped
+    (``storage.open_runs.fail_open_runs`` bound to its engine)."""
+    _databases.setdefault(database, mark)
 
 
 def install() -> None:
@@ -62,12 +62,10 @@ def mark_open_runs() -> int:
     reason = f"stopped by {stop_reason() or 'a signal'} before it finished"
 
     def mark() -> None:
-        from paperpulse.storage.open_runs import fail_open_runs
-
         now = datetime.now(UTC)
-        for engine in list(_engines):
+        for fail_open_runs in list(_databases.values()):
             try:
-                counted.append(fail_open_runs(engine, reason, now))
+                counted.append(fail_open_runs(reason, now))
             except Exception:  # the next run's start closes it anyway
                 continue
 
