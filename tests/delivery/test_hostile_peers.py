@@ -72,7 +72,7 @@ def test_a_trickling_or_silent_smtp_server_ends_at_the_send_deadline(how: str) -
         category=CATEGORY,
         case=f"SMTP server: {how}",
         where="smtp.send, PAPERPULSE_SMTP_DEADLINE=1.5, timeout 30 s, 4 attempts",
-        outcome=f"DeliveryError naming the deadline after {took:.1f} s (was: hung until killed)",
+        outcome="DeliveryError naming the deadline, under 2.5 s (was: hung until killed)",
     )
 
 
@@ -142,5 +142,5 @@ def test_sigterm_ends_deliver_stuck_on_an_smtp_greeting(tmp_path: Path) -> None:
         category=CATEGORY,
         case="SIGTERM while an SMTP server trickles its greeting",
         where="`paperpulse deliver`, real process",
-        outcome=f"exits in {took:.1f} s with 143 and one line; no traceback",
+        outcome="exits within 10 s with 143 and one line; no traceback",
     )

@@ -45,7 +45,7 @@ def test_a_trickled_zotero_body_ends_at_the_deadline() -> None:
         category=CATEGORY,
         case="Zotero body trickled 8 bytes every 0.05 s",
         where="For you library zotero:users/1, PAPERPULSE_HTTP_DEADLINE=1",
-        outcome=f"one LibraryError line naming the deadline after {took:.1f} s (2 attempts)",
+        outcome="one LibraryError line naming the deadline, under 5 s (2 attempts of 1 s)",
     )
 
 
@@ -62,7 +62,7 @@ def test_a_zotero_gzip_bomb_is_refused_without_taking_the_memory() -> None:
         category=CATEGORY,
         case=f"Zotero answer: {len(bomb) // 1024} KB of gzip expanding to 256 MiB",
         where="For you library zotero:users/1",
-        outcome=f"refused at the 8 MiB cap, one line; peak memory +{grew:.0f} MiB",
+        outcome="refused at the 8 MiB cap, one line; peak memory grows under 128 MiB",
     )
 
 
