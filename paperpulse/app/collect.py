@@ -18,7 +18,7 @@ from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import RunStatus, Source
 from paperpulse.core.models import AuthorProfile, Listing
 from paperpulse.scrapers import arxiv_source, authors, hf_daily, hf_papers
-from paperpulse.scrapers.completeness import check_against_previous
+from paperpulse.scrapers.completeness import check_against_previous, size_warning
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,8 @@ def collect(ctx: Context, job: Job, now: datetime | None = None) -> SourceOutcom
             log.warning("%s %s: %s", job.source, period, warning)
         previous = repo.latest_complete_run(job.source, period)
         check_against_previous(result, previous.fetched if previous else None)
+        if grown := size_warning(result, previous.fetched if previous else None):
+            log.warning("%s %s: %s", job.source, period, grown)
         saved = repo.save_listing(
             run_id, result, observed_at=result.fetched_at, finished_at=finished()
         )

@@ -12,18 +12,22 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from paperpulse.app import signals
 from paperpulse.config.file import Config
 from paperpulse.config.settings import DEFAULT_CONTACT, Settings
 from paperpulse.core.clock import WallClock
+from paperpulse.core.deadline import RunBudget
 from paperpulse.core.errors import ConfigError
 from paperpulse.delivery.smtp import SmtpSettings
 from paperpulse.scrapers.http import HttpClient, HttpSettings, default_settings
 from paperpulse.scrapers.pacing import HostPolicy
 from paperpulse.storage.db import create_engine
 from paperpulse.storage.migrate import upgrade
+from paperpulse.storage.open_runs import fail_open_runs
 from paperpulse.storage.repository import Repository
 
 if TYPE_CHECKING:
@@ -42,6 +46,9 @@ class Context:
     # One client per run: per-host pacing must hold across the run's concurrent tasks.
     http: HttpClient
     secret: SecretLoader | None = None
+    # The run's time (PAPERPULSE_RUN_DEADLINE, from when the context opened), shared by its
+    # client and its steps: past it, nothing more is started.
+    budget: RunBudget = field(default_factory=RunBudget)
     # The run's shared reads of editions (``compose.reads``), made on first use.
     shared_reads: EditionReads | None = field(default=None, repr=False)
     owns_engine: bool = False  # opened here: disposed on close
@@ -62,13 +69,19 @@ class Context:
             engine = create_engine(settings.database_url)
             upgrade(engine)
             repository = Repository(engine)
+        # A stopped process marks the runs it left open in this database.
+        signals.watch(settings.database_url, partial(fail_open_runs, repository.engine))
+        budget = RunBudget(seconds=settings.run_deadline)
+        http = http_client(settings, config)
+        http.budget = budget
         return cls(
             owns_engine=owns,
             settings=settings,
             config=config,
             repository=repository,
-            http=http_client(settings, config),
+            http=http,
             secret=secret,
+            budget=budget,
         )
 
     @property

@@ -8,7 +8,9 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -19,6 +21,7 @@ from paperpulse.app.compose import ARCHIVE, build_for, reader_period, reads
 from paperpulse.app.context import Context
 from paperpulse.app.foryou import add_for_you
 from paperpulse.app.publish import feeds, index_and_nav
+from paperpulse.app.readers import mailbox_key
 from paperpulse.config.file import ChannelConfig, Config, RecipientConfig
 from paperpulse.config.settings import Settings
 from paperpulse.core.errors import ConfigError, PaperpulseError
@@ -39,7 +42,10 @@ from paperpulse.digest.presentation import DayPages, ReaderLinks, archive_links
 from paperpulse.digest.render import render_all, render_email
 from paperpulse.storage.repository import UNCONFIRMED, UNCONFIRMED_AFTER
 
+log = logging.getLogger(__name__)
 RECLAIM_AFTER = timedelta(minutes=30)
+NOT_PUSHED = "committed here, not pushed; tried again next run"
+_FAILED = DeliveryStatus.FAILED
 Channel = Literal["archive", "email", "outbox", "chat"]  # "outbox": email written to files
 
 
@@ -65,7 +71,9 @@ def deliver(
 
     The edition's shared data is read once per run (``compose.reads``) and each channel's and
     reader's digest is a cheap step over it: N readers cost one read, not N+1."""
-    outcomes = [deliver_archive(ctx, period)]
+    # The archive is the record, but a broken one (a stale index.lock, a full disk, a person's
+    # edits) must not cost any reader their email: it is one failed delivery among others.
+    outcomes = archive_outcomes(ctx, period)
     if email:
         for recipient in recipients(ctx.settings, ctx.config):
             if period.edition not in recipient.editions:
@@ -77,13 +85,57 @@ def deliver(
             )
             if wanted is not None:
                 outcomes.append(
-                    deliver_email(ctx, wanted, recipient, resend_unconfirmed=resend_unconfirmed)
+                    isolated_email(ctx, wanted, recipient, resend_unconfirmed=resend_unconfirmed)
                 )
         outcomes += deliver_chats(ctx, period)
     return outcomes
 
 
 # --- the archive --------------------------------------------------------------------------
+
+PUSH = "archive push"  # the recipient of a push's own outcome: a failed push fails the run
+
+
+def archive_outcomes(ctx: Context, period: Period) -> list[DeliveryOutcome]:
+    """The archive's delivery, and a failed outcome of its own for a push that failed (the
+    commit is kept and pushed by the next run): either way the emails go out after it."""
+    settings = ctx.settings
+    where = str(settings.archive_dir / archive_relpath(period))
+    try:
+        outcome = deliver_archive(ctx, period)
+    except (PaperpulseError, OSError) as exc:
+        detail = one_line(exc)
+        if "index.lock" in detail:
+            detail += (
+                f"; a git process was killed mid-commit: if no git runs in "
+                f"{settings.archive_dir}, remove {settings.archive_dir / '.git' / 'index.lock'}"
+            )
+        _record_failure(ctx, period.digest_key, "archive", ARCHIVE, detail)
+        return [DeliveryOutcome(channel="archive", recipient=where, status=_FAILED, detail=detail)]
+    if f" ({NOT_PUSHED}: " not in outcome.detail:
+        return [outcome]
+    sha, why = outcome.detail.split(f" ({NOT_PUSHED}: ", 1)
+    return [  # the reason once, on the push's own line
+        replace(outcome, detail=f"{sha} (not pushed: see {PUSH})"),
+        DeliveryOutcome(
+            channel="archive",
+            recipient=PUSH,
+            status=_FAILED,
+            detail=f"committed {sha} here but not pushed; tried again next run: {why[:-1]}",
+        ),
+    ]
+
+
+def _record_failure(ctx: Context, key: str, channel: str, recipient: str, detail: str) -> None:
+    with suppress(PaperpulseError):  # the ledger is down too: the outcome still says it
+        ctx.repository.record_delivery(
+            key, channel, recipient, status=_FAILED, at=ctx.now(), error=detail
+        )
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, PaperpulseError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:500]
 
 
 def archive_relpath(period: Period) -> str:
@@ -147,7 +199,7 @@ def _publish_files(
         status = DeliveryStatus.SENT if result.committed else DeliveryStatus.UNCHANGED
         detail = result.sha or ""
         if result.push_error:
-            detail += f" (committed here, not pushed; tried again next run: {result.push_error})"
+            detail += f" ({NOT_PUSHED}: {result.push_error})"
         return status, detail
     for name, text in files.items():
         write_atomically(root / name, text.encode("utf-8"))
@@ -166,10 +218,47 @@ def weekly_readers(ctx: Context) -> list[str]:
 
 
 def recipients(settings: Settings, config: Config) -> list[RecipientConfig]:
-    """Configured recipients, or the readers named by ``PAPERPULSE_MAIL_TO``."""
+    """Configured recipients, or the readers named by ``PAPERPULSE_MAIL_TO``; an address
+    given twice in another case (``DUP@example.org`` beside ``dup@example.org``: one mailbox
+    everywhere in practice) is one reader, the first kept, with a warning."""
     if settings.mail_to:
-        return [RecipientConfig(address=a, editions=("daily", "weekly")) for a in settings.mail_to]
-    return list(config.email.recipients)
+        given = [RecipientConfig(address=a, editions=("daily", "weekly")) for a in settings.mail_to]
+    else:
+        given = list(config.email.recipients)
+    kept: dict[str, RecipientConfig] = {}
+    for recipient in given:
+        key = mailbox_key(recipient.address)
+        if key in kept:
+            log.warning(
+                "recipient %s is %s again (addresses compare without case): one email, to %s",
+                recipient.address,
+                kept[key].address,
+                kept[key].address,
+            )
+            continue
+        kept[key] = recipient
+    return list(kept.values())
+
+
+def isolated_email(
+    ctx: Context,
+    period: Period,
+    recipient: RecipientConfig,
+    resend_unconfirmed: bool = False,
+) -> DeliveryOutcome:
+    """``deliver_email``, whose unexpected failure (a bug, text no encoder takes) fails only
+    this reader's email, recorded as failed (never left "sending"): later readers still get
+    theirs."""
+    try:
+        return deliver_email(ctx, period, recipient, resend_unconfirmed)
+    except Exception as exc:  # one reader's failure must stop only theirs
+        detail = f"unexpected failure, reported as a bug: {one_line(exc)}"
+        log.debug("email to %s: %s", recipient.address, detail, exc_info=True)  # with -v
+        channel: Channel = "outbox" if ctx.settings.smtp is None else "email"
+        _record_failure(ctx, period.digest_key, channel, recipient.address, detail)
+        return DeliveryOutcome(
+            channel=channel, recipient=recipient.address, status=_FAILED, detail=detail
+        )
 
 
 def deliver_email(

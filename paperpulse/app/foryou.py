@@ -19,8 +19,9 @@ import httpx
 
 from paperpulse.app.compose import ARCHIVE, ForYouShared, reads
 from paperpulse.app.context import Context
-from paperpulse.config.settings import Settings
-from paperpulse.core.errors import PaperpulseError
+from paperpulse.app.readers import known_readers, mailbox_key, resolve_reader
+from paperpulse.config.settings import DEFAULT_CONTACT, Settings
+from paperpulse.core.errors import FetchError, PaperpulseError, ParseError
 from paperpulse.digest.feedback import FILENAME, parse_feedback
 from paperpulse.digest.library import (
     Library,
@@ -31,6 +32,8 @@ from paperpulse.digest.library import (
     zotero_items,
 )
 from paperpulse.digest.models import Digest
+from paperpulse.scrapers.http import HttpClient, HttpSettings, host_key
+from paperpulse.scrapers.pacing import HostPolicy
 from paperpulse.storage.repository import Repository
 
 if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
@@ -41,6 +44,9 @@ if TYPE_CHECKING:  # scikit-learn loads in ~1 s: only runs that rank pay for it
 POOL_DAYS = 30  # the recent papers a reader's model is contrasted with
 ZOTERO_PAGE = 100  # the API's largest page
 ZOTERO_MAX = 10_000  # items read at most: a library larger than this is read in part
+MAX_LIBRARY_BYTES = 64 * 2**20  # a 10,000-paper BibTeX export with abstracts is ~20 MB
+ZOTERO_MAX_BYTES = 8 * 2**20  # one page of 100 items is ~0.3 MB; decoded, so a gzip bomb stops
+ZOTERO_POLICY = HostPolicy(min_interval=0.5, max_connections=1)  # 100 pages: under a minute
 # Stored term counts older than this are pruned (the pool is POOL_DAYS; a library text still
 # in use is counted again, once).
 TERMS_KEPT = timedelta(days=2 * POOL_DAYS)
@@ -53,7 +59,7 @@ log = logging.getLogger("paperpulse.foryou")
 def load_library(
     spec: str,
     settings: Settings | None = None,
-    client: httpx.Client | None = None,
+    client: HttpClient | None = None,
 ) -> Library:
     """``spec`` is a file path, or ``zotero:users/<id>`` / ``zotero:groups/<id>`` (the key, if
     the library is private, in ``settings.zotero_api_key``: ``ZOTERO_API_KEY``)."""
@@ -61,23 +67,58 @@ def load_library(
         return fetch_zotero(spec.removeprefix("zotero:").strip("/"), settings, client)
     path = Path(spec).expanduser()
     fmt = format_of(str(path))  # an unknown format is said before a missing file
+    return parse_library(read_library_file(path), str(path), fmt)
+
+
+def read_library_file(path: Path) -> str:
+    """A library file's text, refused in one line when it is not a bounded UTF-8 file (a
+    library at /dev/zero once grew the process to 22 GB)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_LIBRARY_BYTES + 1)
     except FileNotFoundError:
         raise LibraryError(f"{path}: library file not found (check the path)") from None
-    except UnicodeDecodeError:
-        raise LibraryError(f"{path}: not a UTF-8 text file; export the library as text") from None
     except OSError as exc:
         raise LibraryError(f"{path}: cannot read the library: {exc.strerror or exc}") from None
-    return parse_library(text, str(path), fmt)
+    if len(data) > MAX_LIBRARY_BYTES:
+        raise LibraryError(
+            f"{path}: larger than {MAX_LIBRARY_BYTES // 2**20} MiB, not a library export; "
+            "check the path, or export only the collection you read"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LibraryError(f"{path}: not a UTF-8 text file; export the library as text") from None
+
+
+def zotero_client(settings: Settings) -> HttpClient:
+    """The project's client for Zotero: its deadline, size cap and pacing, the key sent to
+    Zotero only and never shown."""
+    host = host_key(httpx.URL(settings.zotero_url))
+    key = settings.zotero_api_key
+    return HttpClient(
+        HttpSettings(
+            contact=settings.contact or DEFAULT_CONTACT,
+            allowed_hosts=frozenset({host}),
+            policies={host: ZOTERO_POLICY},
+            extra_headers={host: {"Zotero-API-Key": key}} if key else {},
+            deadline=settings.http_deadline,
+            max_bytes=ZOTERO_MAX_BYTES,
+            max_retries=1,
+        )
+    )
 
 
 def fetch_zotero(
     library: str,
     settings: Settings | None = None,
-    client: httpx.Client | None = None,
+    client: HttpClient | None = None,
 ) -> Library:
-    """Every top-level item of a Zotero library through its web API (v3), page by page."""
+    """Every top-level item of a Zotero library through its web API (v3), page by page.
+
+    Pages stop at the first short or empty page, at ``Total-Results`` when the server sends
+    a believable one, and at ``ZOTERO_MAX`` items: a server that says 10,000 and sends 5
+    is read as 5, one that never says is not asked 100 times for nothing."""
     settings = settings or Settings()
     kind, _, ident = library.partition("/")
     if kind not in ("users", "groups") or not ident.isdigit():
@@ -87,49 +128,56 @@ def fetch_zotero(
         )
     key = settings.zotero_api_key or ""
     base = settings.zotero_url.rstrip("/")
-    headers = {"Zotero-API-Version": "3", **({"Zotero-API-Key": key} if key else {})}
-    own = client is None
-    http = client or httpx.Client(timeout=30.0)
+    http = client or zotero_client(settings)
     items: list[object] = []
+    warnings: list[str] = []
     try:
         while len(items) < ZOTERO_MAX:
             url = f"{base}/{kind}/{ident}/items/top"
             params: dict[str, str | int] = {
+                "v": 3,  # the API version as a parameter: headers here are secrets
                 "format": "json",
                 "limit": ZOTERO_PAGE,
                 "start": len(items),
             }
             try:
-                response = http.get(url, params=params, headers=headers)
-            except httpx.HTTPError as exc:
-                raise LibraryError(
-                    f"zotero:{library}: cannot reach {base} ({type(exc).__name__}); "
-                    "check the network or use an exported file"
-                ) from None
-            if response.status_code in (401, 403):
-                hint = "check ZOTERO_API_KEY" if key else "set ZOTERO_API_KEY (a private library)"
-                raise LibraryError(
-                    f"zotero:{library}: Zotero refused access ({response.status_code}); {hint}"
-                )
-            if response.status_code != 200:
-                raise LibraryError(
-                    f"zotero:{library}: Zotero answered {response.status_code}; try again later"
-                )
+                response = http.get(url, source="zotero", params=params)
+            except FetchError as exc:
+                raise LibraryError(_zotero_problem(library, base, key, exc)) from None
+            except ParseError as exc:
+                raise LibraryError(f"zotero:{library}: {exc}") from None
             try:
                 page = response.json()
-            except ValueError:
+            except ParseError:
                 raise LibraryError(f"zotero:{library}: Zotero sent something not JSON") from None
             if not isinstance(page, list):
                 raise LibraryError(f"zotero:{library}: expected a list of items from Zotero")
             items += page
             total = response.headers.get("Total-Results", "")
-            if not page or (total.isdigit() and len(items) >= int(total)):
+            if len(page) < ZOTERO_PAGE or (total.isdigit() and len(items) >= int(total)):
                 break
+        else:
+            warnings.append(
+                f"zotero:{library}: more than {ZOTERO_MAX:,} items; the first {ZOTERO_MAX:,} "
+                "are used"
+            )
     finally:
-        if own:
+        if client is None:
             http.close()
-    entries, warnings = zotero_items(items, f"zotero:{library}")
-    return checked(f"zotero:{library}", entries, warnings)
+    entries, skipped = zotero_items(items[:ZOTERO_MAX], f"zotero:{library}")
+    return checked(f"zotero:{library}", entries, [*warnings, *skipped])
+
+
+def _zotero_problem(library: str, base: str, key: str, exc: FetchError) -> str:
+    if exc.status in (401, 403):
+        hint = "check ZOTERO_API_KEY" if key else "set ZOTERO_API_KEY (a private library)"
+        return f"zotero:{library}: Zotero refused access ({exc.status}); {hint}"
+    if exc.status is not None:
+        return f"zotero:{library}: Zotero answered {exc.status}; try again later ({exc.args[0]})"
+    return (
+        f"zotero:{library}: cannot reach {base} ({exc.args[0]}); check the network or use an "
+        "exported file"
+    )
 
 
 # --- feedback ---------------------------------------------------------------------------
@@ -164,9 +212,17 @@ def pull_archive(ctx: Context) -> None:
 
 
 def import_feedback_file(
-    repo: Repository, archive_dir: Path, default_reader: str, at: datetime
+    repo: Repository,
+    archive_dir: Path,
+    default_reader: str,
+    at: datetime,
+    readers: dict[str, str] | None = None,
 ) -> int:
-    """Record the archive's ``feedback.txt`` (if any); returns how many signals changed."""
+    """Record the archive's ``feedback.txt`` (if any); returns how many signals changed.
+
+    With ``readers`` (``flows.readers.known_readers``), a line naming a reader in another
+    case counts for the configured spelling, and one naming an unknown reader is a warning
+    and ignored (it would train a ranking nobody receives)."""
     path = archive_dir / FILENAME
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -178,17 +234,31 @@ def import_feedback_file(
     parsed = parse_feedback(text, str(path), default_reader)
     for warning in parsed.warnings:
         log.warning("%s", warning)
+    by_reader: dict[str, dict[str, str]] = {}
+    for reader, signals in parsed.signals.items():
+        known = reader if readers is None else readers.get(mailbox_key(reader))
+        if known is None:
+            log.warning(
+                "%s: lines for unknown reader %r ignored; name a recipient from "
+                "paperpulse.toml or leave the reader out (the archive's digest)",
+                path,
+                reader[:80],
+            )
+            continue
+        by_reader.setdefault(known, {}).update(signals)
     return sum(
         repo.record_feedback(reader, signals, origin="file", at=at)
-        for reader, signals in parsed.signals.items()
+        for reader, signals in by_reader.items()
     )
 
 
-def record_feedback(ctx: Context, reader: str, arxiv_id: str, signal: str) -> bool:
-    """A like or hide given by hand (it renews an older one); True if the paper is stored."""
+def record_feedback(ctx: Context, reader: str, arxiv_id: str, signal: str) -> tuple[str, bool]:
+    """A like or hide given by hand (it renews an older one) for a configured reader: their
+    configured spelling, and whether the paper is stored."""
+    reader = resolve_reader(reader, known_readers(ctx.settings, ctx.config))  # never a stranger
     repo = ctx.repository
     repo.record_feedback(reader, {arxiv_id: signal}, origin="cli", at=ctx.now(), renew=True)
-    return bool(repo.papers([arxiv_id]))
+    return reader, bool(repo.papers([arxiv_id]))
 
 
 # --- the model and the hook --------------------------------------------------------------
@@ -207,11 +277,14 @@ def recommend(
     ctx: Context, library: str, reader: str, start: date, end: date, *, top: int
 ) -> Recommended:
     """Rank the papers listed from ``start`` to ``end`` by ``library`` and the reader's likes
-    and hides (feedback edited on the archive's git host counts too)."""
+    and hides (feedback edited on the archive's git host counts too). ``reader`` must be a
+    configured one (a case variant lands on its configured spelling)."""
+    readers = known_readers(ctx.settings, ctx.config)
+    reader = resolve_reader(reader, readers)
     lib = load_library(library, ctx.settings)
     repo, now = ctx.repository, ctx.now()
     pull_archive(ctx)
-    import_feedback_file(repo, ctx.settings.archive_dir, ARCHIVE, now)
+    import_feedback_file(repo, ctx.settings.archive_dir, ARCHIVE, now, readers)
     corpus = recent_corpus(repo, end, start, at=now)
     if not corpus.papers:
         return Recommended(
@@ -311,7 +384,8 @@ def add_for_you(
         pull_archive(ctx)
         shared.pulled = True
     now = ctx.now()
-    import_feedback_file(repo, ctx.settings.archive_dir, ARCHIVE, now)
+    readers = known_readers(ctx.settings, ctx.config)
+    import_feedback_file(repo, ctx.settings.archive_dir, ARCHIVE, now, readers)
     corpus = recent_corpus(repo, end, at=now, shared=shared)
     model = reader_model(repo, corpus, lib, reader, at=now)
     items = [item for section in digest.sections for item in section.items]

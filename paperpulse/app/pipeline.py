@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date
 from pathlib import Path
 from typing import TypeVar
@@ -22,11 +22,14 @@ from paperpulse.app.compose import digest_periods, failing, owed_weeks
 from paperpulse.app.context import Context
 from paperpulse.app.deliver import DeliveryOutcome, archive_relpath, deliver, weekly_readers
 from paperpulse.app.jobs import Job, backfill_plan
+from paperpulse.core.deadline import Stopped
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.kinds import DeliveryStatus, Edition, RunStatus, Source
 from paperpulse.digest.calendar import Period, date_range, period_for
 
 WORKERS = 4  # concurrent jobs; the shared HTTP client keeps each host at its own pace
+MAX_LINE = 600  # characters of the closing error line: each failure is also logged above
+NOT_STARTED = "not started: "  # a job the run had no time for: no run row, listed once
 
 log = logging.getLogger("paperpulse.pipeline")
 
@@ -44,7 +47,12 @@ class SourcesFailed(PaperpulseError):
     """At least one source failed; everything that worked was still stored and delivered."""
 
     def __init__(self, summary: RunSummary) -> None:
-        super().__init__("; ".join(summary.failures))
+        # Each failure once (a run and its delivery can fail alike), the line kept readable.
+        unique = list(dict.fromkeys(summary.failures))
+        line = "; ".join(unique)
+        if len(line) > MAX_LINE:
+            line = line[: MAX_LINE - 1].rstrip() + "… (see the lines above, or run with -v)"
+        super().__init__(line)
         self.summary = summary
 
 
@@ -57,15 +65,31 @@ class RunSummary:
     alerts: tuple[str, ...] = ()  # sources failing run after run (digest.dead_sources)
     # Listings a backfill was asked for that are still not stored when it ends.
     incomplete: tuple[str, ...] = ()
+    undone: str | None = None  # why the run stopped early (deadline, signal), if it did
 
     @property
     def failures(self) -> list[str]:
+        skipped = [
+            o for o in self.outcomes if o.status == RunStatus.FAILED and _not_started(o.error)
+        ]
+        left = ", ".join(f"{o.source} {o.period}" for o in skipped[:5])
+        why = (skipped[0].error or "").removeprefix(NOT_STARTED) if skipped else ""
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
         return (
             [
                 f"{o.source} {o.period} failed: {o.error}"
                 for o in self.outcomes
-                if o.status == RunStatus.FAILED
+                if o.status == RunStatus.FAILED and not _not_started(o.error)
             ]
+            + (
+                [
+                    f"{len(skipped)} job(s) left undone ({why}): "
+                    f"{left}{more}; run again to fetch them"
+                ]
+                if skipped
+                else []
+            )
+            + ([self.undone] if self.undone else [])
             + [
                 f"{d.channel} to {d.recipient} {d.status}: {d.detail}"
                 for d in self.deliveries
@@ -118,11 +142,18 @@ class RunSummary:
         return self
 
 
+def _not_started(error: str | None) -> bool:
+    return (error or "").startswith(NOT_STARTED)
+
+
 def run_jobs_in_threads(ctx: Context, jobs: Sequence[Job]) -> list[SourceOutcome]:
     """``collect`` every job on ``WORKERS`` threads, at most ``2 * WORKERS`` in flight so
-    memory stays flat. No retries here: the HTTP client already retried each request."""
+    memory stays flat. No retries here: the HTTP client already retried each request.
+    Once the run's time is up (deadline or signal) the jobs left are not started."""
 
     def one(job: Job) -> SourceOutcome:
+        if (why := ctx.budget.why_over()) is not None:
+            return replace(failed_outcome(job, Stopped(why)), error=NOT_STARTED + why)
         try:
             return collect(ctx, job)
         except Exception as exc:  # the run ledger already holds the failure
@@ -202,6 +233,13 @@ def daily_run(ctx: Context, day: date, email: bool, steps: Steps = PLAIN) -> Run
     jobs = daily_jobs(ctx, day)
     outcomes = steps.run_jobs(ctx, jobs)
     alerts = tuple(f.notice() for f in failing(ctx.repository, ctx.config, ctx.now()))
+    if (why := ctx.budget.why_over()) is not None:
+        return RunSummary(
+            list_date=day,
+            outcomes=tuple(outcomes),
+            alerts=alerts,
+            undone=f"digest not delivered ({why}): `paperpulse deliver --date {day}` delivers it",
+        )
     dailies = digest_periods(day, jobs, outcomes)
     periods = dailies + owed_weeks(ctx, day, weekly_readers(ctx))
     deliveries: list[DeliveryOutcome] = []

@@ -74,7 +74,7 @@ def feeds(
     )
     for topic in topics:
         members = [i for i in ids if any(m.topic == topic.name for m in matches[i])]
-        name = feed_path(topic.name)
+        name = feed_path(topic.name, [t.name for t in topics])  # injective over them
         files[name] = feed(f"paperpulse · {topic.name}", name, members)
     return files
 
@@ -117,7 +117,7 @@ def _feed(
     updated = max((when[i] for i in shown), default=empty_at)
     path = "feed.xml" if name == "all" else name
     document = build_feed(
-        feed_id=feed_id("daily" if name == "all" else f"topic/{path[6:].removesuffix('.xml')}"),
+        feed_id=stable_feed_id(path),
         title=title,
         link=f"{config.archive.web_url}/{INDEX_PATH}" if config.archive.web_url else HF_PAPERS,
         self_link=f"{base}/{path}" if base else None,
@@ -125,6 +125,13 @@ def _feed(
         entries=entries,
     )
     return document.decode("utf-8")
+
+
+def stable_feed_id(path: str) -> str:
+    """The ``<id>`` of the feed at ``path``, as the first archives wrote it: a feed reader
+    that sees a feed's id change treats every entry as new (27 old papers after an upgrade).
+    ``feed.xml`` was "paperpulse", a topic's feed "paperpulse-<its file name>"."""
+    return feed_id("paperpulse" if path == "feed.xml" else f"paperpulse-{path[6:-4]}")
 
 
 def archived(repo: Repository, extra: Digest | None = None) -> list[Archived]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -14,7 +15,7 @@ from datetime import UTC, date
 from typing import TYPE_CHECKING
 
 from paperpulse.cli.prefect_env import prefect_errors, quiet_prefect, wants_prefect
-from paperpulse.core.errors import PaperpulseError
+from paperpulse.core.errors import PaperpulseError, SourceError
 from paperpulse.core.kinds import DeliveryStatus, Source
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from paperpulse.config.settings import Settings
 
 SOURCES = (Source.HF_DAILY, Source.HF_WEEK)  # what a backfill can fetch by list date
+MAX_BACKFILL_DAYS = 3_660  # ten years: far past any source's history, far short of 9999
 
 
 class UsageError(PaperpulseError):
@@ -110,6 +112,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
+    span = (args.end - args.start).days + 1
+    if span > MAX_BACKFILL_DAYS:
+        raise UsageError(
+            f"--start {args.start} to --end {args.end} is {span:,} days; a backfill covers at "
+            f"most {MAX_BACKFILL_DAYS:,} (Hugging Face lists papers since 2023): give a "
+            "shorter range, one backfill per range"
+        )
     settings, config = _checked()
     _not_future(args.end, settings, "--end")
     prefect = wants_prefect(args)
@@ -225,9 +234,11 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         )
     failed = [o for o in outcomes if o.status == DeliveryStatus.FAILED]
     if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more above)" if len(failed) > 1 else ""
         raise PaperpulseError(
-            f"{len(failed)} delivery(ies) failed; they are retried by the "
-            "next run or `paperpulse deliver`"
+            f"{len(failed)} delivery(ies) failed, first {first.channel} {first.recipient}: "
+            f"{first.detail}{more}; they are retried by the next run or `paperpulse deliver`"
         )
     if unconfirmed := [o for o in outcomes if o.status == DeliveryStatus.UNCONFIRMED]:
         raise PaperpulseError(
@@ -238,6 +249,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from paperpulse.core.bounds import bound_listing
     from paperpulse.scrapers.registry import PARSERS, listing_as_json, parse_file
 
     if args.source not in PARSERS:
@@ -246,7 +258,19 @@ def cmd_parse(args: argparse.Namespace) -> int:
         content = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    listing = parse_file(args.source, content, str(args.file))
+    try:
+        parsed = parse_file(args.source, content, str(args.file))
+    except SourceError as exc:
+        # The parser's hint ("save the page and run `paperpulse parse ...`") is what was just
+        # run: here the question is whether FILE is that source's page at all.
+        said = _PARSE_HINT.sub("", str(exc)).rstrip(" ;,")
+        raise PaperpulseError(
+            f"{said}; is {args.file} a saved {args.source} page or answer? (hf-daily reads "
+            "the Daily Papers HTML page or its API JSON, arxiv-listing a /list/CAT/new page)"
+        ) from None
+    listing, warnings = bound_listing(parsed)
+    for warning in warnings:
+        print(f"paperpulse: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(listing_as_json(listing), indent=2, ensure_ascii=False))
         return 0
@@ -265,6 +289,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
             f"{item.rank:4d}. {item.paper.arxiv_id}{votes}{section}  {item.paper.title} — {byline}"
         )
     return 0
+
+
+_PARSE_HINT = re.compile(
+    r"[;:,]?\s*\(?(?:save (?:the|a) pages? and )?(?:try|run) `paperpulse parse [^`]*`\)?"
+)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -364,8 +393,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         raise UsageError(f"{exc}; give an arXiv id like 2408.01234 or its URL") from None
     settings, config = _checked()
     with _context(settings, config) as ctx:
-        stored = record_feedback(ctx, args.reader, arxiv_id, args.signal)
+        reader, stored = record_feedback(ctx, args.reader, arxiv_id, args.signal)
     later = "" if stored else " (not stored yet: it counts once fetched)"
     done = {"like": "liked", "hide": "hid"}[args.signal]
-    print(f"{done} {arxiv_id} for {args.reader}{later}")
+    print(f"{done} {arxiv_id} for {reader}{later}")
     return 0

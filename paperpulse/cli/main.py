@@ -11,10 +11,8 @@ exit code (2 for usage and configuration errors).
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 from paperpulse.cli.commands import UsageError
 from paperpulse.cli.parser import build_parser
@@ -24,19 +22,13 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-def _exit_on_sigterm() -> None:
-    """Turn SIGTERM into a normal exit so Prefect stops its ephemeral server with us."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    from paperpulse.app import signals
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    _exit_on_sigterm()
+    # SIGTERM/SIGINT: every wait stops, runs are marked, one line, out within 10 s.
+    signals.install()
     try:
         result: int = args.handler(args)
         return result
@@ -47,8 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"paperpulse: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("paperpulse: interrupted", file=sys.stderr)
+        signals.say_stopped()
         return 130
+    except signals.Signalled as exc:
+        signals.say_stopped()
+        return int(exc.code or 1)
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error; silence the flush at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -46,14 +46,18 @@ class SourcesConfig(_Model):
     semantic_scholar: bool = False  # author profile snapshots (h-index, citations)
 
 
+MAX_TERMS = 1_000  # per list of a topic: 300,000 include terms once held a run for minutes
+Terms = Annotated[tuple[Term, ...], Field(max_length=MAX_TERMS)]
+
+
 class TopicConfig(_Model):
     name: Term
-    include: tuple[Term, ...] = ()
-    exclude: tuple[Term, ...] = ()
-    categories: tuple[Term, ...] = ()
-    hf_queries: tuple[Term, ...] = ()
-    ai_keywords: tuple[Term, ...] = ()
-    authors: tuple[Term, ...] = ()
+    include: Terms = ()
+    exclude: Terms = ()
+    categories: Terms = ()
+    hf_queries: Terms = ()
+    ai_keywords: Terms = ()
+    authors: Terms = ()
 
 
 class AuthorConfig(_Model):
@@ -180,7 +184,7 @@ class Config(_Model):
     @field_validator("topics")
     @classmethod
     def _unique_topics(cls, topics: tuple[TopicConfig, ...]) -> tuple[TopicConfig, ...]:
-        names = [t.name.casefold() for t in topics]
+        names = [" ".join(t.name.casefold().split()) for t in topics]  # as feed files see them
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"topic names must be unique; repeated: {', '.join(dupes)}")
@@ -223,4 +227,11 @@ def _describe(error: Mapping[str, object]) -> str:
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     if error.get("type") == "extra_forbidden":
         message = "unknown key (check its spelling against paperpulse.example.toml)"
+    elif error.get("type") == "tuple_type" and isinstance(error.get("input"), str):
+        given = str(error.get("input"))[:40]
+        name = key.rsplit(".", 1)[-1]
+        message = f'a list is expected, not one string: write {name} = ["{given}"]'
+    elif error.get("type") == "too_long":
+        message = f"at most {MAX_TERMS:,} entries (a longer list is not a topic, and slows "
+        message += "every run); split it into topics"
     return f"{key or '(top level)'}: {message}"

@@ -27,6 +27,9 @@ DEFAULT_ARXIV_URL = "https://arxiv.org"
 DEFAULT_ARXIV_API_URL = "http://export.arxiv.org"
 DEFAULT_S2_URL = "https://api.semanticscholar.org"
 DEFAULT_ZOTERO_URL = "https://api.zotero.org"
+DEFAULT_RUN_DEADLINE = 3600.0  # an hour: a daily run takes minutes; a backfill resumes
+MAX_HTTP_DEADLINE = 3600.0
+MAX_RUN_DEADLINE = 7 * 86400.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +50,8 @@ class Settings:
     clock: WallClock = field(default=SYSTEM_CLOCK, compare=False, repr=False)
     config_file: Path | None = None  # PAPERPULSE_CONFIG; None: ./paperpulse.toml if present
     http_deadline: float = 120.0  # seconds for one request, connect to last byte
+    # Seconds a whole run (or any command) may take; then it stops cleanly, rows marked.
+    run_deadline: float = DEFAULT_RUN_DEADLINE
     # Email: None writes .eml files to ``outbox_dir`` instead (PAPERPULSE_SMTP_*).
     smtp: SmtpSettings | None = None
     # A Prefect Secret block holding the SMTP password, loaded only when mail is sent.
@@ -77,12 +82,10 @@ class Settings:
             raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must be a number of seconds") from None
         if hf_min_interval is not None and hf_min_interval < 0:
             raise ConfigError("PAPERPULSE_HF_MIN_INTERVAL must not be negative")
-        try:
-            http_deadline = float(get("PAPERPULSE_HTTP_DEADLINE", "120"))
-        except ValueError:
-            raise ConfigError("PAPERPULSE_HTTP_DEADLINE must be a number of seconds") from None
-        if not http_deadline > 0:
-            raise ConfigError("PAPERPULSE_HTTP_DEADLINE must be a positive number of seconds")
+        http_deadline = _seconds(env, "PAPERPULSE_HTTP_DEADLINE", 120.0, MAX_HTTP_DEADLINE)
+        run_deadline = _seconds(
+            env, "PAPERPULSE_RUN_DEADLINE", DEFAULT_RUN_DEADLINE, MAX_RUN_DEADLINE
+        )
         settings = cls(
             database_url=get("PAPERPULSE_DATABASE_URL", DEFAULT_DATABASE_URL),
             archive_dir=Path(get("PAPERPULSE_ARCHIVE_DIR", "archive")),
@@ -100,6 +103,7 @@ class Settings:
             ),
             config_file=Path(config) if (config := get("PAPERPULSE_CONFIG", "")) else None,
             http_deadline=http_deadline,
+            run_deadline=run_deadline,
             smtp=_smtp(env),
             smtp_password_block=get("PAPERPULSE_SMTP_PASSWORD_BLOCK", "") or None,
             mail_to=tuple(
@@ -121,6 +125,20 @@ class Settings:
         return settings
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, most: float) -> float:
+    """A positive, finite number of seconds up to ``most`` (``inf`` would disable a bound)."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= most):
+        raise ConfigError(f"{name} must be a number of seconds above 0 and at most {most:g}")
+    return value
+
+
 def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
     """PAPERPULSE_SMTP_*; None (no host) means "write .eml files to the outbox"."""
     host = env.get("PAPERPULSE_SMTP_HOST", "").strip()
@@ -131,6 +149,8 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
         port = int(port_text) if port_text else None
     except ValueError:
         raise ConfigError(f"PAPERPULSE_SMTP_PORT must be a number, not {port_text!r}") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"PAPERPULSE_SMTP_PORT must be a port from 1 to 65535, not {port}")
     security = env.get("PAPERPULSE_SMTP_SECURITY", "").strip() or "starttls"
     if security not in ("ssl", "starttls", "none"):
         raise ConfigError("PAPERPULSE_SMTP_SECURITY must be ssl (465), starttls (587) or none")
@@ -148,6 +168,7 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
         user=user,
         password=password,
         ca_file=env.get("PAPERPULSE_SMTP_CA_FILE") or None,
+        deadline=_seconds(env, "PAPERPULSE_SMTP_DEADLINE", 120.0, MAX_HTTP_DEADLINE),
         allow_plain_auth=plain == "1",
     )
 

@@ -22,6 +22,10 @@ LIMITS = {
 }
 AUTHOR_NAME_LIMIT = 300
 MAX_AUTHORS = 3_000  # the largest collaborations list ~3,000 names
+# Counts a listing shows (upvotes, comments, stars): the most-upvoted HF paper has ~10^4 and
+# the most-starred repository ~10^6; a billion is absurd yet fits every integer column.
+MAX_COUNT = 10**9
+COUNTS = ("upvotes", "comments", "stars")
 ELLIPSIS = "…"
 
 
@@ -34,11 +38,34 @@ def bound_listing(listing: Listing) -> tuple[Listing, tuple[str, ...]]:
         if cuts:
             warnings.append(f"{paper.arxiv_id}: {', '.join(cuts)} cut to size")
             item = replace(item, paper=paper)
+        item, flagged = bound_counts(item, listing.url)
+        warnings += flagged
         items.append(item)
     warnings += _duplicates(items)
     if not warnings:
         return listing, ()
     return replace(listing, items=tuple(items)), tuple(warnings)
+
+
+def bound_counts(item: ListingItem, url: str) -> tuple[ListingItem, list[str]]:
+    """Counts within ``[0, MAX_COUNT]``: a larger one is clamped, a negative one dropped (not
+    known), each flagged naming the paper and where it came from."""
+    changes: dict[str, int | None] = {}
+    warnings = []
+    for name in COUNTS:
+        value = getattr(item, name)
+        if value is None or 0 <= value <= MAX_COUNT:
+            continue
+        shown = f"{value:.3g}" if abs(value) > MAX_COUNT else str(value)
+        if value < 0:
+            changes[name] = None
+            warnings.append(f"{item.paper.arxiv_id} ({url}): {name} {shown} is negative; ignored")
+        else:
+            changes[name] = MAX_COUNT
+            warnings.append(
+                f"{item.paper.arxiv_id} ({url}): {name} {shown} is absurd; stored as {MAX_COUNT:,}"
+            )
+    return (replace(item, **changes) if changes else item), warnings  # type: ignore[arg-type]
 
 
 def bound_paper(paper: Paper) -> tuple[Paper, list[str]]:

@@ -9,20 +9,58 @@ with ``core.redaction.MASK``, so Prefect's and the run's logs cannot leak it eit
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import apprise
 
+from paperpulse.core.deadline import STOP, TICK, Stopped, stop_reason
 from paperpulse.core.errors import DeliveryError
 from paperpulse.core.redaction import SecretFilter, url_secrets
 
+CHAT_DEADLINE = 60.0  # seconds for one message, connect to the service's last byte
+SECRET_PART = 6  # URL parts at least this long are treated as secret (tokens, keys, paths)
 # Loggers that may print a request's URL while Apprise sends (requests/urllib3 log the path).
 LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry")
 
 
-def send_chat(url: str, *, title: str, body: str, name: str) -> None:
-    """Send one message; raise DeliveryError (naming the channel, never the URL) on failure."""
+def send_chat(
+    url: str, *, title: str, body: str, name: str, deadline: float = CHAT_DEADLINE
+) -> None:
+    """Send one message; raise DeliveryError (naming the channel, never the URL) on failure.
+
+    Apprise's sockets are out of our reach, so it runs on a daemon thread that is left behind
+    after ``deadline`` (or a stop): a service trickling its reply can neither hold the run nor
+    keep the process from exiting."""
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            _send(url, title=title, body=body, name=name)
+        except BaseException as exc:  # handed to the waiting thread
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=attempt, name=f"chat-{name}", daemon=True)
+    worker.start()
+    end = time.monotonic() + deadline
+    while worker.is_alive() and time.monotonic() < end and not STOP.is_set():
+        worker.join(min(TICK, max(0.0, end - time.monotonic())))
+    if not outcome:
+        if STOP.is_set():
+            raise Stopped(f"channel {name}: stopped by {stop_reason()} while sending")
+        raise DeliveryError(
+            f"channel {name}: no answer within {deadline:g} s (the service is hung or "
+            "trickling); it may still have been posted; the next run retries"
+        )
+    if (error := outcome[0]) is not None:
+        raise error
+
+
+def _send(url: str, *, title: str, body: str, name: str) -> None:
     notifier = apprise.Apprise()
     with redacted_logs(url) as problems:
         if not notifier.add(url):

@@ -6,6 +6,7 @@ again replaces the file atomically, so a reader never sees a half-written messag
 
 from __future__ import annotations
 
+import hashlib
 import re
 from email import policy
 from email.message import EmailMessage
@@ -20,8 +21,16 @@ _NAME_LIMIT = 100  # per part: keeps the file name under common 255-byte limits
 
 
 def outbox_filename(key: str, recipient: str) -> str:
-    """``daily/2024-08-01``, ``alice@example.org`` -> ``daily-2024-08-01__alice@example.org.eml``"""
-    return f"{_safe_part(key)}__{_safe_part(recipient)}.eml"
+    """``daily/2024-08-01``, ``alice@example.org`` -> ``daily-2024-08-01__alice@example.org.eml``
+
+    One file per recipient: an address the file name cannot hold as it is (``a!b@`` and
+    ``a#b@`` both read ``a-b@``) gets a short hash of itself, so two never share a file.
+    (Keys are ours, ``edition/period``: only their slash is replaced.)
+    """
+    name = _safe_part(recipient)
+    if name != recipient:
+        name += "-" + hashlib.sha256(recipient.encode()).hexdigest()[:8]
+    return f"{_safe_part(key)}__{name}.eml"
 
 
 def write_to_outbox(

@@ -33,6 +33,7 @@ import ipaddress
 import logging
 import re
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -40,13 +41,16 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses
+from functools import partial
 from typing import Literal, NoReturn
 
+from paperpulse.core.deadline import STOP, StoppableClock, Stopped, hard_deadline, stop_reason
 from paperpulse.core.errors import ConfigError, DeliveryError
 from paperpulse.core.redaction import redact
 
 log = logging.getLogger(__name__)
 
+_STOPPABLE = StoppableClock()
 Security = Literal["ssl", "starttls", "none"]
 DEFAULT_PORTS: dict[str, int] = {"ssl": 465, "starttls": 587, "none": 25}
 
@@ -59,6 +63,9 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     security: Security = "starttls"
     timeout: float = 30.0  # seconds, per network operation
+    # Seconds for the whole send, every attempt and backoff included: a server trickling its
+    # greeting or replies a byte at a time never trips the per-operation timeout.
+    deadline: float = 120.0
     max_attempts: int = 4
     ca_file: str | None = None  # PEM file of CAs to trust instead of the system store
     verify_tls: bool = True
@@ -111,7 +118,7 @@ def send(
     message: EmailMessage,
     settings: SmtpSettings,
     *,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = _STOPPABLE.sleep,  # a stop ends the backoff
 ) -> str:
     """Deliver ``message`` to every To/Cc/Bcc address; returns the server's answer to DATA.
 
@@ -120,9 +127,10 @@ def send(
     sender, recipients = _envelope(message)
     payload = _wire_bytes(message)
     failure = ""
+    until = time.monotonic() + settings.deadline
     for attempt in range(1, settings.max_attempts + 1):
         try:
-            answer = _send_once(settings, sender, recipients, payload)
+            answer = _send_once(settings, sender, recipients, payload, until)
         except UnconfirmedDelivery as exc:
             log.warning("%s: not retried (at most once)", exc)
             raise
@@ -131,6 +139,9 @@ def send(
             if attempt == settings.max_attempts:
                 break
             delay = min(settings.backoff * 2 ** (attempt - 1), settings.max_backoff)
+            if time.monotonic() + delay >= until:
+                failure += f"; no time left for attempt {attempt + 1} within the deadline"
+                break
             log.warning(
                 "SMTP attempt %d/%d via %s failed: %s; retrying in %.1fs",
                 attempt,
@@ -150,15 +161,46 @@ def send(
             )
             return answer
     raise DeliveryError(
-        f"SMTP via {settings.server} failed {settings.max_attempts} time(s), last: {failure}; "
+        f"SMTP via {settings.server} failed {attempt} time(s), last: {failure}; "
         "the server may be down or throttling, try again later"
     )
 
 
-def _send_once(settings: SmtpSettings, sender: str, recipients: list[str], payload: bytes) -> str:
-    smtp: smtplib.SMTP | None = None
+def _send_once(
+    settings: SmtpSettings, sender: str, recipients: list[str], payload: bytes, until: float
+) -> str:
+    """One attempt, all of it (connect, greeting, every reply) before ``until``: a watchdog
+    shuts the socket down then (or on a stop), so a blocked read returns at once."""
+    smtp = _client(settings, min(settings.timeout, max(0.001, until - time.monotonic())))
+    with hard_deadline(until - time.monotonic(), partial(_shut, smtp)) as fired:
+        try:
+            return _conversation(smtp, settings, sender, recipients, payload)
+        except (_TransientError, DeliveryError) as exc:
+            if not fired():
+                raise
+            if STOP.is_set():
+                raise Stopped(f"SMTP via {settings.server}: stopped by {stop_reason()}") from None
+            if isinstance(exc, UnconfirmedDelivery):
+                raise
+            raise _TransientError(
+                f"{settings.server} did not finish within the SMTP deadline "
+                f"({settings.deadline:g} s for the whole send): it is trickling or hung"
+            ) from None
+
+
+def _shut(smtp: smtplib.SMTP) -> None:
+    sock = getattr(smtp, "sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _conversation(
+    smtp: smtplib.SMTP, settings: SmtpSettings, sender: str, recipients: list[str], payload: bytes
+) -> str:
+    connected = False
     try:
-        smtp = _connect(settings)
+        smtp.connect(settings.host, settings.effective_port)
+        connected = True
         if settings.security == "starttls":
             smtp.ehlo()
             smtp.starttls(context=_tls_context(settings))
@@ -207,8 +249,10 @@ def _send_once(settings: SmtpSettings, sender: str, recipients: list[str], paylo
     except (TimeoutError, OSError) as exc:  # refused, reset, unreachable, DNS
         raise _TransientError(f"cannot talk to {settings.server}: {exc}") from None
     finally:
-        if smtp is not None:
+        if connected:
             _close(smtp)
+        else:
+            smtp.close()
 
 
 def _data(
@@ -240,21 +284,19 @@ def message_id(payload: bytes) -> str:
     return found.group(1).decode("ascii", "replace") if found else "(no Message-ID)"
 
 
-def _connect(settings: SmtpSettings) -> smtplib.SMTP:
-    if settings.security == "ssl":
-        return smtplib.SMTP_SSL(
-            settings.host,
-            settings.effective_port,
-            local_hostname=settings.helo_name,
-            timeout=settings.timeout,
-            context=_tls_context(settings),
+def _client(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:
+    """Not connected yet: ``connect`` (which reads the greeting) runs under the watchdog."""
+    smtp = (
+        smtplib.SMTP_SSL(
+            local_hostname=settings.helo_name, timeout=timeout, context=_tls_context(settings)
         )
-    return smtplib.SMTP(
-        settings.host,
-        settings.effective_port,
-        local_hostname=settings.helo_name,
-        timeout=settings.timeout,
+        if settings.security == "ssl"
+        else smtplib.SMTP(local_hostname=settings.helo_name, timeout=timeout)
     )
+    # The name TLS verifies the certificate against; smtplib sets it only when its
+    # constructor connects, which would read the greeting before the watchdog starts.
+    smtp._host = settings.host  # type: ignore[attr-defined]
+    return smtp
 
 
 def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:

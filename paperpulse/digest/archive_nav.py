@@ -8,6 +8,7 @@ archive's files back), so the same ledger always gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from collections.abc import Sequence
@@ -48,8 +49,20 @@ def link(path: str, start: str = INDEX_PATH) -> str:
     return quote(relative, safe="/-._~#")
 
 
-def feed_path(topic: str) -> str:
-    return f"feeds/{re.sub(r'[^a-z0-9]+', '-', topic.casefold()).strip('-') or 'topic'}.xml"
+def feed_path(topic: str, topics: Sequence[str] = ()) -> str:
+    """``feeds/<slug>.xml``. Two of ``topics`` (the configured ones) whose slugs meet ("C++"
+    and "C#" are both "c") are kept apart by a short hash of the name on the one(s) whose
+    slug dropped more than case and spacing; every other feed keeps its plain, stable name.
+    (Names differing only in case or spacing are one topic: the config refuses such pairs.)"""
+    slug = _slug(topic)
+    words = "-".join(topic.casefold().split())
+    if slug != words and any(_slug(t) == slug for t in topics if t != topic):
+        slug += "-" + hashlib.sha256(topic.encode()).hexdigest()[:8]
+    return f"feeds/{slug}.xml"
+
+
+def _slug(topic: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", topic.casefold()).strip("-") or "topic"
 
 
 def digest_nav(
@@ -109,7 +122,7 @@ def archive_index(
                 "**Topics:** "
                 + " · ".join(
                     f"{md_escape(t)} ([latest]({link(latest.path)}#{topic_anchor(t)}), "
-                    f"[feed]({link(feed_path(t))}))"
+                    f"[feed]({link(feed_path(t, topics))}))"
                     for t in topics
                 ),
                 "",

@@ -18,12 +18,13 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any
 
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.models import normalize_arxiv_id
+from paperpulse.core.text import clean_text
 
 FORMATS = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "json", ".txt": "text"}
 HELP = (
@@ -82,8 +83,16 @@ def parse_library(text: str, name: str, fmt: str | None = None) -> Library:
 
 
 def checked(name: str, entries: Iterable[LibraryEntry], warnings: Sequence[str]) -> Library:
-    """Entries without a title or an id are dropped; none left is an error."""
-    kept = tuple(e for e in entries if e.title or e.arxiv_id)
+    """Entries without a title or an id are dropped; none left is an error. Text is made
+    valid here, once for every format (a lone surrogate from a JSON escape once broke every
+    email after it)."""
+    kept = tuple(
+        e
+        for e in (
+            replace(e, title=clean_text(e.title), abstract=clean_text(e.abstract)) for e in entries
+        )
+        if e.title or e.arxiv_id
+    )
     if not kept:
         why = f" ({warnings[0]}{' …' if len(warnings) > 1 else ''})" if warnings else ""
         raise LibraryError(
@@ -216,6 +225,11 @@ def _json(text: str, name: str) -> tuple[list[LibraryEntry], list[str]]:
         raise LibraryError(
             f"{name}:{exc.lineno}: not valid JSON ({exc.msg}); export it again from Zotero "
             "(Export Library → CSL JSON)"
+        ) from None
+    except RecursionError:  # arrays nested thousands deep: no export looks like that
+        raise LibraryError(
+            f"{name}: JSON nested too deeply to be a library export; export it again from "
+            "Zotero (Export Library → CSL JSON)"
         ) from None
     if isinstance(data, dict):
         data = data.get("items", [data])

@@ -41,3 +41,20 @@ def check_against_previous(listing: Listing, previous_count: int | None) -> None
         source=listing.source,
         url=listing.url,
     )
+
+
+GROWTH = 3  # a listing more than this many times its previous size...
+GROWTH_FLOOR = 20  # ...and at least this many items larger is suspect, not news
+
+
+def size_warning(listing: Listing, previous_count: int | None) -> str | None:
+    """A warning when a listing jumped far past its previous run's size (11 papers, then 90:
+    a page that now merges in another list, or a parser reading the wrong part of it)."""
+    count = len(listing.items)
+    if not previous_count or count <= max(GROWTH * previous_count, previous_count + GROWTH_FLOOR):
+        return None
+    return (
+        f"parsed {count} items where the previous run of this listing had {previous_count} "
+        f"({listing.url}): kept, but check the page; if its layout changed, save it and run "
+        f"`paperpulse parse {listing.source} FILE`"
+    )

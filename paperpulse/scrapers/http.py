@@ -29,13 +29,16 @@ from typing import Any
 
 import httpx
 
-from paperpulse.core.clock import Clock, SystemClock
+from paperpulse.core.clock import Clock
+from paperpulse.core.deadline import NO_LIMIT, RunBudget, StoppableClock, retry_at
 from paperpulse.core.errors import ConfigError, FetchError, ParseError, TransientFetchError
 from paperpulse.core.redaction import longest_first, redact, redact_bytes
+from paperpulse.scrapers.deadline_transport import DeadlineTransport, attempt_deadline
 from paperpulse.scrapers.pacing import (
     HostGate,
     HostPolicy,
     HostStats,
+    WaitTooLong,
     hf_spacing,
     parse_ratelimit,
     parse_retry_after,
@@ -242,7 +245,9 @@ class HttpClient:
         # Called before every attempt, after this process's own pacing, with the host and its
         # policy: where several processes share a host's budget (Prefect global rate limits).
         self.permit: Callable[[str, HostPolicy], None] | None = None
-        self._clock = clock or SystemClock()
+        # The run's time: no attempt outlasts it, no wait starts that it cannot cover.
+        self.budget: RunBudget = NO_LIMIT
+        self._clock = clock or StoppableClock()  # a stop (SIGTERM) ends any pacing sleep
         self._rng = rng or random.random  # jitter; tests inject a constant
         self._secrets = longest_first(
             [
@@ -254,7 +259,9 @@ class HttpClient:
         self._gates: dict[str, HostGate] = {}
         self._gates_lock = threading.Lock()
         self._client = httpx.Client(
-            transport=transport,
+            # Connect, headers and body under one deadline (headers trickled a line a second
+            # never trip a read timeout), and a stop noticed mid-read.
+            transport=transport or DeadlineTransport(),
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             headers={"User-Agent": settings.user_agent},
             follow_redirects=False,  # followed by hand: each hop is checked and paced
@@ -344,6 +351,8 @@ class HttpClient:
                 return self._attempt(target, source, gate)
             except TransientFetchError as exc:
                 too_long = (exc.retry_after or 0.0) > self.settings.max_retry_after
+                if not too_long and (exc.retry_after or 0.0) > self.budget.remaining():
+                    raise self._over_budget(exc, exc.retry_after or 0.0) from exc
                 if attempt > self.settings.max_retries or too_long:
                     why = (
                         f"Retry-After {exc.retry_after:.0f} s exceeds "
@@ -351,8 +360,13 @@ class HttpClient:
                         if too_long
                         else f"gave up after {attempt} attempts"
                     )
+                    later = (
+                        f"retry after {retry_at(exc.retry_after or 0.0)}"
+                        if too_long
+                        else "retry later"
+                    )
                     raise TransientFetchError(
-                        f"{exc.args[0]}; {why}: retry later",
+                        f"{exc.args[0]}; {why}: {later}",
                         source=source,
                         url=exc.url,
                         status=exc.status,
@@ -362,6 +376,8 @@ class HttpClient:
                 if delay is None:
                     base = self.settings.backoff_base * 2 ** (attempt - 1)
                     delay = min(self.settings.backoff_max, base) * (0.5 + 0.5 * self._rng())
+                    if delay > self.budget.remaining():
+                        raise self._over_budget(exc, delay) from exc
                 # Progress, not news: the run's one error line says how many attempts it took.
                 log.info("%s; retry %d in %.1f s", exc, attempt, delay)
                 gate.add(retries=1)
@@ -371,25 +387,68 @@ class HttpClient:
                     gate.sleep(delay)
                 attempt += 1
 
+    def _over_budget(self, exc: TransientFetchError, wait: float) -> FetchError:
+        """A wait the run cannot cover: the source ends now, saying when to try again."""
+        why = self.budget.why_over() or (
+            f"the run has {max(0.0, self.budget.remaining()):.0f} s left ({self.budget.setting})"
+        )
+        return FetchError(
+            f"{exc.args[0]}; the next try would be in {wait:.0f} s but {why}: "
+            f"retry after {retry_at(wait)}",
+            source=exc.source,
+            url=exc.url,
+            status=exc.status,
+        )
+
     def _attempt(self, target: httpx.URL, source: str, gate: HostGate) -> _Hop:
         headers = dict(self.settings.extra_headers.get(host_key(target), {}))
         if token := self.settings.bearer_tokens.get(host_key(target)):
             headers["Authorization"] = f"Bearer {token}"
         url = str(target)
-        with gate.turn():
+        self.budget.check(f"{source}: request to {url}")
+        # A host blocked further off than a server may make us wait, or than the run has
+        # left (a RateLimit t of a day), is given up on at once.
+        limit = min(self.settings.max_retry_after, self.budget.remaining())
+        try:
+            return self._attempt_in_turn(target, source, gate, headers, limit)
+        except WaitTooLong as exc:
+            raise self._over_budget(
+                TransientFetchError(
+                    f"{host_key(target)} is blocked (RateLimit or Retry-After) for "
+                    f"{exc.seconds:.0f} s, over the {limit:.0f} s a run waits for a host",
+                    source=source,
+                    url=url,
+                ),
+                exc.seconds,
+            ) from None
+
+    def _attempt_in_turn(
+        self,
+        target: httpx.URL,
+        source: str,
+        gate: HostGate,
+        headers: dict[str, str],
+        limit: float,
+    ) -> _Hop:
+        url = str(target)
+        with gate.turn(max_wait=limit):
             if self.permit is not None:
                 self.permit(host_key(target), gate.policy)
             gate.add(requests=1)
+            self.budget.check(f"{source}: request to {url}")
             # Real time, not self._clock: the deadline bounds real I/O (tests fake only sleeps).
-            deadline = time.monotonic() + self.settings.deadline
+            deadline = time.monotonic() + min(self.settings.deadline, self.budget.remaining())
             timeout = httpx.Timeout(
                 min(self.settings.read_timeout, self.settings.deadline),
                 connect=min(self.settings.connect_timeout, self.settings.deadline),
             )
             try:
-                with self._client.stream(
-                    "GET", target, headers=headers, timeout=timeout
-                ) as response:
+                with (
+                    attempt_deadline(deadline),
+                    self._client.stream(
+                        "GET", target, headers=headers, timeout=timeout
+                    ) as response,
+                ):
                     gate.observe(response.headers)
                     status = response.status_code
                     if status in _TRANSIENT or status >= 500:
@@ -405,7 +464,14 @@ class HttpClient:
                 message = self._redact(f"request could not be sent ({type(exc).__name__}: {exc})")
                 raise FetchError(message, source=source, url=url) from exc
             except httpx.TimeoutException as exc:
+                self.budget.check(f"{source}: request to {url}")
                 message = f"timed out ({type(exc).__name__}): the server is slow or unreachable"
+                if time.monotonic() >= deadline:
+                    message = (
+                        f"no complete answer within HttpSettings.deadline="
+                        f"{self.settings.deadline:g} s (connect, headers and body): the server "
+                        "is trickling; raise PAPERPULSE_HTTP_DEADLINE if it is just slow"
+                    )
                 raise TransientFetchError(message, source=source, url=url) from exc
             except httpx.TransportError as exc:  # resets, refused connections, truncated bodies
                 message = self._redact(f"connection failed ({type(exc).__name__}: {exc})")

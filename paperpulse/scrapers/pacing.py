@@ -67,6 +67,14 @@ class HostStats:
     interval: float = 0.0  # current spacing between request starts
 
 
+class WaitTooLong(Exception):  # a signal to the client, which words the error
+    """The host asks to wait longer than the caller may: it is given up on at once."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"{seconds:.0f} s")
+        self.seconds = seconds
+
+
 def parse_ratelimit(ratelimit: str | None, policy: str | None = None) -> tuple[int, float] | None:
     """``(remaining, seconds_to_reset)`` from ``RateLimit: "api";r=2;t=60``, else None.
 
@@ -124,12 +132,20 @@ class HostGate:
         self._counters = _Counters()
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
+    def turn(self, max_wait: float = math.inf) -> Iterator[None]:
+        """Wait for the host's next slot; ``WaitTooLong`` at once if it is more than
+        ``max_wait`` away (a RateLimit ``t`` of a day must not hold a run for a day)."""
         with self._connections:
             with self._lock:
                 slot = self._reserve()
             while True:
-                self.sleep(slot - self._clock.monotonic())
+                wait = slot - self._clock.monotonic()
+                if wait > max_wait:
+                    with self._lock:  # the slot is not taken: give it back to the next thread
+                        if self._next_start == slot + self._interval:
+                            self._next_start = slot
+                    raise WaitTooLong(wait)
+                self.sleep(wait)
                 with self._lock:
                     if self._blocked_until <= slot:
                         break

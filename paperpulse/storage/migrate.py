@@ -58,9 +58,20 @@ def upgrade(engine_or_url: Engine | str | URL | None = None, revision: str = "he
     if revision == "head" and _is_current(engine_or_url):
         return
     from alembic import command
+    from alembic.util.exc import CommandError
 
     with _migration_connection(engine_or_url, "upgrading the database schema") as conn:
-        command.upgrade(alembic_config(conn), revision)
+        try:
+            command.upgrade(alembic_config(conn), revision)
+        except CommandError as exc:
+            if "Can't locate revision" not in str(exc):
+                raise StorageError(f"upgrading the database schema failed: {exc}") from None
+            raise StorageError(
+                f"the database {conn.engine.url.render_as_string(hide_password=True)} is at "
+                f"a schema revision this paperpulse does not know ({exc}): a newer paperpulse "
+                "wrote it; upgrade paperpulse, or point PAPERPULSE_DATABASE_URL at another "
+                "database"
+            ) from None
 
 
 def downgrade(engine_or_url: Engine | str | URL | None, revision: str) -> None:

@@ -56,8 +56,9 @@ def test_rewriting_replaces_the_file_and_other_recipients_get_their_own(tmp_path
     [
         ("weekly/2024-W31", "a.b+c@example.org", "weekly-2024-W31__a.b+c@example.org.eml"),
         ("../../etc/passwd", "x@y.org", "etc-passwd__x@y.org.eml"),
-        ("daily/2024-08-01", "../../x@y.org", "daily-2024-08-01__x@y.org.eml"),
-        ("", "", "unnamed__unnamed.eml"),
+        # An address the name cannot hold as it is gets a hash of itself (never shared).
+        ("daily/2024-08-01", "../../x@y.org", "daily-2024-08-01__x@y.org-e9536936.eml"),
+        ("", "", "unnamed__unnamed-e3b0c442.eml"),
     ],
 )
 def test_file_names_are_safe(key: str, recipient: str, expected: str) -> None:
@@ -81,3 +82,12 @@ def test_several_to_addresses_need_an_explicit_recipient(tmp_path: Path) -> None
         write_to_outbox(message, tmp_path, key="daily/2024-08-01")
     path = write_to_outbox(message, tmp_path, key="daily/2024-08-01", recipient="team@example.org")
     assert path.name == "daily-2024-08-01__team@example.org.eml"
+
+
+def test_addresses_that_read_alike_never_share_a_file(tmp_path: Path) -> None:
+    """Issue 25: ``a!b@`` and ``a#b@`` both read ``a-b@``; one email was lost."""
+    names = {
+        outbox_filename("daily/2024-08-01", a) for a in ("a!b@x.org", "a#b@x.org", "a-b@x.org")
+    }
+    assert len(names) == 3
+    assert "daily-2024-08-01__a-b@x.org.eml" in names  # a plain address keeps its plain name

@@ -7,7 +7,13 @@ from datetime import date
 
 from markdown_it import MarkdownIt
 
-from paperpulse.digest.archive_nav import Archived, archive_index, digest_nav, topic_anchor
+from paperpulse.digest.archive_nav import (
+    Archived,
+    archive_index,
+    digest_nav,
+    feed_path,
+    topic_anchor,
+)
 
 DAYS = [date(2026, 10, 30), date(2026, 11, 2), date(2026, 11, 3)]  # Fri, then Mon and Tue
 ARCHIVED = [
@@ -79,3 +85,12 @@ def test_hostile_titles_and_topics_stay_text() -> None:
     assert all(
         h.endswith((".md", ".xml")) or ".md#" in h or h.startswith("#") for h in hrefs(index)
     )
+
+
+def test_topics_whose_slugs_meet_get_feeds_of_their_own() -> None:
+    """Issue 25: "C++" and "C#" both wrote ``feeds/c.xml``; other feeds keep their names."""
+    topics = ["C++", "C#", "C", "Robotics & control"]
+    paths = [feed_path(t, topics) for t in topics]
+    assert len(set(paths)) == len(topics)
+    assert feed_path("C", topics) == "feeds/c.xml"
+    assert feed_path("Robotics & control", topics) == "feeds/robotics-control.xml"

@@ -37,9 +37,16 @@ def theme(arxiv_id: str) -> str:
     return arxiv_id[5]  # "1": kv cache, "2": diffusion, "3": robot, "4": speech
 
 
+READERS = ("ada@example.org", "alan@example.org")
+
+
 @pytest.fixture
 def stored(workspace: Path) -> Path:
-    """The test pool saved as the day's HF list in the workspace's SQLite file."""
+    """The test pool saved as the day's HF list in the workspace's SQLite file; Ada and Alan
+    are readers (a reader named by --reader or feedback.txt must be configured)."""
+    (workspace / "paperpulse.toml").write_text(
+        "".join(f'[[email.recipients]]\naddress = "{a}"\n' for a in READERS), encoding="utf-8"
+    )
     repo = repository(Settings.from_env().database_url)
     papers = [replace(p, list_date=DAY) for p in pool()]
     save(repo, make_listing(papers, period=DAY.isoformat()))
@@ -161,17 +168,25 @@ def test_the_archives_feedback_file_is_read_by_the_next_ranking(
     archive = stored / "archive"
     archive.mkdir()
     (archive / "feedback.txt").write_text(
-        f"# readers' signals\nhide {top}\nlike 2408.30001 ada@example.org\nhide nonsense\n",
+        f"# readers' signals\nhide {top}\nlike 2408.30001 ada@example.org\nhide nonsense\n"
+        "like 2408.30002 ALAN@example.org\nlike 2408.30003 mallory@example.org\n",
         encoding="utf-8",
     )
     with caplog.at_level(logging.WARNING, logger="paperpulse.foryou"):
         rows = recommend(capsys, "--library", lib)
     assert top not in {r["arxiv_id"] for r in rows}
     assert any("feedback.txt:4: not an arXiv id" in r.message for r in caplog.records)
+    # Issue 25: an unknown reader is a warning (nothing recorded); another case is the reader.
+    assert any(
+        "unknown reader 'mallory@example.org' ignored" in r.getMessage() for r in caplog.records
+    )
     repo = repository(Settings.from_env().database_url)
     assert repo.feedback("ada@example.org") == {"2408.30001": "like"}
+    assert repo.feedback("alan@example.org") == {"2408.30002": "like"}
+    assert repo.feedback("mallory@example.org") == {}
     # Read again by every run, the same file changes nothing.
-    assert foryou.import_feedback_file(repo, archive, "archive", datetime.now(UTC)) == 0
+    readers = {r: r for r in ("archive", *READERS)}
+    assert foryou.import_feedback_file(repo, archive, "archive", datetime.now(UTC), readers) == 0
 
 
 def test_the_digest_has_for_you_before_the_topics_only_with_a_library(
@@ -270,7 +285,11 @@ def test_zotero_reads_every_page_with_the_key_from_the_environment(
         ({}, httpx.Response(403), "Zotero refused access (403); set ZOTERO_API_KEY"),
         ({"ZOTERO_API_KEY": "s3cret-key"}, httpx.Response(403), "(403); check ZOTERO_API_KEY"),
         ({}, httpx.Response(503), "Zotero answered 503; try again later"),
-        ({}, httpx.ConnectError("refused"), "cannot reach https://zotero.test (ConnectError)"),
+        (
+            {},
+            httpx.ConnectError("refused"),
+            "cannot reach https://zotero.test (connection failed (ConnectError",
+        ),
         ({}, httpx.Response(200, json=[]), "the library is empty"),
     ],
 )
@@ -278,7 +297,7 @@ def test_zotero_failures_are_one_line_and_never_show_the_key(
     env: dict[str, str], response: httpx.Response | Exception, message: str
 ) -> None:
     respx.get(f"{ZOTERO}/groups/42/items/top").mock(
-        side_effect=[response] if isinstance(response, Exception) else None,
+        side_effect=response if isinstance(response, Exception) else None,  # every retry
         return_value=None if isinstance(response, Exception) else response,
     )
     with pytest.raises(LibraryError) as caught:

@@ -142,9 +142,14 @@ def test_a_remote_that_conflicts_is_one_line_and_loses_nothing(
     reader_pushes(workspace, host, f"hide {top}")
     remote_before = git(host, "rev-parse", "main")
 
-    _, out = deliver(capsys)  # the exit status of a push failure is deliver's to decide
-    problem = [line for line in out.splitlines() if "do not merge" in line]
+    code = main(["deliver", "--date", DAY.isoformat()])
+    printed = capsys.readouterr()
+    out = printed.out + printed.err
+    assert code == 1  # a push that failed fails the command (issue 25)
+    # Said once where outcomes are listed, and once in the closing error line.
+    problem = [line for line in printed.out.splitlines() if "do not merge" in line]
     assert len(problem) == 1 and "Traceback" not in out
+    assert sum("do not merge" in line for line in printed.err.splitlines()) == 1
     assert "conflicts in feedback.txt" in problem[-1]
     assert f"git -C {archive} pull origin main" in problem[-1]
     # Nothing lost: the local commit is still there, the host untouched, no merge half-done.
