@@ -7,6 +7,8 @@ import pytest
 from bench.harness import Case, Competitor, format_duration, measure, per_unit, table
 from tests.clocks import FakeClock
 
+pytestmark = pytest.mark.usefixtures("frozen_heap")
+
 
 def work(clock: FakeClock, costs: list[int], log: list[str], name: str) -> Competitor:
     """A competitor whose n-th call takes costs[n] ns of fake time (the last cost repeats)."""
