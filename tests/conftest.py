@@ -41,14 +41,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"slow tests deselected: {SLOW_ENV}=1 runs them (CI does)")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Every test on the session's Prefect test server runs on one worker: one server to start
-    # (~10 s of CPU) instead of one per worker. Others spread test by test, except modules
-    # that build something costly once (pytestmark = pytest.mark.xdist_group(...)).
-    for item in items:
-        if "prefect" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("prefect"))
     if slow_included():
         return
     slow = [item for item in items if item.get_closest_marker("slow")]

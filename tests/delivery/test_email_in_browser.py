@@ -22,12 +22,9 @@ from paperpulse.digest.render import render_all
 from tests.delivery.chromium import CHROMIUM, Page, chromium
 from tests.newsletter_sample import NOW, UNSUBSCRIBE, reader_links, sample_digest
 
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium)"
-    ),
-    pytest.mark.xdist_group(__name__),  # one chromium for the module, on one worker
-]
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium)"
+)
 ROOT = Path(__file__).resolve().parents[2]
 GMAIL_CLIP = 102_000  # bytes; Gmail hides the rest of a larger message behind a link
 

@@ -28,7 +28,6 @@ FIRST = date(2024, 8, 5)  # a Monday: two full weeks with their weekends
 DAYS = [FIRST + timedelta(days=n) for n in range(14)]
 READER = "reader@example.org"
 Replayed = tuple[Settings, list[Digest]]
-pytestmark = pytest.mark.xdist_group(__name__)  # the fourteen days are replayed once, here
 
 
 def growth(arxiv_id: str, generation: int) -> int:
