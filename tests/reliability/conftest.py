@@ -5,7 +5,7 @@ suites keep hypothesis' defaults):
 
     ci    (default)  75 examples per parser, derandomized: fast and reproducible
     deep             10,000 examples per parser: ``PAPERPULSE_FUZZ_PROFILE=deep pytest
-                     tests/reliability/test_fuzz_parsers.py`` (those tests are then marked slow)
+                     tests/reliability/test_fuzz_parsers.py`` (on demand; not the slow switch)
 """
 
 from __future__ import annotations
