@@ -11,9 +11,21 @@ import paperpulse
 
 
 @pytest.mark.parametrize("name", paperpulse.__all__)
-def test_every_exported_name_resolves(name: str) -> None:
+def test_every_exported_name_is_the_object_its_module_defines_under_that_name(name: str) -> None:
     value = getattr(paperpulse, name)
-    assert getattr(value, "__name__", name) == name or name in ("daily", "backfill")
+    # A class, function or flow (never a module, constant or alias under another name), and
+    # the very object its defining module holds, so ``isinstance``/``except`` checks agree.
+    assert value.__name__ == name
+    assert getattr(sys.modules[value.__module__], name) is value
+    assert name in dir(paperpulse)
+
+
+def test_the_flows_are_prefect_flows_a_script_can_run() -> None:
+    from prefect import Flow
+
+    for flow in (paperpulse.daily, paperpulse.backfill):
+        assert isinstance(flow, Flow)
+        assert flow.name == flow.__name__
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

@@ -1,7 +1,8 @@
 """The benchmarks run end to end on tiny inputs and print the table rows they promise.
 
 Smoke only: one round on our own small fixtures (laid out like ../shared/data in a temporary
-folder), so it runs in every CI run in about a second. Nothing here looks at a timing.
+folder). Nothing here looks at a timing. The benchmarks that start processes of their own (a
+competitor per process, Prefect's server, a git revision) are ``slow``: CI runs them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bench import render as render_bench
 from bench.harness import REPO_ROOT
 
 QUICK = ["--quick", "--rounds", "1"]
+pytestmark = pytest.mark.usefixtures("frozen_heap")
 
 
 def table_rows(output: str) -> list[tuple[str, str]]:
@@ -108,6 +110,7 @@ def test_render_benchmark_prints_each_format(capsys: pytest.CaptureFixture[str])
     assert "per item" in output and "output" in output
 
 
+@pytest.mark.slow  # it starts processes of its own
 def test_before_after_benchmark_times_a_revision_beside_the_working_tree(
     tiny_data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -183,6 +186,7 @@ def test_upsert_baseline_writes_the_same_rows_as_save_listing(tmp_path: Path) ->
     )
 
 
+@pytest.mark.slow  # it starts processes of its own
 def test_backfill_benchmark_runs_each_competitor_and_the_rate_limit(
     tiny_captures: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -209,6 +213,7 @@ def test_scale_benchmark_builds_both_histories_and_compares_them(
     assert "big / small" in output and "built in" in output
 
 
+@pytest.mark.slow  # it starts processes of its own
 def test_orchestration_benchmark_runs_the_flow_beside_the_plain_functions(
     tiny_captures: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -250,6 +255,7 @@ def test_recipients_benchmark_times_each_reader_count(
 # --- memory and cost: processes of their own ------------------------------------------------
 
 
+@pytest.mark.slow  # it starts processes of its own
 def test_memory_benchmark_backfills_the_dates_and_notes_rss_at_each_mark(
     tiny_captures: Path, tmp_path: Path
 ) -> None:
@@ -286,6 +292,7 @@ def test_memory_benchmark_refuses_marks_outside_the_dates(tiny_captures: Path) -
     assert "--marks" in finished.stderr and "Traceback" not in finished.stderr
 
 
+@pytest.mark.slow  # it starts processes of its own
 def test_cost_benchmark_times_each_competitor_as_a_new_process(
     tiny_captures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

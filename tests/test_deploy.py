@@ -142,17 +142,69 @@ def test_bootstrap_runs_the_script_the_scale_out_test_runs() -> None:
     assert services["worker"]["environment"] == bootstrap["environment"]
 
 
-def test_bootstrap_script_parses() -> None:
+def fake_tools(folder: Path, log: Path, failing: str = "") -> dict[str, str]:
+    """``prefect`` and ``python`` stand-ins that log their arguments; ``failing`` exits 1."""
+    folder.mkdir()
+    for tool in ("prefect", "python"):
+        status = 1 if tool == failing else 0
+        script = folder / tool
+        script.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexit {status}\n')
+        script.chmod(0o755)
+    return {"PATH": f"{folder}:/usr/bin:/bin"}
+
+
+def test_bootstrap_runs_its_steps_in_order_and_stops_at_the_first_failure(tmp_path: Path) -> None:
+    """Limits need the server's API, deployments need the pool: in this order; a failed step
+    fails the one-shot service (exit status), so the workers never start half-configured."""
     import subprocess
 
-    subprocess.run(["sh", "-n", str(DEPLOY / "bootstrap.sh")], check=True)
+    log = tmp_path / "ran.log"
+    env = fake_tools(tmp_path / "ok", log)
+    done = subprocess.run(["sh", "deploy/bootstrap.sh"], cwd=ROOT, env=env, check=False)
+    assert done.returncode == 0
+    assert log.read_text().splitlines() == [
+        "prefect work-pool create paperpulse --type process --overwrite",
+        "python -m paperpulse.flows.shared_pacing",
+        "prefect deploy --all --prefect-file deploy/prefect.yaml",
+    ]
+
+    log.unlink()
+    env = fake_tools(tmp_path / "limits-fail", log, failing="python")
+    done = subprocess.run(["sh", "deploy/bootstrap.sh"], cwd=ROOT, env=env, check=False)
+    assert done.returncode != 0
+    assert log.read_text().splitlines()[-1] == "python -m paperpulse.flows.shared_pacing"
 
 
-def test_the_sample_config_loads() -> None:
-    """deploy/config/paperpulse.toml is what the compose services read."""
+def compose_environment(service: str) -> dict[str, str]:
+    """A service's environment as compose gives it when no ``${VAR:-default}`` is set."""
+    import re
+
+    services = load("docker-compose.yml")["services"]
+    assert isinstance(services, dict)
+    env = services[service]["environment"]
+    return {k: re.sub(r"\$\{[A-Z_0-9]+:-([^}]*)\}", r"\1", str(v)) for k, v in env.items()}
+
+
+def test_the_workers_environment_and_the_sample_config_give_runnable_settings() -> None:
+    """deploy/config/paperpulse.toml is what the compose services read (mounted at /config);
+    variables compose leaves empty count as unset, so the config's contact and the outbox
+    apply instead of an empty User-Agent contact or an SMTP host ''."""
+    from paperpulse.app.context import contact
     from paperpulse.config.file import load_config
+    from paperpulse.config.settings import Settings
 
-    load_config(DEPLOY / "config" / "paperpulse.toml")
+    env = compose_environment("worker")
+    settings = Settings.from_env(env)
+    assert settings.database_url == env["PAPERPULSE_DATABASE_URL"]
+    mounted = {
+        m.split(":")[1]: m.split(":")[0]
+        for m in load("docker-compose.yml")["services"]["worker"]["volumes"]
+    }
+    host_dir = DEPLOY / mounted[str(settings.config_file.parent)]
+    config = load_config(host_dir / settings.config_file.name)
+    assert config.topics and config.email.recipients  # a sample that follows and delivers
+    assert settings.smtp is None and settings.hf_token is None
+    assert config.contact and contact(settings, config) == config.contact
 
 
 def test_host_limits_cover_every_paced_host() -> None:

@@ -84,9 +84,9 @@ def test_a_stale_index_lock_fails_the_archive_only(tmp_path: Path) -> None:
 def test_one_readers_unexpected_failure_stops_only_their_email(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from paperpulse.app import deliver as delivery
     from paperpulse.app.compose import period_for
     from paperpulse.config.settings import from_environment
-    from paperpulse.flows import deliver as delivery
     from tests.user_cli import workspace_env
 
     config(tmp_path)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from paperpulse.cli.main import build_parser, main
+from paperpulse.cli.main import main
+from paperpulse.cli.parser import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,16 +39,21 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
     assert f"paperpulse {command}" in readme, f"`paperpulse {command}` is not in README.md"
 
 
-def test_help_runs_as_a_console_script() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "paperpulse.cli.main", "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0
-    assert "paperpulse" in result.stdout and "run" in result.stdout
+def test_the_installed_console_script_lists_every_command_with_its_summary() -> None:
+    """``pip install`` puts ``paperpulse`` beside the interpreter; its help is this parser's."""
+    script = shutil.which("paperpulse", path=str(Path(sys.executable).parent))
+    assert script, "no `paperpulse` script beside the interpreter: run `pip install -e .`"
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("usage: paperpulse ")
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    listed = {
+        line.split(maxsplit=1)[0]: line.split(maxsplit=1)[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("    ") and len(line.split(maxsplit=1)) == 2
+    }
+    summaries = {c.dest: c.help for c in commands._choices_actions}
+    assert listed == summaries and len(summaries) >= 8
 
 
 def test_bad_date_is_a_usage_error_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:

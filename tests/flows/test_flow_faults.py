@@ -2,7 +2,7 @@
 permanent faults healed by the next run, SIGKILL at random moments, a read-only database.
 
 Outcomes are recorded for docs/reliability.md (``python -m tests.reliability.report``).
-Ten SIGKILL trials per flow run with ``-m slow``; CI runs the first two of each.
+Ten SIGKILL trials per flow, ``slow``: run with ``PAPERPULSE_SLOW=1``, as CI does.
 """
 
 from __future__ import annotations
@@ -75,49 +75,51 @@ def clean_db(prefect: None, shared_data: Path, tmp_path_factory: pytest.TempPath
     return db
 
 
+FAULTY = (date(2024, 7, 3), END)  # 30 list dates: ~40 requests, of which the dice fault ~8
+
+
 def test_twenty_percent_transient_faults_lose_and_duplicate_nothing(
-    clean_db: str, shared_data: Path, tmp_path: Path
+    prefect: None, shared_data: Path, tmp_path: Path
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'faulty.db'}"
+    clean, db = f"sqlite:///{tmp_path / 'clean.db'}", f"sqlite:///{tmp_path / 'faulty.db'}"
     # Each request is tried 4 times (one retry policy); a fault 4 times running is an outage,
-    # not a transient: at 20% and 60 dates that would fail ~1 run in 10, by the dice.
+    # not a transient: at 20% and 30 dates that would fail ~1 run in 20, by the dice.
     faults = Faults(fault_rate=0.2, kinds=TRANSIENT_FAULTS, seed=7, max_in_a_row=3)
-    with ReplayServer(shared_data / "hf_api_daily", faults=faults) as server:
-        done = subprocess.run(
-            backfill_args(),
-            cwd=ROOT,
-            env=cli_env(tmp_path, db, server.url),
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+    with (
+        ReplayServer(shared_data / "hf_api_daily") as fine,
+        ReplayServer(shared_data / "hf_api_daily", faults=faults) as server,
+    ):
+        # The reference: the same dates without faults, in a plain process (no Prefect).
+        reference = {**cli_env(tmp_path, clean, fine.url), "PREFECT_API_URL": ""}
+        runs = [
+            subprocess.Popen(backfill_args(*FAULTY), cwd=ROOT, env=env, stderr=subprocess.PIPE)
+            for env in (reference, cli_env(tmp_path, db, server.url))
+        ]
+        errors = [run.communicate(timeout=600)[1] for run in runs]
         injected = sum(server.injected.values())
-    assert done.returncode == 0, done.stderr
+    assert [run.returncode for run in runs] == [0, 0], errors
     assert injected >= 5
-    assert content(db) == content(clean_db)
+    assert content(db) == content(clean)
     record(
         category="Flow fault",
         case="20% transient faults (429, 5xx, reset, truncated body)",
-        where="60-day backfill (CLI, Prefect)",
-        trials=60,
+        where="30-day backfill (CLI, Prefect)",
+        trials=30,
         injected=injected,
         outcome="same papers and sightings as a clean run: none lost, none duplicated",
     )
 
 
+@pytest.mark.slow  # a minute or two per trial on 2 shared cores: PAPERPULSE_SLOW=1, as CI runs
 @pytest.mark.parametrize("trial", range(10), ids=lambda n: f"kill-{n}")
 @pytest.mark.parametrize("kind", ["backfill", "daily"])
 def test_sigkill_at_a_random_moment_then_restart_matches_the_clean_run(
-    request: pytest.FixtureRequest,
     kind: str,
     trial: int,
     clean_db: str,
     shared_data: Path,
     tmp_path: Path,
 ) -> None:
-    if trial >= 2 and "slow" not in (request.config.getoption("-m") or ""):
-        pytest.skip("trials 3-10 run with -m slow")
     rng = random.Random(f"{kind}-{trial}")
     db = f"sqlite:///{tmp_path / 'killed.db'}"
     slow = Faults(latency=0.05)
@@ -245,10 +247,10 @@ def test_a_read_only_database_is_one_clear_line_and_writes_nothing(
             "PAPERPULSE_DATABASE_URL": db,
             "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         }
-        first = subprocess.run(
+        first = subprocess.run(  # the database's first day, as a plain run (no Prefect)
             [sys.executable, "-m", "paperpulse.cli.main", "run", "--date", "2024-08-05"],
             cwd=ROOT,
-            env=env,
+            env={**env, "PREFECT_API_URL": ""},
             capture_output=True,
             text=True,
             check=False,

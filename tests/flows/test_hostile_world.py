@@ -42,7 +42,7 @@ def run_statuses(workspace: Path) -> list[str]:
 
 
 def test_a_trickling_body_ends_the_run_at_the_deadline_and_marks_it_failed(
-    prefect: None, workspace: Path, one_day: Path
+    workspace: Path, one_day: Path
 ) -> None:
     faults = Faults(schedule=[FaultRule(kind="trickle", times=None)], trickle=0.5)
     with ReplayServer(one_day, faults=faults) as server:
@@ -107,7 +107,7 @@ def test_serve_refuses_an_out_of_range_cron_in_one_line_naming_the_key(workspace
 
 
 def test_a_source_failing_three_runs_in_a_row_is_called_out_until_it_recovers(
-    prefect: None, workspace: Path, one_day: Path
+    workspace: Path, one_day: Path
 ) -> None:
     dead = Faults(schedule=[FaultRule(kind="410", times=None, path="/api/")])
     env = {"PAPERPULSE_HF_MIN_INTERVAL": "0"}
@@ -160,7 +160,7 @@ def test_digest_with_a_missing_sqlite_directory_is_an_error_and_creates_nothing(
 
 
 def test_oversized_fields_are_cut_and_a_duplicate_paper_is_a_warning(
-    prefect: None, workspace: Path, tmp_path: Path
+    workspace: Path, tmp_path: Path
 ) -> None:
     items = json.loads((FIXTURES / "hf" / "daily_2024.json").read_text(encoding="utf-8"))
     huge = json.loads(json.dumps(items[0]))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.app import foryou
 from paperpulse.config.settings import Settings
 from paperpulse.digest.library import LibraryError
-from paperpulse.flows import foryou
 from tests.reliability.hostile_servers import hostile_server, http_response, trickle
 from tests.reliability.record import record
 

@@ -68,7 +68,10 @@ FAILING = (5, 6)  # HF answers 404 to every request during these runs
 DAYS = 30
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+# One month (ours, SQLite) by default; the real captures and PostgreSQL are slow (~1.5 min each).
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
+)
 def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
     """A factory of fresh, empty databases on the backend under test (URL by name)."""
     if request.param == "sqlite":
@@ -96,7 +99,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
         admin.dispose()
 
 
-@pytest.fixture(params=["ours", "real"])
+@pytest.fixture(params=["ours", pytest.param("real", marks=pytest.mark.slow)])
 def data(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, date]:
     if request.param == "ours":
         folder = tmp_path / "days"

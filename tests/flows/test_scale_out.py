@@ -28,7 +28,7 @@ from tests.delivery.conftest import RunningServer, free_port
 from tests.flows.cluster import PrefectApi, Processes, throwaway_databases, wait_healthy
 from tests.replay import Faults, ReplayServer, busiest_window
 
-pytestmark = [pytest.mark.scale_out, pytest.mark.postgres]
+pytestmark = [pytest.mark.scale_out, pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # this venv: prefect, python (bootstrap.sh calls both)

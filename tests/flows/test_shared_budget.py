@@ -18,7 +18,7 @@ from tests.replay import Faults, ReplayServer, busiest_window
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 0.25  # seconds between HF requests, per process and for both together
-RANGES = [("2024-07-01", "2024-07-08"), ("2024-07-09", "2024-07-16")]
+RANGES = [("2024-07-01", "2024-07-05"), ("2024-07-06", "2024-07-10")]
 
 
 def test_two_workers_keep_one_hosts_rate(prefect: None, workspace: Path, shared_data: Path) -> None:
@@ -58,7 +58,7 @@ def test_two_workers_keep_one_hosts_rate(prefect: None, workspace: Path, shared_
     for code, out, err in results:
         assert code == 0 and "Traceback" not in err, err
         assert out.strip().splitlines()[-1].startswith("backfill: ")
-    assert len(server.arrivals) >= 16
+    assert len(server.arrivals) >= 10
     assert server.served.get("429", 0) == 0 and not server.injected
     assert busiest_window(server.arrivals, 1.0) <= allowed
     # The two ran side by side, yet the host saw one process's pace.

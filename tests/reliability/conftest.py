@@ -1,11 +1,11 @@
-"""Reliability suites: hypothesis profiles, a fake clock, and the data the replay server serves.
+"""Reliability suites: hypothesis profiles, and the data the replay server serves.
 
 Fuzzing profiles (``tests/reliability/test_fuzz_parsers.py`` applies them per test, so other
 suites keep hypothesis' defaults):
 
     ci    (default)  75 examples per parser, derandomized: fast and reproducible
     deep             10,000 examples per parser: ``PAPERPULSE_FUZZ_PROFILE=deep pytest
-                     tests/reliability/test_fuzz_parsers.py`` (those tests are then marked slow)
+                     tests/reliability/test_fuzz_parsers.py`` (on demand; not the slow switch)
 """
 
 from __future__ import annotations
@@ -34,22 +34,6 @@ def fuzz_profile() -> str:
     if name not in ("ci", "deep"):
         raise pytest.UsageError(f"{FUZZ_PROFILE_ENV} must be 'ci' or 'deep', not {name!r}")
     return name
-
-
-class FakeClock:
-    """Time moves only when the client sleeps; every sleep is kept for assertions."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.now += seconds
-        self.sleeps.append(seconds)
 
 
 # Days the HTTP fault suite fetches: the lean 2024 schema (11 papers) and the 2025 schema with

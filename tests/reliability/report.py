@@ -60,7 +60,8 @@ SECTIONS = (
         intro=(
             "Whole backfills and daily runs against the replay server, compared with a clean "
             "run's database (papers, authors, sightings, complete periods). SIGKILL lands at a "
-            "random moment (seeded); ten trials per flow with `-m slow`, two in CI."
+            "random moment (seeded); ten trials per flow, run with `PAPERPULSE_SLOW=1` "
+            "(as in CI)."
         ),
         columns=("Fault", "Where", "Runs", "Outcome"),
         show_injected=True,

@@ -7,8 +7,8 @@ changes that stay well-formed). Whatever it is given, it returns a sane value or
 document: arXiv's error feed, Semantic Scholar's ``{"error": ...}``). A ``KeyError``,
 ``TypeError``, ``IndexError``... escaping is a bug, and hypothesis shrinks it to a small example.
 
-Profiles (tests/reliability/conftest.py): ``ci`` by default; ``PAPERPULSE_FUZZ_PROFILE=deep``
-runs 10,000 examples per test, and marks these tests ``slow``.
+Profiles (tests/reliability/conftest.py): ``ci`` by default (and in CI);
+``PAPERPULSE_FUZZ_PROFILE=deep`` runs 10,000 examples per test, when asked for by name.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from tests.reliability.record import record
 
 PROFILE = fuzz_profile()
 FUZZ = settings(settings.get_profile(PROFILE))
-pytestmark = [pytest.mark.slow] if PROFILE == "deep" else []
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
 

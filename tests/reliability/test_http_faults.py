@@ -27,7 +27,8 @@ from paperpulse.core.models import Listing
 from paperpulse.scrapers import hf_daily
 from paperpulse.scrapers.completeness import check_against_previous
 from paperpulse.scrapers.http import HttpClient, default_settings
-from tests.reliability.conftest import REPLAY_DAYS, FakeClock
+from tests.clocks import FakeClock
+from tests.reliability.conftest import REPLAY_DAYS
 from tests.reliability.record import record
 from tests.replay import FaultRule, Faults, ReplayServer
 

@@ -43,9 +43,9 @@ from paperpulse.digest.models import RenderedDigest, SourceHealth
 from paperpulse.digest.render import render_all
 from paperpulse.scrapers import hf_daily
 from paperpulse.scrapers.http import HttpClient, default_settings
+from tests.clocks import FakeClock
 from tests.delivery.conftest import RecordingHandler, free_port
 from tests.digest_builders import build_daily
-from tests.reliability.conftest import FakeClock
 from tests.reliability.record import record
 
 HF_TOKEN = "hf_CANARYtoken7f3a9c1e5b"

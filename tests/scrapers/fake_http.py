@@ -8,26 +8,13 @@ from datetime import UTC, datetime
 import httpx
 
 from paperpulse.scrapers.http import HttpClient, default_settings
+from tests.clocks import FakeClock
 
 NOW = datetime(2026, 7, 28, 6, 0, tzinfo=UTC)
 ARXIV = "https://arxiv.test"
 ARXIV_API = "http://export.arxiv.test"
 S2 = "https://s2.test"
 HF = "https://hf.test"
-
-
-class FakeClock:
-    """Time moves only when the client sleeps; every request start is recorded by ``Recorder``."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.now += seconds
 
 
 class Recorder:

@@ -20,11 +20,11 @@ from paperpulse.scrapers.arxiv_source import (
     fetch_category_new,
 )
 from paperpulse.scrapers.http import HttpClient
+from tests.clocks import FakeClock
 from tests.scrapers.fake_http import (
     ARXIV,
     ARXIV_API,
     NOW,
-    FakeClock,
     Recorder,
     atom_feed,
     make_client,

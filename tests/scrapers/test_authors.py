@@ -23,11 +23,11 @@ from paperpulse.scrapers.authors import (
     profile_changes,
 )
 from paperpulse.scrapers.http import HttpClient
+from tests.clocks import FakeClock
 from tests.scrapers.fake_http import (
     ARXIV_API,
     NOW,
     S2,
-    FakeClock,
     Recorder,
     atom_feed,
     make_client,

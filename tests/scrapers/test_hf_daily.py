@@ -17,6 +17,7 @@ from paperpulse.core.errors import LayoutChanged, ParseError, SourceError
 from paperpulse.core.models import Author, Listing, Paper
 from paperpulse.scrapers import hf_daily
 from paperpulse.scrapers.http import HttpClient, default_settings
+from tests.clocks import FakeClock
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 DAY = date(2026, 11, 20)
@@ -141,18 +142,7 @@ BASE = "https://hf.test"
 
 
 def client() -> HttpClient:
-    return HttpClient(default_settings(hf_url=BASE), clock=_NoWait())
-
-
-class _NoWait:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += max(seconds, 0.0)
+    return HttpClient(default_settings(hf_url=BASE), clock=FakeClock())
 
 
 def _items(n: int, offset: int = 0) -> list[dict[str, object]]:

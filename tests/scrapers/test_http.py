@@ -20,6 +20,7 @@ from paperpulse.core.errors import ConfigError, FetchError, ParseError, Transien
 from paperpulse.core.redaction import MASK
 from paperpulse.scrapers.http import Fetched, HttpClient, HttpSettings, default_settings
 from paperpulse.scrapers.pacing import HostPolicy, hf_spacing, parse_ratelimit, parse_retry_after
+from tests.clocks import FakeClock
 
 TOKEN = "hf_SECRETsecret1234567890"
 HF = "https://huggingface.co/api/daily_papers"
@@ -28,30 +29,6 @@ ARXIV_API = "http://export.arxiv.org/api/query"
 ARXIV_LIST = "https://arxiv.org/list/cs.CL/recent"
 S2 = "https://api.semanticscholar.org/graph/v1/author/2110000001"
 S2_KEY = "s2-KEYkey0987654321"
-
-
-class FakeClock:
-    """Each thread has its own fake time, advanced only by its own sleeps.
-
-    A request's fake time is then exactly the moment pacing let it start, whatever order the
-    OS runs the threads in (one shared counter would mix one thread's sleep into another's
-    start). Single-threaded tests see an ordinary fake clock.
-    """
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        now: float = getattr(self._local, "now", 0.0)
-        return now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self._local.now = self.monotonic() + seconds
-        with self._lock:
-            self.sleeps.append(seconds)
 
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -102,7 +79,8 @@ def ok(body: bytes = b"[]", headers: dict[str, str] | None = None, **more: str) 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    # Concurrent fetches: each thread's time is its own (see FakeClock).
+    return FakeClock(per_thread=True)
 
 
 @pytest.fixture

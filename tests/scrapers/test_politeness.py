@@ -15,8 +15,8 @@ import pytest
 from paperpulse.core.errors import TransientFetchError
 from paperpulse.scrapers.http import HttpClient, default_settings
 from paperpulse.scrapers.pacing import HF_ANONYMOUS_LIMIT, HF_TOKEN_LIMIT, hf_spacing
+from tests.clocks import FakeClock
 from tests.replay import Faults, ReplayServer, busiest_window
-from tests.scrapers.fake_http import FakeClock
 
 
 def hammer(
