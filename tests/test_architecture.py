@@ -6,7 +6,8 @@ imports only the layers below it.
     storage     SQLAlchemy, migrations    -> core
     digest      the pure middle           -> core
     delivery    SMTP, outbox, git         -> core
-    flows       Prefect, CLI, wiring      -> everything
+    flows       Prefect, CLI, wiring      -> everything below
+    web         the readers' web app      -> flows (settings, config), storage, digest
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ LAYERS = {
     "digest": {"core"},
     "delivery": {"core"},
     "flows": {"core", "scrapers", "storage", "digest", "delivery"},
+    "web": {"core", "storage", "digest", "flows"},
 }
 # library -> the only layer allowed to import it
 HOMES = {"prefect": "flows", "sqlalchemy": "storage", "alembic": "storage"}

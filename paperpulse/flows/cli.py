@@ -191,6 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_cmd_serve)
 
+    web = _command(
+        commands,
+        "web",
+        "serve the readers' web pages",
+        (
+            "Serve the web application: one-click unsubscribe, like / not for me links, each "
+            "reader's manage page, and the archive to browse and search. Set [web] base_url "
+            "in paperpulse.toml to where readers reach it, so emails link to it."
+        ),
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    web.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    web.set_defaults(handler=_cmd_web)
+
     topics = _command(
         commands,
         "topics",
@@ -532,6 +546,23 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from paperpulse.flows.serve import serve
 
         serve(schedule.cron, schedule.timezone)
+    return 0
+
+
+def _cmd_web(args: argparse.Namespace) -> int:
+    _checked()  # a bad config is one line here, not a trace from inside the server
+    import uvicorn
+
+    print(f"paperpulse web on http://{args.host}:{args.port}/ ; Ctrl-C to stop")
+    # By import string: flows never imports the web layer, which sits above it.
+    uvicorn.run(
+        "paperpulse.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        log_level="warning",
+    )
     return 0
 
 

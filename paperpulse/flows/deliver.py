@@ -8,7 +8,7 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -29,6 +29,7 @@ from paperpulse.digest.edition import cap_sections, shown_items
 from paperpulse.digest.email_message import build_message, fit_to_size, footer_unsubscribe
 from paperpulse.digest.models import Digest, RenderedDigest
 from paperpulse.digest.presentation import ReaderLinks, archive_links
+from paperpulse.digest.reader_tokens import ReaderUrls
 from paperpulse.digest.render import render_all
 from paperpulse.flows.compose import ARCHIVE, EditionReads, Period, build_for, reader_period
 from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
@@ -36,6 +37,12 @@ from paperpulse.flows.context import repository
 from paperpulse.flows.foryou import add_for_you
 from paperpulse.flows.publish import feeds, index_and_nav
 from paperpulse.flows.settings import Settings
+from paperpulse.flows.subscriptions import (
+    held_back,
+    unsubscribe_targets,
+    web_links,
+    with_preferences,
+)
 from paperpulse.storage.repository import UNCONFIRMED
 
 RECLAIM_AFTER = timedelta(minutes=30)
@@ -71,7 +78,7 @@ def deliver(
     # per run, not one per reader.
     server = cache(partial(smtp_settings, settings))
     if email:
-        for recipient in recipients(settings, config):
+        for recipient in with_preferences(settings, recipients(settings, config), config):
             if period.edition not in recipient.editions:
                 continue
             wanted = (
@@ -205,6 +212,10 @@ def deliver_email(
     key = period.digest_key
     smtp = server() if server is not None else smtp_settings(settings)
     channel: Channel = "email" if smtp else "outbox"
+    if (why := held_back(settings, recipient.address)) is not None:
+        return DeliveryOutcome(
+            channel=channel, recipient=recipient.address, status=DeliveryStatus.SKIPPED, detail=why
+        )
     # A claim older than RECLAIM_AFTER belonged to a run that died mid-send: take it over.
     # An unconfirmed send is taken over only when the user asked (same Message-ID).
     resending = resend_unconfirmed and repo.claim_unconfirmed(
@@ -253,13 +264,20 @@ def deliver_email(
             end=period.days[-1],
             shared=reads.for_you,
         )
+        web = web_links(
+            settings,
+            config,
+            recipient.address,
+            (arxiv_id for arxiv_id, _, _ in shown_items(digest)),
+        )
         message, shown = _fit(
             digest,
             config,
             recipient.address,
             moment,
-            links=email_links(config, period, recipient),
+            links=email_links(config, period, recipient, web),
             sender=settings.mail_from,
+            unsubscribe=unsubscribe_targets(config.email, web),
         )
         if smtp is None:
             detail = str(
@@ -319,13 +337,25 @@ def _unconfirmed_hint(error: str, period: Period) -> str:
     )
 
 
-def email_links(config: Config, period: Period, recipient: RecipientConfig) -> ReaderLinks:
-    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public."""
+def email_links(
+    config: Config, period: Period, recipient: RecipientConfig, web: ReaderUrls | None = None
+) -> ReaderLinks:
+    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public;
+    with the web application (``web``), its signed unsubscribe, manage and feedback links."""
     links = archive_links(config.archive.web_url, archive_relpath(period), INDEX_PATH)
-    return replace(
+    links = replace(
         links,
         unsubscribe=footer_unsubscribe(config.email.unsubscribe),
         topics=tuple(recipient.topics) or tuple(t.name for t in config.topics),
+    )
+    if web is None:
+        return links
+    return replace(
+        links,
+        unsubscribe=web.unsubscribe,
+        manage=web.manage,
+        feedback=web.feedback,
+        paper_pages=config.web.base_url,
     )
 
 
@@ -336,6 +366,7 @@ def _fit(
     moment: datetime,
     links: ReaderLinks | None = None,
     sender: str | None = None,
+    unsubscribe: Sequence[str] | None = None,
 ) -> tuple[EmailMessage, list[tuple[str, int | None, bool]]]:
     """The message, its sections capped until it fits the size limit (Gmail clips ~102 KB),
     and what it shows (for the reader's ledger: only what the reader really got). ``sender``
@@ -348,7 +379,7 @@ def _fit(
             sender=sender or email.sender,
             recipient=address,
             list_id=email.list_id,
-            unsubscribe=email.unsubscribe,
+            unsubscribe=unsubscribe or email.unsubscribe,
             message_id_domain=email.list_id,
             date=moment,
         )

@@ -1,0 +1,86 @@
+"""The reader's choices where delivery meets them: who unsubscribed (skipped), who paused
+(skipped until then), the topics and editions chosen on the manage page, and the signed links
+each reader's copy carries when ``[web] base_url`` is set. ``deliver.py`` calls these; the
+web application (``paperpulse/web``) writes what they read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from paperpulse.digest.reader_tokens import ReaderTokens, ReaderUrls, reader_urls
+from paperpulse.flows.config import Config, EmailConfig, RecipientConfig
+from paperpulse.flows.context import repository
+from paperpulse.flows.settings import Settings
+from paperpulse.storage.readers import ReaderStore
+
+
+def reader_store(settings: Settings) -> ReaderStore:
+    return ReaderStore(repository(settings.database_url).engine)
+
+
+@cache
+def _stored_key(database_url: str) -> str:
+    return ReaderStore(repository(database_url).engine).signing_key()
+
+
+def reader_tokens(settings: Settings) -> ReaderTokens:
+    """Signs with ``PAPERPULSE_WEB_SECRET``, else the key kept in the database (made once)."""
+    return ReaderTokens(
+        settings.web_secret or _stored_key(settings.database_url), settings.clock.now
+    )
+
+
+def held_back(settings: Settings, reader: str) -> str | None:
+    """Why no email goes to ``reader`` now (unsubscribed, paused), or None."""
+    store = reader_store(settings)
+    if store.is_suppressed(reader):
+        return "unsubscribed (resubscribe from the link in any earlier email)"
+    prefs = store.prefs(reader)
+    if prefs.paused(settings.clock.now()):
+        assert prefs.paused_until is not None
+        return f"paused by the reader until {prefs.paused_until:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+def with_preferences(
+    settings: Settings, recipients: Sequence[RecipientConfig], config: Config
+) -> list[RecipientConfig]:
+    """Each recipient with the topics and editions they chose on the manage page (topics
+    no longer configured are dropped; none left means every topic)."""
+    if not recipients:
+        return []
+    store = reader_store(settings)
+    known = {t.name.casefold(): t.name for t in config.topics}
+    chosen = []
+    for recipient in recipients:
+        prefs = store.prefs(recipient.address)
+        if prefs.topics is not None:
+            topics = tuple(known[t.casefold()] for t in prefs.topics if t.casefold() in known)
+            recipient = recipient.model_copy(update={"topics": topics})
+        if prefs.editions is not None:
+            editions = tuple(e for e in prefs.editions if e in ("daily", "weekly"))
+            recipient = recipient.model_copy(update={"editions": editions})
+        chosen.append(recipient)
+    return chosen
+
+
+def web_links(
+    settings: Settings, config: Config, reader: str, arxiv_ids: Iterable[str]
+) -> ReaderUrls | None:
+    """The reader's signed links into the web application, if it has a public address."""
+    base = config.web.base_url
+    if base is None:
+        return None
+    return reader_urls(reader_tokens(settings), base, reader, arxiv_ids)
+
+
+def unsubscribe_targets(email: EmailConfig, web: ReaderUrls | None) -> list[str]:
+    """List-Unsubscribe's targets: the web's one-click URL (RFC 8058 wants https) first, then
+    the configured mailto/URL unless it is still the placeholder default."""
+    targets = [web.unsubscribe] if web and web.unsubscribe.startswith("https://") else []
+    default = EmailConfig.model_fields["unsubscribe"].default
+    if not targets or email.unsubscribe != default:
+        targets.append(email.unsubscribe)
+    return targets
