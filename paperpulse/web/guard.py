@@ -34,8 +34,9 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = tuple(
         ),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
-        # Signed links sit in URLs: never hand them to another site in a Referer.
-        ("referrer-policy", "no-referrer"),
+        # Signed links sit in URLs: never hand them to another site in a Referer. Not
+        # "no-referrer": with it a browser's own form POST says ``Origin: null``.
+        ("referrer-policy", "same-origin"),
         ("cross-origin-opener-policy", "same-origin"),
         ("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     )
