@@ -108,9 +108,9 @@ class PaperSearch:
         if end is not None:
             filters += " AND p.list_date <= :end"
             params["end"] = end
-        upvotes = "(SELECT max(s.upvotes) FROM sightings s WHERE s.arxiv_id = p.arxiv_id)"
+        upvotes = "(SELECT max(s.upvotes) FROM sightings s WHERE s.arxiv_id = {0}.arxiv_id)"
         if min_upvotes is not None:
-            filters += f" AND {upvotes} >= :min_upvotes"
+            filters += f" AND {upvotes.format('p')} >= :min_upvotes"
             params["min_upvotes"] = min_upvotes
         with self._connect("searching papers") as conn:
             if conn.dialect.name == "sqlite":
@@ -120,20 +120,25 @@ class PaperSearch:
                     if any_words
                     else " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
                 )
+                # Papers are joined only to filter, and upvotes read only for the page kept:
+                # a common word matches thousands of rows, each a lookup otherwise.
+                papers = " JOIN papers p ON p.arxiv_id = i.arxiv_id" if filters else ""
+                rank = f"bm25({_SQLITE_FTS}, 10.0, 1.0)"
                 sql = (
-                    f"SELECT i.arxiv_id, -bm25({_SQLITE_FTS}, 10.0, 1.0) AS score, "
-                    f"{upvotes} AS upvotes "
-                    f"FROM {_SQLITE_FTS} JOIN paper_search_ids i ON i.id = {_SQLITE_FTS}.rowid "
-                    "JOIN papers p ON p.arxiv_id = i.arxiv_id "
-                    f"WHERE {_SQLITE_FTS} MATCH :match{filters} "
-                    f"ORDER BY bm25({_SQLITE_FTS}, 10.0, 1.0) LIMIT :limit"
+                    f"SELECT hit.arxiv_id, -hit.rank, {upvotes.format('hit')} FROM ("
+                    f"SELECT i.arxiv_id AS arxiv_id, {rank} AS rank FROM {_SQLITE_FTS} "
+                    f"JOIN paper_search_ids i ON i.id = {_SQLITE_FTS}.rowid{papers} "
+                    f"WHERE {_SQLITE_FTS} MATCH :match{filters} ORDER BY rank LIMIT :limit"
+                    ") AS hit ORDER BY hit.rank"
                 )
             else:
                 params["words"] = (" | " if any_words else " & ").join(words)
                 sql = (
-                    f"SELECT p.arxiv_id, ts_rank_cd(p.search, q) AS score, {upvotes} AS upvotes "
+                    f"SELECT hit.arxiv_id, hit.score, {upvotes.format('hit')} FROM ("
+                    "SELECT p.arxiv_id AS arxiv_id, ts_rank_cd(p.search, q) AS score "
                     "FROM papers p, to_tsquery('english', :words) q "
-                    f"WHERE p.search @@ q{filters} ORDER BY score DESC, p.arxiv_id LIMIT :limit"
+                    f"WHERE p.search @@ q{filters} ORDER BY score DESC, p.arxiv_id "
+                    "LIMIT :limit) AS hit ORDER BY hit.score DESC, hit.arxiv_id"
                 )
             rows = conn.execute(text(sql), params).all()
         return [Hit(arxiv_id=r[0], score=float(r[1]), upvotes=r[2]) for r in rows]
