@@ -41,8 +41,65 @@ from paperpulse.web.app import create_app
 
 START = date(2024, 1, 1)
 PER_DAY = 1000
-FIELD = ["diffusion", "transformer", "agent", "reasoning", "vision", "video", "benchmark", "alignment", "reward", "policy", "scaling", "sparse", "attention", "memory", "retrieval", "multimodal", "generation", "evaluation", "robust", "inference", "token", "context", "graph", "neural", "physics", "protein", "code", "math", "planning", "speech", "audio"]
-SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "ba", "de", "fi", "gu", "ha", "ji", "ko", "lu", "ma", "no", "pe", "qu", "ri", "so", "tu"]
+FIELD = [
+    "diffusion",
+    "transformer",
+    "agent",
+    "reasoning",
+    "vision",
+    "video",
+    "benchmark",
+    "alignment",
+    "reward",
+    "policy",
+    "scaling",
+    "sparse",
+    "attention",
+    "memory",
+    "retrieval",
+    "multimodal",
+    "generation",
+    "evaluation",
+    "robust",
+    "inference",
+    "token",
+    "context",
+    "graph",
+    "neural",
+    "physics",
+    "protein",
+    "code",
+    "math",
+    "planning",
+    "speech",
+    "audio",
+]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "ti",
+    "vo",
+    "ze",
+    "ba",
+    "de",
+    "fi",
+    "gu",
+    "ha",
+    "ji",
+    "ko",
+    "lu",
+    "ma",
+    "no",
+    "pe",
+    "qu",
+    "ri",
+    "so",
+    "tu",
+]
 
 
 def vocabulary(size: int, rng: random.Random) -> list[str]:
