@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from functools import cache, partial
 from pathlib import Path
@@ -125,7 +125,13 @@ def deliver_archive(
         end=period.days[-1],
         shared=reads.for_you,
     )
-    rendered = render_all(digest)
+    # Public pages: the archive reader's like / not-for-me links, signed at the period's last
+    # day (a re-run of the same period rewrites no byte; they expire in MAX_AGE from then).
+    signed_at = datetime.combine(period.days[-1], time(), UTC)
+    web = web_links(settings, config, ARCHIVE, (i for i, _, _ in shown_items(digest)), signed_at)
+    rendered = render_all(
+        digest, ReaderLinks(feedback=web.feedback, paper_pages=config.web.base_url) if web else None
+    )
     root = settings.archive_dir
     relpath = archive_relpath(period)
     index, nav = index_and_nav(settings, config, digest)

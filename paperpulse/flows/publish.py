@@ -29,6 +29,7 @@ from paperpulse.flows.config import Config
 from paperpulse.flows.context import repository
 from paperpulse.flows.jobs import iso_week
 from paperpulse.flows.settings import Settings
+from paperpulse.flows.subscriptions import feed_actions
 from paperpulse.storage.repository import Repository
 
 FEED_SIZE = 50  # entries per feed
@@ -58,8 +59,10 @@ def feeds(
     # An empty feed's time: the latest announcement, never the clock (a re-run rewrites no byte).
     at = max(when.values(), default=digest.generated_at)
 
+    actions = feed_actions(settings, config, ARCHIVE, {i: when[i] for i in ids})
+
     def feed(title: str, name: str, members: Sequence[str]) -> str:
-        return _feed(title, name, members, papers, when, at, base, config)
+        return _feed(title, name, members, papers, when, at, base, config, actions)
 
     files = {"feed.xml": feed("paperpulse: new papers", "all", ids)}
     topics = topics_of(config)
@@ -84,6 +87,7 @@ def _feed(
     empty_at: datetime,
     base: str | None,
     config: Config,
+    actions: Mapping[str, Mapping[str, str]],
 ) -> str:
     shown = list(ids[:FEED_SIZE])
     entries = [
@@ -93,7 +97,7 @@ def _feed(
             link=papers[i].hf_url,
             updated=when[i],
             summary_text=papers[i].ai_summary or None,
-            content_html=paper_content(papers[i]),
+            content_html=paper_content(papers[i], actions=actions.get(i)),
             authors=tuple(a.name for a in papers[i].authors[:10]),
         )
         for i in shown

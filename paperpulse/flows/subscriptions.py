@@ -6,7 +6,8 @@ web application (``paperpulse/web``) writes what they read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from functools import cache
 
 from paperpulse.digest.reader_tokens import ReaderTokens, ReaderUrls, reader_urls
@@ -25,11 +26,11 @@ def _stored_key(database_url: str) -> str:
     return ReaderStore(repository(database_url).engine).signing_key()
 
 
-def reader_tokens(settings: Settings) -> ReaderTokens:
-    """Signs with ``PAPERPULSE_WEB_SECRET``, else the key kept in the database (made once)."""
-    return ReaderTokens(
-        settings.web_secret or _stored_key(settings.database_url), settings.clock.now
-    )
+def reader_tokens(settings: Settings, at: datetime | None = None) -> ReaderTokens:
+    """Signs with ``PAPERPULSE_WEB_SECRET``, else the key kept in the database (made once).
+    ``at`` fixes the signing time (a file re-written for the same digest changes no byte)."""
+    key = settings.web_secret or _stored_key(settings.database_url)
+    return ReaderTokens(key, settings.clock.now if at is None else lambda: at)
 
 
 def held_back(settings: Settings, reader: str) -> str | None:
@@ -67,13 +68,32 @@ def with_preferences(
 
 
 def web_links(
-    settings: Settings, config: Config, reader: str, arxiv_ids: Iterable[str]
+    settings: Settings,
+    config: Config,
+    reader: str,
+    arxiv_ids: Iterable[str],
+    at: datetime | None = None,
 ) -> ReaderUrls | None:
     """The reader's signed links into the web application, if it has a public address."""
     base = config.web.base_url
     if base is None:
         return None
-    return reader_urls(reader_tokens(settings), base, reader, arxiv_ids)
+    return reader_urls(reader_tokens(settings, at), base, reader, arxiv_ids)
+
+
+def feed_actions(
+    settings: Settings, config: Config, reader: str, when: Mapping[str, datetime]
+) -> dict[str, dict[str, str]]:
+    """Per feed entry: its paper page and signed like / not-for-me links, each signed at the
+    entry's own time (a feed rebuilt with nothing new changes no byte)."""
+    base = config.web.base_url
+    if base is None:
+        return {}
+    actions: dict[str, dict[str, str]] = {}
+    for arxiv_id, at in when.items():
+        urls = reader_urls(reader_tokens(settings, at), base, reader, [arxiv_id])
+        actions[arxiv_id] = {"page": f"{base}/paper/{arxiv_id}", **urls.feedback[arxiv_id]}
+    return actions
 
 
 def unsubscribe_targets(email: EmailConfig, web: ReaderUrls | None) -> list[str]:

@@ -223,3 +223,25 @@ def test_a_cross_site_post_is_refused(world: World, action: str) -> None:
         assert response.status_code == 403
     assert reader_store(world.settings).suppressed() == set()
     assert repository(world.settings.database_url).feedback("ada@example.org") == {}
+
+
+def test_the_archive_page_and_feed_entries_carry_signed_links_that_work(world: World) -> None:
+    world.deliver(DAY)
+    archive = world.settings.archive_dir
+    page = (archive / "2026" / "08" / f"{DAY}.md").read_text(encoding="utf-8")
+    feed = (archive / "feed.xml").read_text(encoding="utf-8")
+    hides = re.findall(rf"\[Not for me\]\(({BASE_URL}/hide/[^)]+)\)", page)
+    assert hides
+    assert f"{BASE_URL}/paper/2408.30009" in feed and f"{BASE_URL}/hide/" in feed
+    # Signed at the digest's time: delivering the same day again rewrites no byte.
+    (archive / "2026" / "08" / f"{DAY}.md").unlink()
+    world.settings.clock.at += timedelta(hours=3)  # type: ignore[attr-defined]
+    from paperpulse.flows.compose import period_for
+    from paperpulse.flows.deliver import deliver_archive
+
+    deliver_archive(world.settings, world.config, period_for("daily", DAY))
+    assert (archive / "2026" / "08" / f"{DAY}.md").read_text(encoding="utf-8") == page
+    assert (archive / "feed.xml").read_text(encoding="utf-8") == feed
+    # The archive's reader is "archive": its For you learns from the click.
+    assert call(world, "POST", path(hides[0])).status_code == 303
+    assert list(repository(world.settings.database_url).feedback("archive").values()) == ["hide"]
