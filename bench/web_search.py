@@ -10,7 +10,7 @@ or a minimum of upvotes. Each query is timed as the storage call (``PaperSearch.
 as the whole page through the ASGI app (``GET /search``, rendered, headers and all).
 
     python -m bench.web_search                 # 100,000 papers, 1,000 queries (~5 min once)
-    python -m bench.web_search --quick         # 2,000 papers, 100 queries
+    python -m bench.web_search --quick         # 1,000 papers, 40 queries
 
 The database is built once per size under ``--workdir`` (default: the system's temp folder)
 and reused. Prints percentiles; asserts nothing.
@@ -237,10 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--quick", action="store_true", help="2,000 papers, 100 queries")
+    parser.add_argument("--quick", action="store_true", help="1,000 papers, 40 queries")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args(argv)
-    papers, count = (2000, 100) if args.quick else (args.papers, args.queries)
+    papers, count = (1000, 40) if args.quick else (args.papers, args.queries)
     path = args.workdir / f"paperpulse-web-search-{papers}.db"
     if not path.exists():
         building = path.with_suffix(".building")

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import jinja2
 from starlette.applications import Starlette
@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None, config: Config | None = None) -
         Route("/day/{day}", guarded(day_page)),
         Route("/week/{week}", guarded(week_page)),
         Route("/topic/{name}", guarded(topic_page)),
-        Route("/paper/{arxiv_id}", guarded(paper_page)),
+        Route("/paper/{arxiv_id:path}", guarded(paper_page)),  # old ids: hep-th/9901001
         Route("/unsubscribe/{token}", guarded(unsubscribe_page)),
         Route("/unsubscribe/{token}", posted(unsubscribe), methods=["POST"]),
         Route("/manage/{token}", guarded(manage_page)),
@@ -356,7 +356,8 @@ def _act(action: Action) -> Callable[[Web, Request, Mapping[str, list[str]]], Re
             at=web.settings.clock.now(),
             renew=True,
         )
-        target = f"/paper/{grant.arxiv_id}?done={action}" + ("&more=1" if action == "like" else "")
+        page = quote(grant.arxiv_id, safe="/.")
+        target = f"/paper/{page}?done={action}" + ("&more=1" if action == "like" else "")
         return RedirectResponse(target, status_code=303)  # our own path: never a given URL
 
     return act
