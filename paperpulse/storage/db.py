@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from paperpulse.core.errors import StorageError
@@ -240,3 +241,19 @@ def _redact(url: str) -> str:
         return sa.make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return _PASSWORD.sub(r"\1***@", url)
+
+
+@contextmanager
+def connected(engine: Engine, action: str, *, write: bool = False) -> Iterator[Connection]:
+    """A connection (in one transaction when ``write``) whose database errors become one
+    ``StorageError`` naming ``action``; writes go through ``write_engine`` (SQLite's
+    ``BEGIN IMMEDIATE``)."""
+    try:
+        if write:
+            with write_engine(engine).begin() as conn:
+                yield conn
+        else:
+            with engine.connect() as conn:
+                yield conn
+    except SQLAlchemyError as exc:
+        raise storage_error(exc, action=action, url=engine.url) from exc

@@ -8,17 +8,16 @@ so the web application and delivery share this small surface only.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from paperpulse.storage import bulk
-from paperpulse.storage.db import storage_error, write_engine
+from paperpulse.storage.db import connected
 from paperpulse.storage.schema import Base, ReaderPrefsRow, SuppressionRow, WebKeyRow
 
 _suppressions = Base.metadata.tables["suppressions"]
@@ -42,7 +41,6 @@ class ReaderPrefs:
 class ReaderStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._writer = write_engine(engine)
 
     # ------------------------------------------------------------ suppression list
 
@@ -117,23 +115,11 @@ class ReaderStore:
             ).scalar_one()
             return value
 
-    # ------------------------------------------------------------ internals
+    def _write(self, action: str) -> AbstractContextManager[Connection]:
+        return connected(self._engine, action, write=True)
 
-    @contextmanager
-    def _write(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._writer.begin() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc
-
-    @contextmanager
-    def _read(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc
+    def _read(self, action: str) -> AbstractContextManager[Connection]:
+        return connected(self._engine, action)
 
 
 def _key(reader: str) -> str:

@@ -10,16 +10,14 @@ comparison to leave them be).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from paperpulse.storage.db import storage_error
+from paperpulse.storage.db import connected
 from paperpulse.storage.schema import PaperRow, SightingRow
 
 MAX_TERMS = 12  # words of a query that count: a pasted abstract must not make a huge MATCH
@@ -167,10 +165,5 @@ class PaperSearch:
         with self._connect("reading upvotes") as conn:
             return {i: n for i, n in conn.execute(query) if n is not None}
 
-    @contextmanager
-    def _connect(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc
+    def _connect(self, action: str) -> AbstractContextManager[Connection]:
+        return connected(self._engine, action)

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from paperpulse.digest.reader_tokens import Grant
@@ -26,6 +27,11 @@ from tests.web.conftest import (
 )
 
 ONE_CLICK = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def one_click(world: World, url_path: str) -> httpx.Response:
+    """An RFC 8058 POST as a mail provider sends it: no cookies, no Origin, this body."""
+    return call(world, "POST", url_path, content="List-Unsubscribe=One-Click", headers=ONE_CLICK)
 
 
 def header_url(world: World, reader: str) -> str:
@@ -49,9 +55,7 @@ def test_a_one_click_post_unsubscribes_exactly_that_reader(world: World) -> None
     assert statuses(world.deliver(DAY)) == {"ada@example.org": "sent", "alan@example.org": "sent"}
     url = header_url(world, "ada@example.org")
     # As a mail provider sends it (RFC 8058 section 3.2): no cookies, no Origin, this body.
-    response = call(
-        world, "POST", path(url), content="List-Unsubscribe=One-Click", headers=ONE_CLICK
-    )
+    response = one_click(world, path(url))
     assert response.status_code == 200
     store = reader_store(world.settings)
     assert store.suppressed() == {"ada@example.org"}
@@ -61,7 +65,7 @@ def test_a_one_click_post_unsubscribes_exactly_that_reader(world: World) -> None
     assert not world.emails("ada@example.org", NEXT)
     assert world.emails("alan@example.org", NEXT)
     # Twice is once.
-    again = call(world, "POST", path(url), content="List-Unsubscribe=One-Click", headers=ONE_CLICK)
+    again = one_click(world, path(url))
     assert again.status_code == 200 and store.suppressed() == {"ada@example.org"}
 
 
@@ -98,13 +102,7 @@ def test_forged_other_action_other_reader_and_expired_tokens_are_refused(world: 
     store = reader_store(world.settings)
     # Altered signature.
     forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
-    response = call(
-        world,
-        "POST",
-        f"/unsubscribe/{forged}",
-        content="List-Unsubscribe=One-Click",
-        headers=ONE_CLICK,
-    )
+    response = one_click(world, f"/unsubscribe/{forged}")
     assert response.status_code == 400 and "not valid" in response.text
     # Ada's payload rewritten to name Alan, signature kept: refused.
     _, rest = token.split(".", 1)
@@ -113,28 +111,13 @@ def test_forged_other_action_other_reader_and_expired_tokens_are_refused(world: 
         .decode()
         .rstrip("=")
     )
-    assert (
-        call(
-            world,
-            "POST",
-            f"/unsubscribe/{other}.{rest}",
-            content="List-Unsubscribe=One-Click",
-            headers=ONE_CLICK,
-        ).status_code
-        == 400
-    )
+    assert one_click(world, f"/unsubscribe/{other}.{rest}").status_code == 400
     # A like token is not an unsubscribe token.
     like = tokens.sign(Grant(reader="ada@example.org", action="like", arxiv_id="2408.10001"))
     assert call(world, "GET", f"/unsubscribe/{like}").status_code == 400
     # Expired: the clock moves past the unsubscribe link's 400 days.
     world.settings.clock.at += timedelta(days=401)  # type: ignore[attr-defined]
-    expired = call(
-        world,
-        "POST",
-        f"/unsubscribe/{token}",
-        content="List-Unsubscribe=One-Click",
-        headers=ONE_CLICK,
-    )
+    expired = one_click(world, f"/unsubscribe/{token}")
     assert expired.status_code == 410 and "expired" in expired.text
     assert store.suppressed() == set()
 
