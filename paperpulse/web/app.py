@@ -39,6 +39,7 @@ from paperpulse.flows.context import repository
 from paperpulse.flows.settings import Settings, from_environment
 from paperpulse.flows.subscriptions import reader_store, reader_tokens
 from paperpulse.storage.readers import ReaderPrefs
+from paperpulse.storage.repository import Repository
 from paperpulse.storage.search import PaperSearch
 from paperpulse.web.chart import trajectory, upvote_chart
 from paperpulse.web.guard import Guard
@@ -72,7 +73,7 @@ class Web:
     config: Config
 
     @property
-    def repo(self) -> Any:
+    def repo(self) -> Repository:
         return repository(self.settings.database_url)
 
     @property

@@ -14,8 +14,8 @@ from markupsafe import Markup
 
 from paperpulse.core.models import Sighting
 
-WIDTH, HEIGHT = 640, 200
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 16, 14, 30
+WIDTH, HEIGHT = 480, 220
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 50, 12, 16, 34
 
 
 def trajectory(sightings: Iterable[Sighting]) -> list[tuple[datetime, int]]:
@@ -62,13 +62,13 @@ def upvote_chart(points: list[tuple[datetime, int]]) -> Markup:
         'stroke="#8c959f" stroke-width="1"/>'
         f'<line x1="{PAD_LEFT}" y1="{PAD_TOP}" x2="{PAD_LEFT}" y2="{base}" '
         'stroke="#8c959f" stroke-width="1"/>'
-        f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + 4}" text-anchor="end" font-size="12" '
+        f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + 4}" text-anchor="end" font-size="15" '
         f'fill="#57606a">{top}</text>'
-        f'<text x="{PAD_LEFT - 6}" y="{base}" text-anchor="end" font-size="12" '
+        f'<text x="{PAD_LEFT - 6}" y="{base}" text-anchor="end" font-size="15" '
         'fill="#57606a">0</text>'
-        f'<text x="{PAD_LEFT}" y="{HEIGHT - 8}" font-size="12" fill="#57606a">'
+        f'<text x="{PAD_LEFT}" y="{HEIGHT - 8}" font-size="15" fill="#57606a">'
         f"{first[0]:%Y-%m-%d}</text>"
-        f'<text x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 8}" text-anchor="end" font-size="12" '
+        f'<text x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 8}" text-anchor="end" font-size="15" '
         f'fill="#57606a">{last[0]:%Y-%m-%d}</text>'
         f'<polygon points="{area}" fill="#0969da" fill-opacity="0.12"/>'
         f'<polyline points="{line}" fill="none" stroke="#0969da" stroke-width="2.5" '
