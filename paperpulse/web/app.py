@@ -10,6 +10,7 @@ nothing. ``create_app()`` with no arguments reads the environment (uvicorn's fac
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -50,6 +51,7 @@ TOPIC_DAYS = 30  # a topic page covers the papers listed in this many days up to
 MAX_QUERY = 200  # characters of a search query
 MAX_PAUSE_DAYS = 365
 ORIGIN = "web"  # the feedback store's origin for likes and hides given here
+log = logging.getLogger("paperpulse.web")
 
 
 @cache
@@ -120,7 +122,7 @@ def create_app(settings: Settings | None = None, config: Config | None = None) -
             except TokenError as exc:
                 return _token_page(web, exc)
             except PaperpulseError as exc:
-                return web.error(503, f"Something failed on our side: {exc}. Try again later.")
+                return _failed(web, exc)
 
         return endpoint
 
@@ -134,7 +136,7 @@ def create_app(settings: Settings | None = None, config: Config | None = None) -
             except TokenError as exc:
                 return _token_page(web, exc)
             except PaperpulseError as exc:
-                return web.error(503, f"Something failed on our side: {exc}. Try again later.")
+                return _failed(web, exc)
 
         return endpoint
 
@@ -408,6 +410,13 @@ def _manage(web: Web, grant: Grant, *, saved: bool) -> Response:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+def _failed(web: Web, exc: PaperpulseError) -> Response:
+    """The reader sees that it failed, never how: the detail (a database host, a path) goes to
+    the log, for the operator."""
+    log.error("request failed: %s", exc)
+    return web.error(503, "Something failed on our side. Try again in a few minutes.")
 
 
 def _token_page(web: Web, exc: TokenError) -> Response:

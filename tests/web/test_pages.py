@@ -9,7 +9,9 @@ import re
 from dataclasses import replace
 
 import httpx
+import pytest
 
+from paperpulse.core.errors import StorageError
 from paperpulse.digest.reader_tokens import Grant
 from paperpulse.flows.config import WebConfig
 from paperpulse.flows.context import repository
@@ -139,3 +141,15 @@ def test_bodies_are_bounded_and_clients_rate_limited(world: World) -> None:
 
     codes = asyncio.run(burst())
     assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+
+
+def test_a_database_failure_is_a_plain_page_without_its_detail(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise StorageError("reading papers: postgresql://db.internal:5432 refused the connection")
+
+    monkeypatch.setattr(PaperSearch, "search", broken)
+    page = call(world, "GET", "/search", params={"q": "robot"})
+    assert page.status_code == 503 and "Something failed on our side" in page.text
+    assert "db.internal" not in page.text
