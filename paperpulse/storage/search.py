@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from paperpulse.storage.db import connected
 from paperpulse.storage.schema import PaperRow, SightingRow
 
+RANKED = 2000  # SQLite: matches ranked at most, the newest (see ``search``)
 MAX_TERMS = 12  # words of a query that count: a pasted abstract must not make a huge MATCH
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SQLITE_FTS = "papers_fts"
@@ -121,13 +122,20 @@ class PaperSearch:
                 # Papers are joined only to filter, and upvotes read only for the page kept:
                 # a common word matches thousands of rows, each a lookup otherwise.
                 papers = " JOIN papers p ON p.arxiv_id = i.arxiv_id" if filters else ""
+                # BM25 is computed for every row it ranks: a word in most papers ("model")
+                # would rank all of them. The newest RANKED matches are ranked (FTS5 walks
+                # its rowids newest first and stops), which is all of them for any query
+                # that says what it looks for.
                 rank = f"bm25({_SQLITE_FTS}, 10.0, 1.0)"
+                params["pool"] = RANKED
                 sql = (
                     f"SELECT hit.arxiv_id, -hit.rank, {upvotes.format('hit')} FROM ("
+                    "SELECT arxiv_id, rank FROM ("
                     f"SELECT i.arxiv_id AS arxiv_id, {rank} AS rank FROM {_SQLITE_FTS} "
                     f"JOIN paper_search_ids i ON i.id = {_SQLITE_FTS}.rowid{papers} "
-                    f"WHERE {_SQLITE_FTS} MATCH :match{filters} ORDER BY rank LIMIT :limit"
-                    ") AS hit ORDER BY hit.rank"
+                    f"WHERE {_SQLITE_FTS} MATCH :match{filters} "
+                    f"ORDER BY {_SQLITE_FTS}.rowid DESC LIMIT :pool"
+                    ") ORDER BY rank LIMIT :limit) AS hit ORDER BY hit.rank"
                 )
             else:
                 params["words"] = (" | " if any_words else " & ").join(words)

@@ -153,3 +153,18 @@ def test_a_database_failure_is_a_plain_page_without_its_detail(
     page = call(world, "GET", "/search", params={"q": "robot"})
     assert page.status_code == 503 and "Something failed on our side" in page.text
     assert "db.internal" not in page.text
+
+
+def test_a_word_in_most_papers_ranks_only_the_newest_matches(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperpulse.storage import search as search_module
+
+    search = PaperSearch(repository(world.settings.database_url).engine)
+    everything = {h.arxiv_id for h in search.search("study", limit=100)}
+    monkeypatch.setattr(search_module, "RANKED", 5)
+    capped = search.search("study", limit=100)
+    if repository(world.settings.database_url).engine.dialect.name == "sqlite":
+        assert len(capped) == 5 and {h.arxiv_id for h in capped} <= everything
+    else:  # PostgreSQL ranks every match through its GIN index
+        assert len(capped) == 40
