@@ -32,12 +32,9 @@ def test_search_finds_a_paper_by_words_of_its_title_ranked(world: World) -> None
     page = call(world, "GET", "/search", params={"q": "hierarchical robot"})
     assert page.status_code == 200
     assert titles(page.text)[0] == "Hierarchical Robot robot study 9"
-    # Stemmed, and the last word a prefix (as one types).
-    assert "Hierarchical Robot robot study 9" in titles(
-        call(world, "GET", "/search", params={"q": "hierarchic robots"}).text
-    ) or "Hierarchical Robot robot study 9" in titles(
-        call(world, "GET", "/search", params={"q": "robots hierarch"}).text
-    )
+    # Stemmed: "robots" finds "Robot".
+    stemmed = titles(call(world, "GET", "/search", params={"q": "hierarchical robots"}).text)
+    assert stemmed[0] == "Hierarchical Robot robot study 9"
     none = call(world, "GET", "/search", params={"q": "quantum chromodynamics"})
     assert titles(none.text) == [] and "No stored paper matches" in none.text
 
