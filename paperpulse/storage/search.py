@@ -91,8 +91,9 @@ class PaperSearch:
         limit: int = 20,
         any_words: bool = False,
     ) -> list[Hit]:
-        """Papers matching every word of ``query`` (stemmed), best first, within the list dates ``[start, end]`` and with at least
-        ``min_upvotes``. ``any_words``: any of its longer words ("more like this")."""
+        """Papers matching every word of ``query`` (stemmed), best first, within the list
+        dates ``[start, end]`` and with at least ``min_upvotes``. ``any_words``: any of its
+        longer words ("more like this")."""
         words = terms(query)
         if any_words:
             words = [w for w in words if len(w) > 3 and w not in _COMMON]
