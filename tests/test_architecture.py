@@ -9,6 +9,7 @@ imports only the layers below it.
     config      environment, toml file    -> core, delivery (SMTP settings)
     app         the use cases             -> everything above, no Prefect
     flows       Prefect flows, serve      -> app and below
+    web         the readers' web app      -> app and below, no Prefect
     cli         the command line          -> everything
 """
 
@@ -31,6 +32,7 @@ LAYERS = {
     "config": {"core", "delivery"},
     "app": {"core", "scrapers", "storage", "digest", "delivery", "config"},
     "flows": {"core", "scrapers", "storage", "digest", "delivery", "config", "app"},
+    "web": {"core", "scrapers", "storage", "digest", "delivery", "config", "app"},
     "cli": {"core", "scrapers", "storage", "digest", "delivery", "config", "app", "flows"},
 }
 # library -> the only layer allowed to import it

@@ -316,3 +316,15 @@ def test_cost_benchmark_times_each_competitor_as_a_new_process(
     # Each fetched the day from the replay server: the floor counts the papers it got.
     assert samples[cost.FLOOR][0]["line"].endswith(" papers")
     assert int(samples[cost.FLOOR][0]["line"].split()[0]) > 0
+
+
+def test_web_search_benchmark_builds_a_corpus_and_prints_percentiles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import web_search
+
+    assert web_search.main(["--quick", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| ")]
+    assert rows[1:] == ["storage query", "GET /search (ASGI)"]
+    assert "Goal: p95 < 50 ms" in out and (tmp_path / "paperpulse-web-search-1000.db").exists()

@@ -53,6 +53,17 @@ def test_compose_wires_server_database_and_worker() -> None:
     assert worker_env["PREFECT_API_URL"].endswith("/api")
 
 
+def test_compose_serves_the_web_app_beside_the_workers_on_their_database() -> None:
+    services = load("docker-compose.yml")["services"]
+    assert isinstance(services, dict)
+    web, worker = services["web"], services["worker"]
+    assert web["command"].startswith("paperpulse web --host 0.0.0.0")
+    # One database and one signing secret: what a worker's email signs, the web app checks.
+    for name in ("PAPERPULSE_DATABASE_URL", "PAPERPULSE_WEB_SECRET", "PAPERPULSE_CONFIG"):
+        assert web["environment"][name] == worker["environment"][name], name
+    assert "volumes" not in web or all(v.endswith(":ro") for v in web["volumes"])  # stateless
+
+
 def test_the_image_copies_the_package_and_the_deployments() -> None:
     """The bootstrap service runs ``deploy/bootstrap.sh`` (``prefect deploy --prefect-file
     deploy/prefect.yaml``) and the deployments' entrypoints are paths inside the package: the

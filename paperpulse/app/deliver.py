@@ -9,10 +9,10 @@ concurrent run never sends twice, and a failed send is retried by the next run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
@@ -22,6 +22,12 @@ from paperpulse.app.context import Context
 from paperpulse.app.foryou import add_for_you
 from paperpulse.app.publish import feeds, index_and_nav
 from paperpulse.app.readers import mailbox_key
+from paperpulse.app.subscriptions import (
+    held_back,
+    unsubscribe_targets,
+    web_links,
+    with_preferences,
+)
 from paperpulse.config.file import ChannelConfig, Config, RecipientConfig
 from paperpulse.config.settings import Settings
 from paperpulse.core.errors import ConfigError, PaperpulseError
@@ -39,6 +45,7 @@ from paperpulse.digest.email_fit import fit
 from paperpulse.digest.email_message import build_message, footer_unsubscribe, message_size
 from paperpulse.digest.models import Digest
 from paperpulse.digest.presentation import DayPages, ReaderLinks, archive_links
+from paperpulse.digest.reader_tokens import ReaderUrls
 from paperpulse.digest.render import render_all, render_email
 from paperpulse.storage.repository import UNCONFIRMED, UNCONFIRMED_AFTER
 
@@ -75,7 +82,7 @@ def deliver(
     # edits) must not cost any reader their email: it is one failed delivery among others.
     outcomes = archive_outcomes(ctx, period)
     if email:
-        for recipient in recipients(ctx.settings, ctx.config):
+        for recipient in with_preferences(ctx, recipients(ctx.settings, ctx.config)):
             if period.edition not in recipient.editions:
                 continue
             wanted = (
@@ -154,7 +161,13 @@ def deliver_archive(ctx: Context, period: Period) -> DeliveryOutcome:
         library=config.archive.library,
         end=period.days[-1],
     )
-    rendered = render_all(digest)
+    # Public pages: the archive reader's like / not-for-me links, signed at the period's last
+    # day (a re-run of the same period rewrites no byte; they expire in MAX_AGE from then).
+    signed_at = datetime.combine(period.days[-1], time(), UTC)
+    web = web_links(ctx, ARCHIVE, (i for i, _, _ in shown_items(digest)), signed_at)
+    rendered = render_all(
+        digest, ReaderLinks(feedback=web.feedback, paper_pages=config.web.base_url) if web else None
+    )
     root = ctx.settings.archive_dir
     relpath = archive_relpath(period)
     index, nav = index_and_nav(ctx, digest)
@@ -272,6 +285,10 @@ def deliver_email(
     key = period.digest_key
     smtp = ctx.smtp()
     channel: Channel = "email" if smtp else "outbox"
+    if (why := held_back(ctx, recipient.address)) is not None:
+        return DeliveryOutcome(
+            channel=channel, recipient=recipient.address, status=DeliveryStatus.SKIPPED, detail=why
+        )
     data = reads(ctx).edition(period)
     # Only the dates whose listing the email carries are recorded delivered (rule 5).
     carried = [x.day for x in data.listings if x.status != "missing"]
@@ -330,14 +347,16 @@ def deliver_email(
             library=recipient.library,
             end=period.days[-1],
         )
+        web = web_links(ctx, recipient.address, (i for i, _, _ in shown_items(digest)))
         message, shown = _fit(
             digest,
             config,
             recipient.address,
             moment,
-            links=email_links(config, period, recipient),
+            links=email_links(config, period, recipient, web),
             sender=settings.mail_from,
             pages=day_pages(ctx),
+            unsubscribe=unsubscribe_targets(config.email, web),
         )
         if smtp is None:
             detail = str(
@@ -396,17 +415,29 @@ def _unconfirmed_hint(error: str, period: Period) -> str:
     )
 
 
-def email_links(config: Config, period: Period, recipient: RecipientConfig) -> ReaderLinks:
-    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public.
+def email_links(
+    config: Config, period: Period, recipient: RecipientConfig, web: ReaderUrls | None = None
+) -> ReaderLinks:
+    """The reader's footer (unsubscribe, their topics) and the archive's web view, if public;
+    with the web application (``web``), its signed unsubscribe, manage and feedback links.
     A catch-up's days are one file each in the archive: its "read it in the archive" is the
     index that lists them, not the first day's file."""
     catching_up = period.edition == Edition.DAILY and len(period.days) > 1
     relpath = INDEX_PATH if catching_up else archive_relpath(period)
     links = archive_links(config.archive.web_url, relpath, INDEX_PATH)
-    return replace(
+    links = replace(
         links,
         unsubscribe=footer_unsubscribe(config.email.unsubscribe),
         topics=tuple(recipient.topics) or tuple(t.name for t in config.topics),
+    )
+    if web is None:
+        return links
+    return replace(
+        links,
+        unsubscribe=web.unsubscribe,
+        manage=web.manage,
+        feedback=web.feedback,
+        paper_pages=config.web.base_url,
     )
 
 
@@ -418,6 +449,7 @@ def _fit(
     links: ReaderLinks | None = None,
     sender: str | None = None,
     pages: DayPages | None = None,
+    unsubscribe: Sequence[str] | None = None,
 ) -> tuple[EmailMessage, list[tuple[str, int | None, bool]]]:
     """The message under ``[email] max_bytes`` (Gmail clips ~102 KB): full cards, else
     one-line links for the least important sections, else "…and N more" linked to ``pages``
@@ -431,7 +463,7 @@ def _fit(
             sender=sender or email.sender,
             recipient=address,
             list_id=email.list_id,
-            unsubscribe=email.unsubscribe,
+            unsubscribe=unsubscribe or email.unsubscribe,
             message_id_domain=email.list_id,
             date=moment,
         )

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from paperpulse.app.compose import ARCHIVE, query_hits, topics_of
 from paperpulse.app.context import Context
+from paperpulse.app.subscriptions import feed_actions
 from paperpulse.config.file import Config
 from paperpulse.core.kinds import DONE_RUN_STATUSES, Edition, Source
 from paperpulse.core.models import Paper
@@ -62,8 +63,12 @@ def feeds(
     # An empty feed's time: the latest announcement, never the clock (a re-run rewrites no byte).
     at = max(when.values(), default=digest.generated_at)
 
+    actions = feed_actions(ctx, ARCHIVE, {i: when[i] for i in ids})
+
     def feed(title: str, name: str, members: Sequence[str]) -> str:
-        return _feed(title, name, _kept(members, announced), papers, when, at, base, config)
+        return _feed(
+            title, name, _kept(members, announced), papers, when, at, base, config, actions
+        )
 
     files = {"feed.xml": feed("paperpulse: new papers", "all", ids)}
     topics = topics_of(config)
@@ -99,6 +104,7 @@ def _feed(
     empty_at: datetime,
     base: str | None,
     config: Config,
+    actions: Mapping[str, Mapping[str, str]],
 ) -> str:
     shown = list(ids)
     entries = [
@@ -108,7 +114,7 @@ def _feed(
             link=papers[i].hf_url,
             updated=when[i],
             summary_text=papers[i].ai_summary or None,
-            content_html=paper_content(papers[i]),
+            content_html=paper_content(papers[i], actions=actions.get(i)),
             authors=tuple(a.name for a in papers[i].authors[:10]),
         )
         for i in shown

@@ -311,6 +311,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    _checked()  # a bad config is one line here, not a trace from inside the server
+    import uvicorn
+
+    print(f"paperpulse web on http://{args.host}:{args.port}/ ; Ctrl-C to stop")
+    uvicorn.run(
+        "paperpulse.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        log_level="warning",
+    )
+    return 0
+
+
 def cmd_topics_explain(args: argparse.Namespace) -> int:
     from paperpulse.app.compose import explain_paper
     from paperpulse.core.models import normalize_arxiv_id

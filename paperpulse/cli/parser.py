@@ -182,6 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("arxiv_id", metavar="ARXIV_ID")
     explain.set_defaults(handler=cmd.cmd_topics_explain)
     _for_you_commands(commands)
+    web = _command(
+        commands,
+        "web",
+        "serve the readers' web pages",
+        (
+            "Serve the web application: one-click unsubscribe, like / not for me links, each "
+            "reader's manage page, and the archive to browse and search. Set [web] base_url "
+            "in paperpulse.toml to where readers reach it, so emails link to it."
+        ),
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    web.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    web.set_defaults(handler=cmd.cmd_web)
     return parser
 
 

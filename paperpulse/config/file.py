@@ -139,6 +139,21 @@ class ArchiveConfig(_Model):
         return value.rstrip("/") if value else None
 
 
+class WebConfig(_Model):
+    """``paperpulse web``: where readers reach it. With ``base_url`` set, emails carry signed
+    links to it (unsubscribe, manage, like, not for me) and List-Unsubscribe points there."""
+
+    base_url: str | None = None  # e.g. https://papers.example.org
+    rate_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 120  # per client, per replica
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/") if value else None
+
+
 class ScheduleConfig(_Model):
     # HF lists a day's papers through the (US) morning; arXiv announces at 20:00 US Eastern.
     cron: Term = "0 6 * * *"
@@ -172,6 +187,7 @@ class Config(_Model):
     archive: ArchiveConfig = ArchiveConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     channels: tuple[ChannelConfig, ...] = ()
+    web: WebConfig = WebConfig()
 
     @field_validator("contact")
     @classmethod

@@ -63,6 +63,8 @@ class Settings:
     zotero_url: str = DEFAULT_ZOTERO_URL
     # Chat channels' Apprise URLs by their ``url_env`` variable: tokens, never printed.
     channel_urls: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Signs readers' links (PAPERPULSE_WEB_SECRET); None: a key kept in the database.
+    web_secret: str | None = field(default=None, repr=False)  # never printed
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -113,7 +115,10 @@ class Settings:
             outbox_dir=Path(get("PAPERPULSE_OUTBOX_DIR", "outbox")),
             zotero_api_key=get("ZOTERO_API_KEY", "") or None,
             zotero_url=get("PAPERPULSE_ZOTERO_URL", DEFAULT_ZOTERO_URL).rstrip("/"),
+            web_secret=env.get("PAPERPULSE_WEB_SECRET") or None,
         )
+        if settings.web_secret is not None and len(settings.web_secret) < 16:
+            raise ConfigError("PAPERPULSE_WEB_SECRET must be at least 16 characters")
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),
             ("PAPERPULSE_ARXIV_URL", settings.arxiv_url),

@@ -18,7 +18,7 @@ Titles and names are text nodes (lxml escapes them); HTML summaries are embedded
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -144,9 +144,12 @@ def _utc(what: str, value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def paper_content(paper: Paper, *, page: str | None = None) -> str:
+def paper_content(
+    paper: Paper, *, page: str | None = None, actions: Mapping[str, str] | None = None
+) -> str:
     """An entry's HTML body: the paper's summary and abstract, then its links. Built only from
-    escaped text and checked URLs (paragraphs and links, no style, no script, no page)."""
+    escaped text and checked URLs (paragraphs and links, no style, no script, no page).
+    ``actions``: the web app's paper page and signed like / hide links ("page", "like", "hide")."""
     parts = []
     if paper.ai_summary:
         parts.append(Markup("<p><strong>{}</strong></p>").format(one_line(paper.ai_summary)))
@@ -164,6 +167,14 @@ def paper_content(paper: Paper, *, page: str | None = None) -> str:
         ("PDF", f"https://arxiv.org/pdf/{paper.arxiv_id}"),
         ("code", _repo_url(paper.github_repo)),
         ("project page", paper.project_page),
+        *(
+            (label, (actions or {}).get(key))
+            for label, key in (
+                ("history", "page"),
+                ("More like this", "like"),
+                ("Not for me", "hide"),
+            )
+        ),
     ]
     anchors = [
         Markup('<a href="{}">{}</a>').format(url, label)

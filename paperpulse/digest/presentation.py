@@ -6,8 +6,8 @@ it passes that as ``ReaderLinks`` to the renderer, which never invents a URL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 from paperpulse.core.kinds import Edition, RunStatus, Source
@@ -25,6 +25,10 @@ class ReaderLinks:
     archive_url: str | None = None  # the archive's index
     unsubscribe: str | None = None  # the List-Unsubscribe target shown in the footer
     topics: tuple[str, ...] = ()  # the reader's topics; empty: every topic
+    manage: str | None = None  # the reader's signed manage page (topics, editions, pause)
+    # Signed one-click feedback per paper: arxiv_id -> {"like": url, "hide": url}.
+    feedback: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    paper_pages: str | None = None  # the web's base URL: a paper's page is {paper_pages}/paper/ID
 
 
 def archive_links(web_url: str | None, relpath: str, index: str = "README.md") -> ReaderLinks:

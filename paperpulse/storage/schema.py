@@ -300,3 +300,45 @@ class TermCountsRow(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     counts: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SuppressionRow(Base):
+    """Readers who unsubscribed: no email goes to them, whatever the config lists."""
+
+    __tablename__ = "suppressions"
+
+    reader: Mapped[str] = mapped_column(String(320), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    origin: Mapped[str] = mapped_column(String(16))  # "one-click" (RFC 8058) or "web"
+
+
+class ReaderPrefsRow(Base):
+    """What a reader chose on the manage page; NULL keeps what the config says."""
+
+    __tablename__ = "reader_prefs"
+
+    reader: Mapped[str] = mapped_column(String(320), primary_key=True)
+    topics: Mapped[list[str] | None] = mapped_column(JSONList)
+    editions: Mapped[list[str] | None] = mapped_column(JSONList)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebKeyRow(Base):
+    """The key that signs readers' links, made once, so every web replica and every delivery
+    signs and checks alike without configuring a secret (PAPERPULSE_WEB_SECRET overrides it)."""
+
+    __tablename__ = "web_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class PaperSearchIdRow(Base):
+    """SQLite full-text search: a stable integer id per paper, the rowid of its ``papers_fts``
+    row (the papers table's own rowid may change on VACUUM). Unused on PostgreSQL."""
+
+    __tablename__ = "paper_search_ids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(String(64), unique=True)

@@ -85,8 +85,8 @@ def test_one_readers_unexpected_failure_stops_only_their_email(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from paperpulse.app import deliver as delivery
-    from paperpulse.app.compose import period_for
     from paperpulse.config.settings import from_environment
+    from paperpulse.digest.calendar import period_for
     from tests.user_cli import workspace_env
 
     config(tmp_path)

@@ -45,6 +45,7 @@ EVERY = {
     "PAPERPULSE_OUTBOX_DIR": "/srv/outbox",
     "ZOTERO_API_KEY": "zotero-secret",
     "PAPERPULSE_ZOTERO_URL": "http://zotero.test/",
+    "PAPERPULSE_WEB_SECRET": "web-secret-of-16-chars",
 }
 
 
@@ -79,8 +80,10 @@ def test_from_env_reads_every_variable(tmp_path: Path) -> None:
     assert (settings.mail_from, settings.outbox_dir) == ("digest@example.org", Path("/srv/outbox"))
     assert (settings.zotero_api_key, settings.zotero_url) == ("zotero-secret", "http://zotero.test")
     assert settings.channel_urls == {"LAB_CHAT_URL": "json://chat.test/tok"}
+    assert settings.web_secret == "web-secret-of-16-chars"
     shown = repr(settings)
-    for secret in ("hf_secret", "s2-key", "smtp-secret", "zotero-secret", "chat.test/tok"):
+    secrets = ("hf_secret", "s2-key", "smtp-secret", "zotero-secret", "chat.test/tok", "web-secret")
+    for secret in secrets:
         assert secret not in shown
 
 
@@ -109,6 +112,7 @@ def test_the_defaults_need_no_environment() -> None:
         ("PAPERPULSE_HF_MIN_INTERVAL", "-1", "PAPERPULSE_HF_MIN_INTERVAL must not be negative"),
         ("PAPERPULSE_NOW", "yesterday", "PAPERPULSE_NOW must be an ISO date-time"),
         ("PAPERPULSE_HF_URL", "hf.test", "PAPERPULSE_HF_URL must be an http(s) URL"),
+        ("PAPERPULSE_WEB_SECRET", "short", "PAPERPULSE_WEB_SECRET must be at least 16"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str, message: str) -> None:

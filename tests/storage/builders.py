@@ -13,6 +13,10 @@ from paperpulse.storage import Repository, SaveResult
 T0 = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
 SAVED_AFTER = timedelta(seconds=5)  # save() observes the listing this long after the run starts
 TABLES = (
+    "suppressions",
+    "reader_prefs",
+    "web_keys",
+    "paper_search_ids",
     "term_counts",
     "feedback",
     "author_profiles",

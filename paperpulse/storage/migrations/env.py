@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from paperpulse.core.database import DEFAULT_DATABASE_URL
 from paperpulse.storage.db import create_engine
 from paperpulse.storage.schema import Base
+from paperpulse.storage.search import is_search_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,9 +27,15 @@ def _configure(connection: Connection) -> None:
         # SQLite cannot ALTER most things: later migrations rebuild tables in batch mode.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_modelled,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _modelled(name: str | None, kind: str, parents: object) -> bool:
+    """Full-text search objects live outside the models (migration 0007)."""
+    return not is_search_object(name, kind)
 
 
 def run_offline() -> None:

@@ -1,0 +1,175 @@
+"""Full-text search over stored papers and the archive's browse queries (the web's reads).
+
+SQLite: an FTS5 table (``papers_fts``, porter stemming) kept by triggers on ``papers``, ranked
+by BM25 with the title weighing ten times the abstract. PostgreSQL: a generated ``tsvector``
+column (title weight A, abstract B) with a GIN index, ranked by ``ts_rank_cd``. Both made by
+migration 0007; neither is in the ORM models (``is_search_object`` tells Alembic's
+comparison to leave them be).
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from paperpulse.storage.db import connected
+from paperpulse.storage.schema import PaperRow, SightingRow
+
+RANKED = 2000  # SQLite: matches ranked at most, the newest (see ``search``)
+MAX_TERMS = 12  # words of a query that count: a pasted abstract must not make a huge MATCH
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SQLITE_FTS = "papers_fts"
+# Words too common in titles to say what a paper is about ("more like this" matches any other).
+_COMMON = frozenset(
+    [
+        "with",
+        "from",
+        "that",
+        "this",
+        "their",
+        "into",
+        "over",
+        "under",
+        "towards",
+        "toward",
+        "using",
+        "based",
+        "large",
+        "model",
+        "models",
+        "learning",
+        "data",
+    ]
+)
+
+
+def is_search_object(name: str | None, kind: str) -> bool:
+    """The search objects migration 0007 makes outside the ORM (FTS5 table and its shadow
+    tables; PostgreSQL's generated column and its index)."""
+    if name is None:
+        return False
+    if kind == "table":
+        return name == _SQLITE_FTS or name.startswith(f"{_SQLITE_FTS}_")
+    return (kind == "column" and name == "search") or (
+        kind == "index" and name == "ix_papers_search"
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hit:
+    arxiv_id: str
+    score: float  # larger is better, on either backend
+    upvotes: int | None  # the highest count seen
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayCount:
+    day: date
+    papers: int
+
+
+def terms(query: str) -> list[str]:
+    return _WORD.findall(query.casefold())[:MAX_TERMS]
+
+
+class PaperSearch:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def search(
+        self,
+        query: str,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        min_upvotes: int | None = None,
+        limit: int = 20,
+        any_words: bool = False,
+    ) -> list[Hit]:
+        """Papers matching every word of ``query`` (stemmed), best first, within the list
+        dates ``[start, end]`` and with at least ``min_upvotes``. ``any_words``: any of its
+        longer words ("more like this")."""
+        words = terms(query)
+        if any_words:
+            words = [w for w in words if len(w) > 3 and w not in _COMMON]
+        if not words or limit < 1:
+            return []
+        filters = ""
+        params: dict[str, object] = {"limit": limit}
+        if start is not None:
+            filters += " AND p.list_date >= :start"
+            params["start"] = start
+        if end is not None:
+            filters += " AND p.list_date <= :end"
+            params["end"] = end
+        upvotes = "(SELECT max(s.upvotes) FROM sightings s WHERE s.arxiv_id = {0}.arxiv_id)"
+        if min_upvotes is not None:
+            filters += f" AND {upvotes.format('p')} >= :min_upvotes"
+            params["min_upvotes"] = min_upvotes
+        with self._connect("searching papers") as conn:
+            if conn.dialect.name == "sqlite":
+                # Each word quoted: FTS5 operators and column filters in the input are text.
+                # Whole (stemmed) words only: a prefix query merges the posting lists of
+                # every word it starts, seconds for a short one over 100,000 papers.
+                params["match"] = (" OR " if any_words else " ").join(f'"{w}"' for w in words)
+                # Papers are joined only to filter, and upvotes read only for the page kept:
+                # a common word matches thousands of rows, each a lookup otherwise.
+                papers = " JOIN papers p ON p.arxiv_id = i.arxiv_id" if filters else ""
+                # BM25 is computed for every row it ranks: a word in most papers ("model")
+                # would rank all of them. The newest RANKED matches are ranked (FTS5 walks
+                # its rowids newest first and stops), which is all of them for any query
+                # that says what it looks for.
+                rank = f"bm25({_SQLITE_FTS}, 10.0, 1.0)"
+                params["pool"] = RANKED
+                sql = (
+                    f"SELECT hit.arxiv_id, -hit.rank, {upvotes.format('hit')} FROM ("
+                    "SELECT arxiv_id, rank FROM ("
+                    f"SELECT i.arxiv_id AS arxiv_id, {rank} AS rank FROM {_SQLITE_FTS} "
+                    f"JOIN paper_search_ids i ON i.id = {_SQLITE_FTS}.rowid{papers} "
+                    f"WHERE {_SQLITE_FTS} MATCH :match{filters} "
+                    f"ORDER BY {_SQLITE_FTS}.rowid DESC LIMIT :pool"
+                    ") ORDER BY rank LIMIT :limit) AS hit ORDER BY hit.rank"
+                )
+            else:
+                params["words"] = (" | " if any_words else " & ").join(words)
+                sql = (
+                    f"SELECT hit.arxiv_id, hit.score, {upvotes.format('hit')} FROM ("
+                    "SELECT p.arxiv_id AS arxiv_id, ts_rank_cd(p.search, q) AS score "
+                    "FROM papers p, to_tsquery('english', :words) q "
+                    f"WHERE p.search @@ q{filters} ORDER BY score DESC, p.arxiv_id "
+                    "LIMIT :limit) AS hit ORDER BY hit.score DESC, hit.arxiv_id"
+                )
+            rows = conn.execute(text(sql), params).all()
+        return [Hit(arxiv_id=r[0], score=float(r[1]), upvotes=r[2]) for r in rows]
+
+    def days(self, limit: int = 60) -> list[DayCount]:
+        """The latest list dates with how many papers each listed."""
+        query = (
+            select(PaperRow.list_date, func.count())
+            .where(PaperRow.list_date.is_not(None))
+            .group_by(PaperRow.list_date)
+            .order_by(PaperRow.list_date.desc())
+            .limit(limit)
+        )
+        with self._connect("reading the list dates") as conn:
+            return [DayCount(day=d, papers=n) for d, n in conn.execute(query) if d is not None]
+
+    def upvotes(self, ids: list[str]) -> dict[str, int]:
+        """The highest upvote count seen of each paper (papers never upvoted are absent)."""
+        if not ids:
+            return {}
+        query = (
+            select(SightingRow.arxiv_id, func.max(SightingRow.upvotes))
+            .where(SightingRow.arxiv_id.in_(ids), SightingRow.upvotes.is_not(None))
+            .group_by(SightingRow.arxiv_id)
+        )
+        with self._connect("reading upvotes") as conn:
+            return {i: n for i, n in conn.execute(query) if n is not None}
+
+    def _connect(self, action: str) -> AbstractContextManager[Connection]:
+        return connected(self._engine, action)
