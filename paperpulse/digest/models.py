@@ -35,6 +35,8 @@ class DigestItem:
     labels: tuple[str, ...] = ()  # "rising", "code released", "title revised", "v2", ...
     listed: date | None = None  # the list date it is a paper of
     on_hf: bool = True  # listed by Hugging Face (else it links to arXiv)
+    tldr: str | None = None  # a model's TL;DR in the reader's language ([summaries])
+    translated_title: str | None = None  # the title in the reader's language, on request
 
     @property
     def link(self) -> str:
@@ -48,6 +50,17 @@ class Section:
     note: str | None = None  # why the section is empty or short
     more: int = 0  # items left out by a cap ("and N more in the archive")
     details: tuple[str, ...] = ()  # extra lines, e.g. followed authors' profile changes
+    notices: tuple[Notice, ...] = ()  # papers outside the listings ("cites your work")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """One line of news about a paper that may not be in any listing: a title, its link, and
+    what happened ("cites “X”", "now published at ICLR 2026")."""
+
+    title: str
+    url: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +85,8 @@ class Digest:
     sections: tuple[Section, ...] = ()
     health: tuple[SourceHealth, ...] = ()
     notes: tuple[str, ...] = ()  # digest-wide explanations (weekend, source failures)
+    # (kind, key) told once per reader ("cites", "venue"): recorded when the digest is delivered.
+    announcements: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:

@@ -30,6 +30,7 @@ from paperpulse.flows.collect import SourceOutcome
 from paperpulse.flows.config import Config, TopicConfig
 from paperpulse.flows.context import repository
 from paperpulse.flows.jobs import Job, iso_week
+from paperpulse.flows.scholarly_shared import ScholarShared
 from paperpulse.flows.settings import Settings
 from paperpulse.scrapers.authors import profile_changes
 from paperpulse.storage.records import ShownRecord
@@ -317,6 +318,7 @@ class EditionReads:
         self._days: dict[date, DayListing] = {}
         self._now: datetime | None = None
         self.for_you = ForYouShared()
+        self.scholar = ScholarShared()  # "cites your work", venues, TL;DRs: once per run
 
     def edition(self, period: Period) -> EditionData:
         if period not in self._editions:

@@ -35,6 +35,12 @@ from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
 from paperpulse.flows.context import repository
 from paperpulse.flows.foryou import add_for_you
 from paperpulse.flows.publish import feeds, index_and_nav
+from paperpulse.flows.scholarly import (
+    add_scholarly,
+    add_summaries,
+    log_tally,
+    record_announced,
+)
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import UNCONFIRMED
 
@@ -92,6 +98,7 @@ def deliver(
                     )
                 )
         outcomes += deliver_chats(settings, config, period, reads)
+    log_tally(reads.scholar, config)
     return outcomes
 
 
@@ -118,6 +125,7 @@ def deliver_archive(
         end=period.days[-1],
         shared=reads.for_you,
     )
+    digest = enrich(digest, settings, config, ARCHIVE, config.archive.library, None, reads)
     rendered = render_all(digest)
     root = settings.archive_dir
     relpath = archive_relpath(period)
@@ -141,6 +149,7 @@ def deliver_archive(
     )
     # Stamped with the digest's moment, so a re-run of the same period reads the same ledger.
     repo.record_shown(ARCHIVE, digest.key, shown, digest.generated_at)
+    record_announced(settings, ARCHIVE, digest)
     return DeliveryOutcome(
         channel="archive", recipient=str(root / relpath), status=status, detail=detail
     )
@@ -253,6 +262,15 @@ def deliver_email(
             end=period.days[-1],
             shared=reads.for_you,
         )
+        digest = enrich(
+            digest,
+            settings,
+            config,
+            recipient.address,
+            recipient.library,
+            recipient.language,
+            reads,
+        )
         message, shown = _fit(
             digest,
             config,
@@ -303,12 +321,30 @@ def deliver_email(
             error=unconfirmed,
         )
     repo.record_shown(recipient.address, key, shown, digest.generated_at)
+    record_announced(settings, recipient.address, digest)
     return DeliveryOutcome(
         channel=channel,
         recipient=recipient.address,
         status=DeliveryStatus.UNCONFIRMED if unconfirmed else DeliveryStatus.SENT,
         detail=detail,
     )
+
+
+def enrich(
+    digest: Digest,
+    settings: Settings,
+    config: Config,
+    reader: str,
+    library: str | None,
+    language: str | None,
+    reads: EditionReads,
+) -> Digest:
+    """A reader's news about their own papers ("Cites your work", "Now published") and the
+    TL;DRs: each a no-op unless configured, and never a reason for a digest not to go out."""
+    digest = add_scholarly(
+        digest, settings, config, reader=reader, library=library, shared=reads.scholar
+    )
+    return add_summaries(digest, settings, config, language=language, shared=reads.scholar)
 
 
 def _unconfirmed_hint(error: str, period: Period) -> str:

@@ -55,6 +55,8 @@ class Settings:
     outbox_dir: Path = Path("outbox")
     zotero_api_key: str | None = field(default=None, repr=False)  # never printed
     zotero_url: str = DEFAULT_ZOTERO_URL
+    # The [summaries] endpoint's key, sent only to that endpoint's host; never printed.
+    summaries_api_key: str | None = field(default=None, repr=False)
     # Chat channels' Apprise URLs by their ``url_env`` variable: tokens, never printed.
     channel_urls: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -106,6 +108,7 @@ class Settings:
             outbox_dir=Path(get("PAPERPULSE_OUTBOX_DIR", "outbox")),
             zotero_api_key=get("ZOTERO_API_KEY", "") or None,
             zotero_url=get("PAPERPULSE_ZOTERO_URL", DEFAULT_ZOTERO_URL).rstrip("/"),
+            summaries_api_key=get("PAPERPULSE_SUMMARIES_API_KEY", "") or None,
         )
         for name, url in (
             ("PAPERPULSE_HF_URL", settings.hf_url),

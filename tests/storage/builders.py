@@ -13,6 +13,11 @@ from paperpulse.storage import Repository, SaveResult
 T0 = datetime(2026, 8, 3, 6, 0, tzinfo=UTC)
 SAVED_AFTER = timedelta(seconds=5)  # save() observes the listing this long after the run starts
 TABLES = (
+    "summaries",
+    "announcements",
+    "citations",
+    "citation_watch",
+    "paper_identities",
     "term_counts",
     "feedback",
     "author_profiles",
