@@ -95,8 +95,8 @@ def reader_papers(
     keys = store.resolve([PaperIds.of(arxiv=i) for i in [*own_ids, *other_ids]], at)
     title_of = {i: titles.get(i) or (local[i].title if i in local else "") for i in local}
 
-    def name(arxiv_id: str) -> str:
-        return titles.get(arxiv_id) or title_of.get(arxiv_id) or f"arXiv:{arxiv_id}"
+    def name(arxiv_id: str) -> str:  # empty: Semantic Scholar's title is used
+        return titles.get(arxiv_id) or title_of.get(arxiv_id) or ""
 
     return ReaderPapers(
         own={k: name(i) for k, i in zip(keys, own_ids, strict=False)},
@@ -260,7 +260,12 @@ def add_scholarly(
                 # What was stored before still makes today's news; tomorrow asks again.
                 log.warning("Semantic Scholar not asked in full this run: %s", exc)
         store = CitationStore(repository(settings.database_url).engine)
-        citing = store.citing_news(reader, mine.own, digest.key)
+        watched = store.watched(mine.own)
+        names = {
+            k: t or (watched[k].title if k in watched else "") or k.replace("arxiv:", "arXiv:")
+            for k, t in mine.own.items()
+        }
+        citing = store.citing_news(reader, names, digest.key)
         urls = {k: _url(k) for k in [*mine.own, *mine.announced]}
         published = store.venue_news(reader, urls, digest.key)
     except PaperpulseError as exc:

@@ -302,7 +302,7 @@ class CitationStore:
                     .order_by(_watch.c.venue_at, _watch.c.key)
                 )
                 news += [
-                    VenueNews(key=r.key, title=r.title, url=keys[r.key], venue=r.venue)
+                    VenueNews(key=r.key, title=r.title or r.key, url=keys[r.key], venue=r.venue)
                     for r in conn.execute(query)
                 ]
             done = self._announced(conn, reader, "venue", [n.key for n in news], digest_key)
