@@ -253,9 +253,9 @@ class ChatStandIn:
                 if standin.mood == "hostile":
                     content = HOSTILE
                 else:
-                    reply = {"tldr": f"[{language}] {paper['title']} in one sentence."}
+                    reply = {"tldr": f"{language}: {paper['title']} in one sentence."}
                     if '"title"' in system:
-                        reply["title"] = f"[{language}] {paper['title']}"
+                        reply["title"] = f"{language}: {paper['title']}"
                     content = json.dumps(reply, ensure_ascii=False)
                 answer = {
                     "id": "chatcmpl-1",

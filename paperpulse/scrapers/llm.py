@@ -26,7 +26,10 @@ _SYSTEM = (
     'object only: {{"tldr": "<at most {words} words, plain text, in {language}>"{title}}}.'
 )
 _TITLE = ', "title": "<the paper\'s title translated into {language}>"'
-_LINKS = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+# Links and link-like schemes: a TL;DR has no business sending a reader anywhere.
+_LINKS = re.compile(
+    r"\b(?:https?|ftp|javascript|vbscript|data|file|mailto):\S*|www\.\S+", re.IGNORECASE
+)
 _MARKUP = re.compile(r"<[^>]{0,200}>|[*_`#>\[\]|~]")
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 

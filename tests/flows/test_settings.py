@@ -45,6 +45,7 @@ EVERY = {
     "PAPERPULSE_OUTBOX_DIR": "/srv/outbox",
     "ZOTERO_API_KEY": "zotero-secret",
     "PAPERPULSE_ZOTERO_URL": "http://zotero.test/",
+    "PAPERPULSE_SUMMARIES_API_KEY": "sk-summaries",
 }
 
 
@@ -80,7 +81,15 @@ def test_from_env_reads_every_variable(tmp_path: Path) -> None:
     assert (settings.zotero_api_key, settings.zotero_url) == ("zotero-secret", "http://zotero.test")
     assert settings.channel_urls == {"LAB_CHAT_URL": "json://chat.test/tok"}
     shown = repr(settings)
-    for secret in ("hf_secret", "s2-key", "smtp-secret", "zotero-secret", "chat.test/tok"):
+    assert settings.summaries_api_key == "sk-summaries"
+    for secret in (
+        "hf_secret",
+        "s2-key",
+        "smtp-secret",
+        "zotero-secret",
+        "chat.test/tok",
+        "sk-summaries",
+    ):
         assert secret not in shown
 
 
