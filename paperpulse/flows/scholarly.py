@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import httpx
@@ -35,7 +34,7 @@ from paperpulse.digest.models import Digest
 from paperpulse.digest.scholarly import scholarly_sections, with_scholarly, with_summaries
 from paperpulse.flows.config import Config, SummariesConfig
 from paperpulse.flows.context import contact, http_client, repository
-from paperpulse.flows.scholarly_shared import ScholarShared, SummaryTally
+from paperpulse.flows.scholarly_shared import ReaderPapers, ScholarShared, SummaryTally
 from paperpulse.flows.settings import Settings
 from paperpulse.scrapers import llm, s2_graph
 from paperpulse.scrapers.http import HttpClient, HttpSettings, host_key
@@ -47,14 +46,6 @@ log = logging.getLogger("paperpulse.scholarly")
 ARCHIVE = "archive"  # compose.ARCHIVE: the public archive's reader
 RESYNC_AFTER = timedelta(hours=20)  # a paper is asked about at most once a day
 ENGLISH = frozenset({"en", "english", "en-us", "en-gb"})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReaderPapers:
-    """A reader's papers by identity key: their own (library, likes) and those announced."""
-
-    own: Mapping[str, str]  # {key: title}
-    announced: Mapping[str, str]  # {key: title}
 
 
 # --- whose papers ---------------------------------------------------------------------------
@@ -71,37 +62,55 @@ def readers_of(settings: Settings, config: Config) -> list[tuple[str, str | None
 
 
 def reader_papers(
-    settings: Settings, config: Config, reader: str, library: str | None, at: datetime
+    settings: Settings,
+    config: Config,
+    reader: str,
+    library: str | None,
+    at: datetime,
+    shared: ScholarShared | None = None,
 ) -> ReaderPapers:
-    """The reader's papers as identity keys (aliases recorded on the way)."""
+    """The reader's papers as identity keys (aliases recorded on the way), once per run."""
+    if shared is not None and reader in shared.readers:
+        return shared.readers[reader]
     from paperpulse.flows.foryou import load_library
 
     repo = repository(settings.database_url)
     store = CitationStore(repo.engine)
-    titles: dict[str, str] = {}  # arXiv id -> title as the reader knows it
+    own: list[tuple[PaperIds, str]] = []  # with the title the reader knows it by
     if library:
         try:
             entries = load_library(library, settings).entries
         except LibraryError as exc:
             log.warning("Cites your work of %s: library not read: %s", reader, exc)
             entries = ()
-        titles.update((e.arxiv_id, e.title) for e in entries if e.arxiv_id)
-    likes = [i for i, signal in repo.feedback(reader).items() if signal == "like"]
-    titles.update((i, titles.get(i, "")) for i in likes)
+        own += [
+            (PaperIds.of(arxiv=e.arxiv_id, doi=e.doi), e.title)
+            for e in entries
+            if e.arxiv_id or e.doi
+        ]
+    mine = {ids.arxiv for ids, _ in own}
+    likes = sorted(i for i, signal in repo.feedback(reader).items() if signal == "like")
+    own += [(PaperIds.of(arxiv=i), "") for i in likes if i not in mine]
     since = at - timedelta(days=config.citations.announced_days)
-    announced = [i for i in store.announced_papers(reader, since) if i not in titles]
-    local = store.local_papers([*titles, *announced])
-    own_ids, other_ids = sorted(titles), sorted(announced)
-    keys = store.resolve([PaperIds.of(arxiv=i) for i in [*own_ids, *other_ids]], at)
-    title_of = {i: titles.get(i) or (local[i].title if i in local else "") for i in local}
+    announced = [i for i in store.announced_papers(reader, since) if i not in mine | set(likes)]
+    local = store.local_papers([*(ids.arxiv for ids, _ in own if ids.arxiv), *announced])
+    own = [(ids, t) for ids, t in own if ids.aliases]
+    keys = store.resolve([ids for ids, _ in own] + [PaperIds.of(arxiv=i) for i in announced], at)
 
-    def name(arxiv_id: str) -> str:  # empty: Semantic Scholar's title is used
-        return titles.get(arxiv_id) or title_of.get(arxiv_id) or ""
+    def name(ids: PaperIds, title: str) -> str:  # empty: Semantic Scholar's title is used
+        known = local.get(ids.arxiv or "")
+        return title or (known.title if known else "")
 
-    return ReaderPapers(
-        own={k: name(i) for k, i in zip(keys, own_ids, strict=False)},
-        announced={k: name(i) for k, i in zip(keys[len(own_ids) :], other_ids, strict=True)},
+    papers = ReaderPapers(
+        own={k: name(ids, t) for k, (ids, t) in zip(keys, own, strict=False)},
+        announced={
+            k: name(PaperIds.of(arxiv=i), "")
+            for k, i in zip(keys[len(own) :], announced, strict=True)
+        },
     )
+    if shared is not None:
+        shared.readers[reader] = papers
+    return papers
 
 
 # --- asking Semantic Scholar ----------------------------------------------------------------
@@ -246,11 +255,11 @@ def add_scholarly(
         return digest
     at = settings.clock.now()
     try:
-        mine = reader_papers(settings, config, reader, library, at)
+        mine = reader_papers(settings, config, reader, library, at, shared)
         if not shared.synced:
             shared.synced = True
             everyone = [mine] + [
-                reader_papers(settings, config, name, lib, at)
+                reader_papers(settings, config, name, lib, at, shared)
                 for name, lib in readers_of(settings, config)
                 if name != reader
             ]

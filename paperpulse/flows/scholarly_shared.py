@@ -4,7 +4,16 @@ summaries endpoint (kept apart from ``scholarly.py`` so ``compose.EditionReads``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReaderPapers:
+    """A reader's papers by identity key: their own (library, likes) and those announced."""
+
+    own: Mapping[str, str]  # {key: title as the reader knows it, or ""}
+    announced: Mapping[str, str]  # {key: title}
 
 
 @dataclass(slots=True)
@@ -28,4 +37,5 @@ class SummaryTally:
 @dataclass(slots=True)
 class ScholarShared:
     synced: bool = False  # Semantic Scholar asked (or tried) this run
+    readers: dict[str, ReaderPapers] = field(default_factory=dict)  # read once per run
     summaries: SummaryTally = field(default_factory=SummaryTally)

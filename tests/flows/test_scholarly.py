@@ -38,6 +38,9 @@ def world() -> list[S2Paper]:
             publication_venue="ICLR 2026",
         ),
         S2Paper(paper_id="l1", title="A Paper Ada Liked", arxiv="2405.00005"),
+        # In the library by its DOI only (no arXiv id).
+        S2Paper(paper_id="d1", title="A Published Paper", doi="10.5555/Published.1"),
+        S2Paper(paper_id="c3", title="Citing By DOI", arxiv="2407.00007", cites=[("d1", 2)]),
         # Cited X before anyone watched it: the baseline, never news.
         S2Paper(paper_id="c0", title="An Old Citer", arxiv="2402.00002", cites=[("a1", 0)]),
         # A journal paper without an arXiv id, from day 2.
@@ -63,7 +66,12 @@ def s2(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S2StandIn]:
         monkeypatch.setenv("PAPERPULSE_S2_URL", standin.url)
         monkeypatch.setenv("PAPERPULSE_OUTBOX_DIR", str(workspace / "outbox"))
         library = workspace / "mine.txt"
-        library.write_text("# my papers\nhttps://arxiv.org/abs/2401.00001v2\n", encoding="utf-8")
+        mine = [
+            "# my papers",
+            "https://arxiv.org/abs/2401.00001v2",
+            "https://doi.org/10.5555/Published.1",
+        ]
+        library.write_text("\n".join(mine) + "\n", encoding="utf-8")
         (workspace / "paperpulse.toml").write_text(
             "[citations]\nenabled = true\n"
             f'[archive]\ngit = false\nlibrary = "{library}"\n'
@@ -125,9 +133,13 @@ def test_cites_your_work_and_now_published_are_announced_once_per_reader(
     archive, mail, requests = live_day(monkeypatch, s2, 1)
     assert "Cites your work" not in archive and "Cites your work" not in mail
     assert "An Old Citer" not in archive
-    assert requests[0] == "POST /graph/v1/paper/batch 2 ids"  # X and Ada's liked paper
+    assert requests[0] == "POST /graph/v1/paper/batch 3 ids"  # X, the DOI, Ada's liked paper
     # Citations are asked by S2's own id, as the batch answered it.
-    assert requests[1:] == ["GET /graph/v1/paper/a1/citations", "GET /graph/v1/paper/l1/citations"]
+    assert requests[1:] == [
+        "GET /graph/v1/paper/a1/citations",
+        "GET /graph/v1/paper/l1/citations",
+        "GET /graph/v1/paper/d1/citations",
+    ]
 
     # Day 2: a journal paper cites X: both readers hear of it, naming X by its S2 title.
     archive, mail, requests = live_day(monkeypatch, s2, 2)
@@ -135,10 +147,12 @@ def test_cites_your_work_and_now_published_are_announced_once_per_reader(
     assert "[A Fresh Citer](https://doi.org/10.1000/fresh)" in cites
     assert f"cites “{X_TITLE}”" in cites
     assert "An Old Citer" not in cites
+    assert "[Citing By DOI](https://arxiv.org/abs/2407.00007)" in cites
+    assert "cites “A Published Paper”" in cites
     assert "A Fresh Citer" in mail and f"cites “{X_TITLE}”" in mail
-    # Incremental: only X's citation count moved, so only X's citations are read.
+    # Incremental: only these two citation counts moved, so only their citations are read.
     assert requests[0].startswith("POST /graph/v1/paper/batch")
-    assert requests[1:] == ["GET /graph/v1/paper/a1/citations"]
+    assert requests[1:] == ["GET /graph/v1/paper/a1/citations", "GET /graph/v1/paper/d1/citations"]
 
     # Day 3: nothing new cites X (not shown again); X is now published; Ada's liked paper
     # is cited, which only Ada hears of.
@@ -155,7 +169,7 @@ def test_cites_your_work_and_now_published_are_announced_once_per_reader(
     archive, mail, requests = live_day(monkeypatch, s2, 4)
     assert requests[1:] == ["GET /graph/v1/paper/a1/citations"]
     for text in (archive, mail):
-        assert "Fresh Citer" not in text
+        assert "Fresh Citer" not in text and "Citing By DOI" not in text
         assert "now published" not in text and "Cites your work" not in text
 
 
