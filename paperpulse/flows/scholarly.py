@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 
@@ -45,6 +45,7 @@ from paperpulse.storage.summaries import SummaryStore
 log = logging.getLogger("paperpulse.scholarly")
 ARCHIVE = "archive"  # compose.ARCHIVE: the public archive's reader
 RESYNC_AFTER = timedelta(hours=20)  # a paper is asked about at most once a day
+OLD_CITATION = timedelta(days=365)
 ENGLISH = frozenset({"en", "english", "en-us", "en-gb"})
 
 
@@ -208,8 +209,19 @@ def _new_citations(
     if offset is not None:
         log.info("%s: more than %d citation pages; the rest are not read", key, max_pages)
     keys = store.resolve([p.ids for p in found], at) if found else []
-    fresh = [(k, p) for k, p in zip(keys, found, strict=True) if k not in known and k != key]
-    store.add_citations(key, list(dict(fresh).items()), baseline=baseline, at=at)
+    fresh = dict((k, p) for k, p in zip(keys, found, strict=True) if k not in known and k != key)
+    # "New papers citing yours": one published a year before it was found is no news (S2
+    # indexing an old paper late, or a baseline cut short by max_pages).
+    old = {k for k, p in fresh.items() if _published_before(p, at.date() - OLD_CITATION)}
+    news = [(k, p) for k, p in fresh.items() if k not in old]
+    store.add_citations(key, news, baseline=baseline, at=at)
+    store.add_citations(key, [(k, fresh[k]) for k in sorted(old)], baseline=True, at=at)
+
+
+def _published_before(paper: ScholarPaper, day: date) -> bool:
+    if paper.publication_date is not None:
+        return paper.publication_date < day
+    return paper.year is not None and paper.year < day.year
 
 
 def _local_venue(journal_ref: str | None, doi: str | None) -> str | None:
@@ -326,7 +338,7 @@ def add_summaries(
         log.warning("TL;DRs left out: %s", exc)
         return digest
     tally.cached += len(found)
-    missing = [wanted[i] for i in sorted(wanted) if i not in found]
+    missing = [p for i, p in wanted.items() if i not in found]  # the digest's order: top first
     if missing:
         who = contact(settings, config)
         found.update(_make(settings, cfg, store, missing, lang, language_key, prompt, tally, who))

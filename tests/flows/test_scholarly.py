@@ -41,6 +41,8 @@ def world() -> list[S2Paper]:
         # In the library by its DOI only (no arXiv id).
         S2Paper(paper_id="d1", title="A Published Paper", doi="10.5555/Published.1"),
         S2Paper(paper_id="c3", title="Citing By DOI", arxiv="2407.00007", cites=[("d1", 2)]),
+        # Day 3: S2 indexes a 2019 paper citing X: found late, but no new paper.
+        S2Paper(paper_id="c9", title="An Ancient Citer", year=2019, cites=[("a1", 3)]),
         # Cited X before anyone watched it: the baseline, never news.
         S2Paper(paper_id="c0", title="An Old Citer", arxiv="2402.00002", cites=[("a1", 0)]),
         # A journal paper without an arXiv id, from day 2.
@@ -162,7 +164,8 @@ def test_cites_your_work_and_now_published_are_announced_once_per_reader(
     assert "now published at ICLR 2026" in mail
     assert "Citing What Ada Liked" in mail and "cites “A Paper Ada Liked”" in mail
     assert "Citing What Ada Liked" not in archive
-    assert requests[1:] == ["GET /graph/v1/paper/l1/citations"]
+    assert "An Ancient Citer" not in archive and "An Ancient Citer" not in mail
+    assert requests[1:] == ["GET /graph/v1/paper/a1/citations", "GET /graph/v1/paper/l1/citations"]
 
     # Day 4: the citing paper reappears under another S2 record and an arXiv id (same DOI):
     # one identity, so no reader hears of it again; the venue is not repeated either.
