@@ -30,46 +30,36 @@ def scholarly_sections(
 ) -> tuple[tuple[Section, ...], tuple[tuple[str, str], ...]]:
     """The two sections (each only when it has news) and what they announce. Past ``cap``
     lines the rest wait for the next digest: they are not announced yet."""
+    cites = [
+        (
+            ("cites", p.key),
+            Notice(
+                title=p.title,
+                url=p.url,
+                detail=" · ".join(
+                    x for x in (p.venue, str(p.year) if p.year else "", cites_line(p.cites)) if x
+                ),
+            ),
+        )
+        for p in citing
+    ]
+    venues = [
+        (("venue", n.key), Notice(title=n.title, url=n.url, detail=f"now published at {n.venue}"))
+        for n in published
+    ]
     sections: list[Section] = []
     told: list[tuple[str, str]] = []
-    if citing:
-        shown = citing[:cap]
-        sections.append(
-            Section(
-                title=CITES_TITLE,
-                notices=tuple(
-                    Notice(
-                        title=p.title,
-                        url=p.url,
-                        detail=" · ".join(
-                            x
-                            for x in (p.venue, str(p.year) if p.year else "", cites_line(p.cites))
-                            if x
-                        ),
-                    )
-                    for p in shown
-                ),
-                note=f"{len(citing) - cap} more in the next digest" if len(citing) > cap else None,
+    for title, news in ((CITES_TITLE, cites), (VENUE_TITLE, venues)):
+        if news:
+            more = len(news) - cap
+            sections.append(
+                Section(
+                    title=title,
+                    notices=tuple(notice for _, notice in news[:cap]),
+                    note=f"{more} more in the next digest" if more > 0 else None,
+                )
             )
-        )
-        told += [("cites", p.key) for p in shown]
-    if published:
-        shown_v = published[:cap]
-        sections.append(
-            Section(
-                title=VENUE_TITLE,
-                notices=tuple(
-                    Notice(title=n.title, url=n.url, detail=f"now published at {n.venue}")
-                    for n in shown_v
-                ),
-                note=(
-                    f"{len(published) - cap} more in the next digest"
-                    if len(published) > cap
-                    else None
-                ),
-            )
-        )
-        told += [("venue", n.key) for n in shown_v]
+            told += [what for what, _ in news[:cap]]
     return tuple(sections), tuple(told)
 
 

@@ -24,6 +24,9 @@ from paperpulse.core.kinds import Source
 from paperpulse.core.scholarly import PaperIds, ScholarPaper, clean_venue
 from paperpulse.core.text import clean_text
 
+# The same shape checks as the author endpoints: one wording for every S2 answer.
+from paperpulse.scrapers.semantic_scholar import _int, _object, _paper_head, _shape
+
 SOURCE = Source.SEMANTIC_SCHOLAR
 S2_API = "https://api.semanticscholar.org/graph/v1"
 BATCH_MAX = 500  # documented ceiling of ids per batch call
@@ -106,22 +109,14 @@ def parse_citations(payload: str | bytes, url: str) -> CitationsPage:
             continue
         papers.append(_paper(citing_obj, url))
     return CitationsPage(
-        offset=_int(body.get("offset"), "offset", url) or 0,
-        next_offset=_int(body.get("next"), "next", url),
+        offset=_int(body, "offset", url) or 0,
+        next_offset=_int(body, "next", url),
         papers=tuple(papers),
     )
 
 
 def _paper(body: dict[str, object], url: str) -> ScholarPaper:
-    paper_id = body.get("paperId")
-    if not isinstance(paper_id, str) or not paper_id:
-        raise _shape(url, "paperId", "a non-empty string", paper_id)
-    title = body.get("title") or ""
-    if not isinstance(title, str):
-        raise _shape(url, "title", "a string", title)
-    external = body.get("externalIds") or {}
-    if not isinstance(external, dict):
-        raise _shape(url, "externalIds", "an object", external)
+    paper_id, title, external = _paper_head(body, url)
     corpus = external.get("CorpusId")
     ids = PaperIds.of(
         arxiv=_str(external.get("ArXiv")),
@@ -133,9 +128,9 @@ def _paper(body: dict[str, object], url: str) -> ScholarPaper:
         ids=ids,
         title=clean_text(title),
         venue=_venue(body),
-        year=_int(body.get("year"), "year", url),
+        year=_int(body, "year", url),
         publication_date=_date(body.get("publicationDate")),
-        citation_count=_int(body.get("citationCount"), "citationCount", url),
+        citation_count=_int(body, "citationCount", url),
     )
 
 
@@ -178,28 +173,3 @@ def _load(payload: str | bytes, url: str) -> object:
                     f"Semantic Scholar answered with an error: {message}", source=SOURCE, url=url
                 )
     return body
-
-
-def _object(value: object, where: str, url: str) -> dict[str, object]:
-    if not isinstance(value, dict):
-        raise _shape(url, where, "an object", value)
-    return value
-
-
-def _int(value: object, key: str, url: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise _shape(url, key, "a non-negative integer", value)
-
-
-def _shape(url: str, key: str, expected: str, got: object) -> ParseError:
-    shown = repr(got)
-    shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    return ParseError(
-        f"field {key!r} should be {expected}, got {shown}; the API's response shape may have "
-        "changed",
-        source=SOURCE,
-        url=url,
-    )

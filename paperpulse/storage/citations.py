@@ -12,20 +12,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection
 
 from paperpulse.core.scholarly import CitingPaper, PaperIds, ScholarPaper, VenueNews
 from paperpulse.storage import bulk
-from paperpulse.storage.db import storage_error, write_engine
 from paperpulse.storage.schema import Base
+from paperpulse.storage.store import Store
 
 _identities = Base.metadata.tables["paper_identities"]
 _watch = Base.metadata.tables["citation_watch"]
@@ -65,12 +63,8 @@ class LocalPaper:
     doi: str | None
 
 
-class CitationStore:
+class CitationStore(Store):
     """The tables above over one engine; one transaction per method."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._writer = write_engine(engine)
 
     # ------------------------------------------------------------ identities
 
@@ -341,21 +335,3 @@ class CitationStore:
         """A key merged into another since it was stored answers as the one it joined."""
         now = conn.execute(select(_identities.c.key).where(_identities.c.alias == key)).scalar()
         return now or key
-
-    # ------------------------------------------------------------ internals
-
-    @contextmanager
-    def _write(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._writer.begin() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc
-
-    @contextmanager
-    def _connect(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc

@@ -3,18 +3,15 @@ how many were made since a moment is the daily budget's count (shared by every w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from paperpulse.storage import bulk
-from paperpulse.storage.db import storage_error, write_engine
 from paperpulse.storage.schema import Base
+from paperpulse.storage.store import Store
 
 _summaries = Base.metadata.tables["summaries"]
 
@@ -25,11 +22,7 @@ class StoredSummary:
     title: str | None
 
 
-class SummaryStore:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._writer = write_engine(engine)
-
+class SummaryStore(Store):
     def cached(
         self, arxiv_ids: Iterable[str], language: str, prompt: str
     ) -> dict[str, StoredSummary]:
@@ -77,19 +70,3 @@ class SummaryStore:
         }
         with self._write("saving a summary") as conn:
             conn.execute(bulk.insert(conn.dialect, _summaries).on_conflict_do_nothing(), [row])
-
-    @contextmanager
-    def _write(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._writer.begin() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc
-
-    @contextmanager
-    def _connect(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc
