@@ -236,3 +236,29 @@ def test_identity_merges_keep_the_ledger(s2: S2StandIn) -> None:
     )
     assert store.citing_news(ADA, {"arxiv:2401.00001": "X"}, "daily/2026-08-04") == []
     assert len(store.citing_news("alan@example.org", {"arxiv:2401.00001": "X"}, "d")) == 1
+
+
+def test_news_in_an_email_that_failed_is_told_in_the_next_one(
+    s2: S2StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live_day(monkeypatch, s2, 1)
+    outbox = Settings.from_env().outbox_dir
+    blocked = outbox.parent / "not-a-directory"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("PAPERPULSE_OUTBOX_DIR", str(blocked))  # the email cannot be written
+    day = DAY1 + timedelta(days=1)
+    s2.day = 2
+    monkeypatch.setenv("PAPERPULSE_NOW", f"{day}T09:00:00+00:00")
+    repo = repository(Settings.from_env().database_url)
+    save(
+        repo,
+        make_listing([make_paper("2408.00002", list_date=day)], period=day.isoformat()),
+        at=datetime.combine(day, time(6), UTC),
+    )
+    outcomes = deliver(*from_environment(), period_for("daily", day))
+    assert [o.status for o in outcomes] == ["sent", "failed"]
+    archive = (Settings.from_env().archive_dir / daily_path(day)).read_text(encoding="utf-8")
+    assert "A Fresh Citer" in archive
+    monkeypatch.setenv("PAPERPULSE_OUTBOX_DIR", str(outbox))
+    _, mail, _ = live_day(monkeypatch, s2, 3)
+    assert "A Fresh Citer" in mail  # Ada was never told: her next email says it

@@ -195,3 +195,16 @@ def test_the_daily_budget_caps_what_is_made(
     assert archive.count("TL;DR: ") == 2
     # The archive (English) got two; Ada (German) none: the day's budget was spent.
     assert "summaries: 2 made, 0 cached, 4 skipped (daily budget of 2 spent)" in log
+
+
+def test_a_slow_but_working_endpoint_gets_the_runs_time_budget_and_no_more(
+    day: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with ChatStandIn("slow", delay=0.4) as chat:
+        configure(day, chat.url, timeout=2.0, run_seconds=0.5)
+        store_arxiv_day()
+        archive, _, took, log = run(caplog)
+        assert len(chat.requests) == 2  # 0.4 s, 0.8 s: the budget is spent, nothing more asked
+    assert took < 3.0
+    assert archive.count("TL;DR: ") == 2
+    assert "summaries: 2 made, 0 cached, 4 skipped (0.5 s of this run spent)" in log
