@@ -341,7 +341,12 @@ def add_summaries(
     missing = [p for i, p in wanted.items() if i not in found]  # the digest's order: top first
     if missing:
         who = contact(settings, config)
-        found.update(_make(settings, cfg, store, missing, lang, language_key, prompt, tally, who))
+        try:
+            found.update(
+                _make(settings, cfg, store, missing, lang, language_key, prompt, tally, who)
+            )
+        except PaperpulseError as exc:  # the store failing: this digest goes without them
+            log.warning("TL;DRs left out: %s", exc)
     return with_summaries(digest, found)
 
 
