@@ -35,12 +35,7 @@ from paperpulse.flows.config import ChannelConfig, Config, RecipientConfig
 from paperpulse.flows.context import repository
 from paperpulse.flows.foryou import add_for_you
 from paperpulse.flows.publish import feeds, index_and_nav
-from paperpulse.flows.scholarly import (
-    add_scholarly,
-    add_summaries,
-    log_tally,
-    record_announced,
-)
+from paperpulse.flows.scholarly import enrich, log_tally, record_announced
 from paperpulse.flows.settings import Settings
 from paperpulse.storage.repository import UNCONFIRMED
 
@@ -125,7 +120,7 @@ def deliver_archive(
         end=period.days[-1],
         shared=reads.for_you,
     )
-    digest = enrich(digest, settings, config, ARCHIVE, config.archive.library, None, reads)
+    digest = enrich(digest, settings, config, ARCHIVE, config.archive.library, None, reads.scholar)
     rendered = render_all(digest)
     root = settings.archive_dir
     relpath = archive_relpath(period)
@@ -269,7 +264,7 @@ def deliver_email(
             recipient.address,
             recipient.library,
             recipient.language,
-            reads,
+            reads.scholar,
         )
         message, shown = _fit(
             digest,
@@ -328,23 +323,6 @@ def deliver_email(
         status=DeliveryStatus.UNCONFIRMED if unconfirmed else DeliveryStatus.SENT,
         detail=detail,
     )
-
-
-def enrich(
-    digest: Digest,
-    settings: Settings,
-    config: Config,
-    reader: str,
-    library: str | None,
-    language: str | None,
-    reads: EditionReads,
-) -> Digest:
-    """A reader's news about their own papers ("Cites your work", "Now published") and the
-    TL;DRs: each a no-op unless configured, and never a reason for a digest not to go out."""
-    digest = add_scholarly(
-        digest, settings, config, reader=reader, library=library, shared=reads.scholar
-    )
-    return add_summaries(digest, settings, config, language=language, shared=reads.scholar)
 
 
 def _unconfirmed_hint(error: str, period: Period) -> str:

@@ -296,6 +296,21 @@ def add_scholarly(
     return with_scholarly(digest, sections, told)
 
 
+def enrich(
+    digest: Digest,
+    settings: Settings,
+    config: Config,
+    reader: str,
+    library: str | None,
+    language: str | None,
+    shared: ScholarShared,
+) -> Digest:
+    """A reader's news about their own papers ("Cites your work", "Now published") and the
+    TL;DRs: each a no-op unless configured, and never a reason for a digest not to go out."""
+    digest = add_scholarly(digest, settings, config, reader=reader, library=library, shared=shared)
+    return add_summaries(digest, settings, config, language=language, shared=shared)
+
+
 def record_announced(settings: Settings, reader: str, digest: Digest) -> None:
     """After delivery: what the digest announced is never announced to ``reader`` again."""
     if digest.announcements:
