@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from paperpulse.app.collect import SourceOutcome
 from paperpulse.app.context import Context
 from paperpulse.app.jobs import Job
+from paperpulse.app.scholarly_shared import ScholarShared
 from paperpulse.config.file import Config, TopicConfig
 from paperpulse.core.kinds import DONE_RUN_STATUSES, Edition, RunStatus, Source
 from paperpulse.core.models import AuthorProfile, Paper, RunRecord, Sighting
@@ -299,6 +300,7 @@ class EditionReads:
         self._days: dict[date, DayListing] = {}
         self._now: datetime | None = None
         self.for_you = ForYouShared()
+        self.scholar = ScholarShared()  # "cites your work", venues, TL;DRs: once per run
 
     def edition(self, period: Period) -> EditionData:
         if period not in self._editions:

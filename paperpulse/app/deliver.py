@@ -22,6 +22,7 @@ from paperpulse.app.context import Context
 from paperpulse.app.foryou import add_for_you
 from paperpulse.app.publish import feeds, index_and_nav
 from paperpulse.app.readers import mailbox_key
+from paperpulse.app.scholarly import enrich, log_tally, record_announced
 from paperpulse.app.subscriptions import (
     held_back,
     unsubscribe_targets,
@@ -95,6 +96,7 @@ def deliver(
                     isolated_email(ctx, wanted, recipient, resend_unconfirmed=resend_unconfirmed)
                 )
         outcomes += deliver_chats(ctx, period)
+    log_tally(reads(ctx).scholar, ctx.config)
     return outcomes
 
 
@@ -161,6 +163,7 @@ def deliver_archive(ctx: Context, period: Period) -> DeliveryOutcome:
         library=config.archive.library,
         end=period.days[-1],
     )
+    digest = enrich(ctx, digest, ARCHIVE, config.archive.library, None, reads(ctx).scholar)
     # Public pages: the archive reader's like / not-for-me links, signed at the period's last
     # day (a re-run of the same period rewrites no byte; they expire in MAX_AGE from then).
     signed_at = datetime.combine(period.days[-1], time(), UTC)
@@ -190,6 +193,7 @@ def deliver_archive(ctx: Context, period: Period) -> DeliveryOutcome:
     )
     # Stamped with the digest's moment, so a re-run of the same period reads the same ledger.
     repo.record_shown(ARCHIVE, digest.key, shown, digest.generated_at)
+    record_announced(ctx, ARCHIVE, digest)
     return DeliveryOutcome(
         channel="archive", recipient=str(root / relpath), status=status, detail=detail
     )
@@ -347,6 +351,14 @@ def deliver_email(
             library=recipient.library,
             end=period.days[-1],
         )
+        digest = enrich(
+            ctx,
+            digest,
+            recipient.address,
+            recipient.library,
+            recipient.language,
+            reads(ctx).scholar,
+        )
         web = web_links(ctx, recipient.address, (i for i, _, _ in shown_items(digest)))
         message, shown = _fit(
             digest,
@@ -399,6 +411,7 @@ def deliver_email(
             error=unconfirmed,
         )
     repo.record_shown(recipient.address, key, shown, digest.generated_at)
+    record_announced(ctx, recipient.address, digest)
     return DeliveryOutcome(
         channel=channel,
         recipient=recipient.address,

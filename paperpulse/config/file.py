@@ -82,6 +82,7 @@ class RecipientConfig(_Model):
     topics: tuple[Term, ...] = ()  # empty: every topic
     editions: tuple[Literal["daily", "weekly"], ...] = ("daily",)
     library: Term | None = None  # "For you": a .bib/.ris/.json/.txt file or zotero:users/<id>
+    language: Term | None = None  # TL;DRs in this language (else [summaries] language)
 
 
 class EmailConfig(_Model):
@@ -177,6 +178,40 @@ class ScheduleConfig(_Model):
         return value
 
 
+class CitationsConfig(_Model):
+    """ "Cites your work" and "Now published": Semantic Scholar asked about readers' papers."""
+
+    enabled: bool = False
+    # Papers announced to a reader in this many days are watched for a venue too.
+    announced_days: Annotated[int, Field(ge=0, le=3650)] = 90
+    max_pages: Annotated[int, Field(ge=1, le=100)] = 5  # citation pages (1,000 each) per paper
+    cap: Annotated[int, Field(ge=1, le=100)] = 10  # lines per section; the rest the next day
+
+
+class SummariesConfig(_Model):
+    """TL;DRs from an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, OpenAI). Its key,
+    if it needs one, comes from PAPERPULSE_SUMMARIES_API_KEY."""
+
+    enabled: bool = False
+    endpoint: Term = "http://127.0.0.1:11434/v1"  # the base URL; /chat/completions is added
+    model: Term = "llama3.2"
+    language: Term = "English"  # a reader's own ``language`` wins
+    translate_titles: bool = False
+    daily_budget: Annotated[int, Field(ge=0, le=100_000)] = 200  # summaries made per UTC day
+    timeout: Annotated[float, Field(gt=0, le=300)] = 20.0  # seconds for one summary
+    # Consecutive failures after which the run stops asking (the digest never waits on it).
+    breaker: Annotated[int, Field(ge=1, le=100)] = 2
+    run_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0  # waited on it per run at most
+    max_chars: Annotated[int, Field(ge=40, le=2000)] = 400
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+
 class Config(_Model):
     contact: str | None = None  # URL or e-mail for the User-Agent
     sources: SourcesConfig = SourcesConfig()
@@ -188,6 +223,8 @@ class Config(_Model):
     schedule: ScheduleConfig = ScheduleConfig()
     channels: tuple[ChannelConfig, ...] = ()
     web: WebConfig = WebConfig()
+    citations: CitationsConfig = CitationsConfig()
+    summaries: SummariesConfig = SummariesConfig()
 
     @field_validator("contact")
     @classmethod

@@ -61,6 +61,8 @@ class Settings:
     outbox_dir: Path = Path("outbox")
     zotero_api_key: str | None = field(default=None, repr=False)  # never printed
     zotero_url: str = DEFAULT_ZOTERO_URL
+    # The [summaries] endpoint's key, sent only to that endpoint's host; never printed.
+    summaries_api_key: str | None = field(default=None, repr=False)
     # Chat channels' Apprise URLs by their ``url_env`` variable: tokens, never printed.
     channel_urls: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Signs readers' links (PAPERPULSE_WEB_SECRET); None: a key kept in the database.
@@ -116,6 +118,7 @@ class Settings:
             zotero_api_key=get("ZOTERO_API_KEY", "") or None,
             zotero_url=get("PAPERPULSE_ZOTERO_URL", DEFAULT_ZOTERO_URL).rstrip("/"),
             web_secret=env.get("PAPERPULSE_WEB_SECRET") or None,
+            summaries_api_key=get("PAPERPULSE_SUMMARIES_API_KEY", "") or None,
         )
         if settings.web_secret is not None and len(settings.web_secret) < 16:
             raise ConfigError("PAPERPULSE_WEB_SECRET must be at least 16 characters")

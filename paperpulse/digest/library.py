@@ -24,6 +24,7 @@ from typing import Any
 
 from paperpulse.core.errors import PaperpulseError
 from paperpulse.core.models import normalize_arxiv_id
+from paperpulse.core.scholarly import normalize_doi
 from paperpulse.core.text import clean_text
 
 FORMATS = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "json", ".txt": "text"}
@@ -46,11 +47,12 @@ class LibraryError(PaperpulseError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LibraryEntry:
-    """One paper a reader keeps: at least a title or an arXiv id."""
+    """One paper a reader keeps: at least a title, an arXiv id or a DOI."""
 
     title: str = ""
     abstract: str = ""
     arxiv_id: str | None = None  # without version
+    doi: str | None = None  # normalized (a published paper's; "Cites your work" asks by it)
 
     @property
     def text(self) -> str:
@@ -91,7 +93,7 @@ def checked(name: str, entries: Iterable[LibraryEntry], warnings: Sequence[str])
         for e in (
             replace(e, title=clean_text(e.title), abstract=clean_text(e.abstract)) for e in entries
         )
-        if e.title or e.arxiv_id
+        if e.title or e.arxiv_id or e.doi
     )
     if not kept:
         why = f" ({warnings[0]}{' …' if len(warnings) > 1 else ''})" if warnings else ""
@@ -114,6 +116,15 @@ def find_arxiv_id(*values: str | None) -> str | None:
                 return normalize_arxiv_id(candidate)
             except ValueError:
                 continue
+    return None
+
+
+def find_doi(*values: str | None) -> str | None:
+    """The first DOI among DOI fields and doi.org URLs (arXiv's own DOIs included: they
+    name the preprint, which is as good an identity as its arXiv id)."""
+    for value in values:
+        if value and (doi := normalize_doi(value)):
+            return doi
     return None
 
 
@@ -148,6 +159,7 @@ def _bibtex(text: str, name: str) -> tuple[list[LibraryEntry], list[str]]:
                 arxiv_id=find_arxiv_id(
                     eprint, fields.get("url"), fields.get("journal"), fields.get("note")
                 ),
+                doi=find_doi(fields.get("doi"), fields.get("url")),
             )
         )
         if not entries[-1].title and not entries[-1].arxiv_id:
@@ -212,6 +224,7 @@ def _ris_entry(record: Mapping[str, list[str]]) -> LibraryEntry:
         title=clean(first("TI", "T1", "CT", "BT")),
         abstract=clean(first("AB", "N2")),
         arxiv_id=find_arxiv_id(*ids),
+        doi=find_doi(*record.get("DO", ()), *record.get("UR", ())),
     )
 
 
@@ -263,6 +276,7 @@ def zotero_items(items: Sequence[Any], name: str) -> tuple[list[LibraryEntry], l
                     fields.get("extra") or fields.get("note"),
                     fields.get("DOI"),
                 ),
+                doi=find_doi(fields.get("DOI"), fields.get("URL") or fields.get("url")),
             )
         )
     return entries, warnings
@@ -278,5 +292,9 @@ def _text(text: str, name: str) -> tuple[list[LibraryEntry], list[str]]:
         if not line or line.startswith("#"):
             continue
         arxiv_id = find_arxiv_id(line)
-        entries.append(LibraryEntry(arxiv_id=arxiv_id) if arxiv_id else LibraryEntry(title=line))
+        doi = None if arxiv_id else find_doi(line)
+        if arxiv_id or doi:
+            entries.append(LibraryEntry(arxiv_id=arxiv_id, doi=doi))
+        else:
+            entries.append(LibraryEntry(title=line))
     return entries, []

@@ -37,6 +37,8 @@ class DigestItem:
     labels: tuple[str, ...] = ()  # "rising", "code released", "title revised", "v2", ...
     listed: date | None = None  # the list date it is a paper of
     on_hf: bool = True  # listed by Hugging Face (else it links to arXiv)
+    tldr: str | None = None  # a model's TL;DR in the reader's language ([summaries])
+    translated_title: str | None = None  # the title in the reader's language, on request
 
     @property
     def link(self) -> str:
@@ -71,6 +73,7 @@ class Section:
     cut_links: tuple[PageLink, ...] = ()  # ... and the pages that list them
     # "For you": the ranked papers beyond its cap, shown in the sections below it
     elsewhere: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()  # papers outside the listings ("cites your work")
 
     @property
     def card_items(self) -> tuple[DigestItem, ...]:
@@ -79,6 +82,16 @@ class Section:
     @property
     def line_items(self) -> tuple[DigestItem, ...]:
         return () if self.cards is None else self.items[self.cards :]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """One line of news about a paper that may not be in any listing: a title, its link, and
+    what happened ("cites “X”", "now published at ICLR 2026")."""
+
+    title: str
+    url: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +119,8 @@ class Digest:
     sections: tuple[Section, ...] = ()
     health: tuple[SourceHealth, ...] = ()
     notes: tuple[str, ...] = ()  # digest-wide explanations (weekend, source failures)
+    # (kind, key) told once per reader ("cites", "venue"): recorded when the digest is delivered.
+    announcements: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:

@@ -231,7 +231,8 @@ class _Hop:
 
 
 class HttpClient:
-    """Sync, thread-safe client: ``get`` returns a ``Fetched`` or raises a ``FetchError``."""
+    """Sync, thread-safe client: ``get`` (and ``post_json``) returns a ``Fetched`` or raises a
+    ``FetchError``."""
 
     def __init__(
         self,
@@ -290,6 +291,30 @@ class HttpClient:
     def get(
         self, url: str, *, source: str, params: Mapping[str, str | int] | None = None
     ) -> Fetched:
+        return self._request("GET", url, source=source, params=params)
+
+    def post_json(
+        self,
+        url: str,
+        body: object,
+        *,
+        source: str,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Fetched:
+        """POST a JSON body (Semantic Scholar's batch lookup, chat completions): paced,
+        capped and retried like a GET; a redirect is not followed (it would drop the body)."""
+        content = _json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return self._request("POST", url, source=source, params=params, content=content)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        source: str,
+        params: Mapping[str, str | int] | None = None,
+        content: bytes | None = None,
+    ) -> Fetched:
         try:
             target = httpx.URL(url)
             if params:
@@ -299,8 +324,8 @@ class HttpClient:
         self._check_allowed(target, source, "")
         redirected = False
         for _ in range(self.settings.max_redirects + 1):
-            hop = self._fetch(target, source)
-            if hop.status in _REDIRECTS and "location" in hop.headers:
+            hop = self._fetch(target, source, method, content)
+            if hop.status in _REDIRECTS and "location" in hop.headers and method == "GET":
                 previous, target = target, target.join(hop.headers["location"])
                 self._check_allowed(target, source, f" (redirected from {previous})")
                 redirected = True
@@ -342,13 +367,15 @@ class HttpClient:
                 self._gates[host] = HostGate(self.settings.policy_for(host), self._clock)
             return self._gates[host]
 
-    def _fetch(self, target: httpx.URL, source: str) -> _Hop:
+    def _fetch(
+        self, target: httpx.URL, source: str, method: str = "GET", content: bytes | None = None
+    ) -> _Hop:
         """One hop, retried on transient failures; the host waits out any Retry-After."""
         gate = self._gate(host_key(target))
         attempt = 1
         while True:
             try:
-                return self._attempt(target, source, gate)
+                return self._attempt(target, source, gate, method, content)
             except TransientFetchError as exc:
                 too_long = (exc.retry_after or 0.0) > self.settings.max_retry_after
                 if not too_long and (exc.retry_after or 0.0) > self.budget.remaining():
@@ -400,8 +427,17 @@ class HttpClient:
             status=exc.status,
         )
 
-    def _attempt(self, target: httpx.URL, source: str, gate: HostGate) -> _Hop:
+    def _attempt(
+        self,
+        target: httpx.URL,
+        source: str,
+        gate: HostGate,
+        method: str = "GET",
+        content: bytes | None = None,
+    ) -> _Hop:
         headers = dict(self.settings.extra_headers.get(host_key(target), {}))
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         if token := self.settings.bearer_tokens.get(host_key(target)):
             headers["Authorization"] = f"Bearer {token}"
         url = str(target)
@@ -410,7 +446,7 @@ class HttpClient:
         # left (a RateLimit t of a day), is given up on at once.
         limit = min(self.settings.max_retry_after, self.budget.remaining())
         try:
-            return self._attempt_in_turn(target, source, gate, headers, limit)
+            return self._attempt_in_turn(target, source, gate, headers, limit, method, content)
         except WaitTooLong as exc:
             raise self._over_budget(
                 TransientFetchError(
@@ -429,6 +465,8 @@ class HttpClient:
         gate: HostGate,
         headers: dict[str, str],
         limit: float,
+        method: str = "GET",
+        payload: bytes | None = None,
     ) -> _Hop:
         url = str(target)
         with gate.turn(max_wait=limit):
@@ -446,7 +484,7 @@ class HttpClient:
                 with (
                     attempt_deadline(deadline),
                     self._client.stream(
-                        "GET", target, headers=headers, timeout=timeout
+                        method, target, headers=headers, content=payload, timeout=timeout
                     ) as response,
                 ):
                     gate.observe(response.headers)

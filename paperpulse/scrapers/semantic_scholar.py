@@ -153,6 +153,20 @@ def _author(body: dict[str, object], url: str) -> AuthorProfile:
 
 
 def _paper(body: dict[str, object], url: str) -> AuthorPaper:
+    paper_id, title, external = _paper_head(body, url)
+    return AuthorPaper(
+        paper_id=paper_id,
+        title=clean_text(title),
+        arxiv_id=_arxiv_id(external.get("ArXiv")),
+        publication_date=_date(body.get("publicationDate"), url),
+        year=_int(body, "year", url),
+        citation_count=_int(body, "citationCount", url),
+    )
+
+
+def _paper_head(body: dict[str, object], url: str) -> tuple[str, str, dict[str, object]]:
+    """A paper object's ``paperId``, ``title`` and ``externalIds``, checked (every endpoint
+    that answers papers: author papers, batch, citations)."""
     paper_id = body.get("paperId")
     if not isinstance(paper_id, str) or not paper_id:
         raise _shape(url, "paperId", "a non-empty string", paper_id)
@@ -162,14 +176,7 @@ def _paper(body: dict[str, object], url: str) -> AuthorPaper:
     external = body.get("externalIds") or {}
     if not isinstance(external, dict):
         raise _shape(url, "externalIds", "an object", external)
-    return AuthorPaper(
-        paper_id=paper_id,
-        title=clean_text(title),
-        arxiv_id=_arxiv_id(external.get("ArXiv")),
-        publication_date=_date(body.get("publicationDate"), url),
-        year=_int(body, "year", url),
-        citation_count=_int(body, "citationCount", url),
-    )
+    return paper_id, title, external
 
 
 def _arxiv_id(raw: object) -> str | None:

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -342,3 +343,76 @@ class PaperSearchIdRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     arxiv_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PaperIdentityRow(Base):
+    """One name of a paper ("arxiv:2106.15928", "doi:10.1/x", "s2:<hex>", "corpus:1") and the
+    one key every name of that paper maps to: the ledgers below are keyed by it, so a paper
+    seen again under another name is the same paper."""
+
+    __tablename__ = "paper_identities"
+
+    alias: Mapped[str] = mapped_column(String(320), primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CitationWatchRow(Base):
+    """A paper some reader keeps (library, like) or was announced: what Semantic Scholar
+    last said of it. ``synced_at`` NULL: never asked (its first answer is the baseline)."""
+
+    __tablename__ = "citation_watch"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    lookup: Mapped[str] = mapped_column(String(320))  # how S2 is asked ("ARXIV:2106.15928")
+    title: Mapped[str] = mapped_column(Text)
+    follow_citations: Mapped[bool] = mapped_column(Boolean)  # else its venue only
+    citation_count: Mapped[int | None] = mapped_column(Integer)
+    venue: Mapped[str | None] = mapped_column(Text)
+    venue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    venue_baseline: Mapped[bool] = mapped_column(Boolean)  # known at the first answer: no news
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wanted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CitationRow(Base):
+    """A paper citing a watched one, as first found; ``baseline``: it already cited it when
+    the watched paper was first asked about (never news)."""
+
+    __tablename__ = "citations"
+
+    cited_key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    citing_key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    venue: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    baseline: Mapped[bool] = mapped_column(Boolean)
+
+
+class AnnouncementRow(Base):
+    """What a reader was told once and never again: ("cites", the citing paper's key) or
+    ("venue", the published paper's key), and in which digest."""
+
+    __tablename__ = "announcements"
+
+    reader: Mapped[str] = mapped_column(String(320), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    digest_key: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SummaryRow(Base):
+    """A paper's TL;DR (and translated title) in one language by one prompt: made once."""
+
+    __tablename__ = "summaries"
+
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prompt: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tldr: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from paperpulse.core.kinds import DeliveryStatus
+from tests.contexts import context
 from tests.reliability.record import record
 from tests.user_cli import error_line, run_cli
 
@@ -102,7 +103,7 @@ def test_one_readers_unexpected_failure_stops_only_their_email(
     monkeypatch.setattr(delivery, "build_for", build_for)
     settings, cfg = from_environment()
     period = period_for("daily", delivery_day())  # type: ignore[arg-type]
-    outcomes = delivery.deliver(settings, cfg, period, catch_up=False)
+    outcomes = delivery.deliver(context(settings, cfg), period, catch_up=False)
     by_reader = {o.recipient: o for o in outcomes if o.channel == "outbox"}
     assert by_reader[READERS[0]].status == DeliveryStatus.FAILED
     assert "UnicodeEncodeError" in by_reader[READERS[0]].detail

@@ -120,3 +120,19 @@ def test_zotero_api_items_skip_attachments_and_read_archive_ids() -> None:
 )
 def test_find_arxiv_id(value: str, expected: str | None) -> None:
     assert find_arxiv_id(value) == expected
+
+
+def test_dois_are_read_from_every_format() -> None:
+    from paperpulse.digest.library import parse_library
+
+    bib = "@article{k, title={Published}, doi={10.1145/ABC.1}}\n"
+    assert parse_library(bib, "l.bib").entries[0].doi == "10.1145/abc.1"
+    ris = "TY  - JOUR\nTI  - Published\nDO  - 10.1145/ABC.1\nER  - \n"
+    assert parse_library(ris, "l.ris").entries[0].doi == "10.1145/abc.1"
+    csl = '[{"title": "Published", "DOI": "10.1145/ABC.1"}]'
+    assert parse_library(csl, "l.json").entries[0].doi == "10.1145/abc.1"
+    text = parse_library("https://doi.org/10.1145/ABC.1\n10.5 reasons to read\n", "l.txt")
+    assert [(e.doi, e.title) for e in text.entries] == [
+        ("10.1145/abc.1", ""),
+        (None, "10.5 reasons to read"),
+    ]

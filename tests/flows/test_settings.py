@@ -46,6 +46,7 @@ EVERY = {
     "ZOTERO_API_KEY": "zotero-secret",
     "PAPERPULSE_ZOTERO_URL": "http://zotero.test/",
     "PAPERPULSE_WEB_SECRET": "web-secret-of-16-chars",
+    "PAPERPULSE_SUMMARIES_API_KEY": "sk-summaries",
 }
 
 
@@ -82,8 +83,16 @@ def test_from_env_reads_every_variable(tmp_path: Path) -> None:
     assert settings.channel_urls == {"LAB_CHAT_URL": "json://chat.test/tok"}
     assert settings.web_secret == "web-secret-of-16-chars"
     shown = repr(settings)
-    secrets = ("hf_secret", "s2-key", "smtp-secret", "zotero-secret", "chat.test/tok", "web-secret")
-    for secret in secrets:
+    assert settings.summaries_api_key == "sk-summaries"
+    for secret in (
+        "hf_secret",
+        "s2-key",
+        "smtp-secret",
+        "zotero-secret",
+        "chat.test/tok",
+        "web-secret",
+        "sk-summaries",
+    ):
         assert secret not in shown
 
 

@@ -165,7 +165,7 @@ FINDINGS = (
     "**Eight copies of one email** when the SMTP server hung up after DATA: each attempt, and "
     "each later run, resent it. A message whose DATA got no answer is now *unconfirmed*: "
     "never resent automatically; `paperpulse deliver --resend-unconfirmed` resends it once, "
-    "same Message-ID (`delivery/smtp`, `flows/deliver`).",
+    "same Message-ID (`delivery/smtp`, `app/deliver`).",
     "**The SMTP password over plain TCP** with `PAPERPULSE_SMTP_SECURITY=none`: now a config "
     "error unless the host is loopback and `PAPERPULSE_SMTP_ALLOW_PLAIN_AUTH=1`.",
     "**`cron = '61 25 * * *'` passed validation** and `serve` died in a Prefect traceback: "

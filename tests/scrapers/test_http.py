@@ -565,3 +565,34 @@ def test_parse_retry_after_rejects_garbage(value: str) -> None:
 def test_parse_retry_after_past_date_means_now() -> None:
     date = "Sat, 01 Jun 2024 12:00:00 GMT"
     assert parse_retry_after("Sat, 01 Jun 2024 11:00:00 GMT", date) == 0.0
+
+
+# --- POST (Semantic Scholar's batch, chat completions) ----------------------------------------
+
+S2_BATCH = "https://api.semanticscholar.org/graph/v1/paper/batch"
+
+
+def test_post_json_sends_the_body_with_the_api_key_paced_and_retried(
+    clock: FakeClock, connect: Connect
+) -> None:
+    client, server = connect(
+        script(httpx.Response(503, headers={"Retry-After": "2"}), ok(b"[null]")),
+        settings=default_settings(s2_api_key=S2_KEY),
+    )
+    got = client.post_json(S2_BATCH, {"ids": ["ARXIV:2106.15928"]}, source="s2", params={"f": 1})
+    assert got.json() == [None]
+    assert [r.method for r in server.requests] == ["POST", "POST"]  # the 503 was retried
+    request = server.requests[-1]
+    assert request.url.params["f"] == "1"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["x-api-key"] == S2_KEY
+    assert request.content == b'{"ids": ["ARXIV:2106.15928"]}'
+    assert 2.0 in clock.sleeps
+
+
+def test_post_json_does_not_follow_a_redirect(connect: Connect) -> None:
+    moved = httpx.Response(307, headers={"Location": "https://api.semanticscholar.org/x"})
+    client, server = connect(script(moved), settings=default_settings())
+    with pytest.raises(FetchError, match="HTTP 307"):
+        client.post_json(S2_BATCH, {"ids": []}, source="s2")
+    assert len(server.requests) == 1
