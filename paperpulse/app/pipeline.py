@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import TypeVar
 
@@ -236,6 +236,15 @@ def backfill_run(
     """
     if end < start:
         raise PaperpulseError(f"backfill: --end {end} is before --start {start}")
+    # A date still to come answers an empty list, which would be stored complete and, under
+    # the per-date "as of", read as "nothing listed" for good: refused here as in the CLI
+    # (a Prefect deployment calls this directly).
+    today = ctx.now().astimezone(UTC).date()
+    if end > today:
+        raise PaperpulseError(
+            f"backfill: --end {end} is in the future (today is {today}, UTC): no papers are "
+            "listed for it yet; end the range today or earlier"
+        )
     kinds = [Source(s) for s in sources or [Source.HF_DAILY]]
     done = {
         (s, p)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import suppress
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -221,21 +220,16 @@ def test_a_run_beside_a_backfill_delivers_its_date(shared_data: Path, tmp_path: 
             life.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: only the CLI refuses a future list date (cli/commands.py _not_future); "
-    "app/pipeline.py backfill_run (so the Prefect backfill deployment too) fetches it, HF "
-    "answers an empty list, 'empty' is stored as complete and frozen by the per-date 'as of' "
-    "(a later date's fetch began at once): the date is recorded delivered with no papers",
-)
 def test_a_backfill_of_future_dates_loses_none(shared_data: Path, tmp_path: Path) -> None:
     """On Tue 6 Aug 06:30 a backfill asks for 5–8 Aug (7 and 8 Aug are still to come); the
-    machine then lives on schedule. Every paper of 5–9 Aug must reach the readers."""
+    machine then lives on schedule. Every paper of 5–9 Aug must reach the readers. (It once
+    lost 7 Aug: HF answered an empty list, stored complete, frozen by the per-date "as of";
+    now the backfill refuses, as the CLI does.)"""
     with World(shared_data / "hf_api_daily", tmp_path) as world:
         life = Life(world, tmp_path / "life")
         try:
             life.run(FIRST)
-            with suppress(PaperpulseError):  # refused: as good as the CLI
+            with pytest.raises(PaperpulseError, match="in the future"):
                 life.backfill(FIRST, FIRST + timedelta(days=3), deliver=False)
             for n in range(1, 5):
                 life.run(FIRST + timedelta(days=n))
