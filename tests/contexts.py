@@ -6,6 +6,7 @@ from __future__ import annotations
 from paperpulse.app.context import Context
 from paperpulse.config.file import Config
 from paperpulse.config.settings import Settings
+from paperpulse.flows.secrets import prefect_secret
 from paperpulse.storage import Repository, create_engine, upgrade
 
 _OPEN: dict[str, Repository] = {}
@@ -21,8 +22,11 @@ def repository(database_url: str) -> Repository:
 
 
 def context(settings: Settings, config: Config) -> Context:
-    """A run's context over the test process's repository of ``settings.database_url``."""
-    return Context.open(settings, config, repository=repository(settings.database_url))
+    """A run's context over the test process's repository of ``settings.database_url``; a
+    Prefect Secret named for the SMTP password is read as the command line reads it."""
+    return Context.open(
+        settings, config, repository=repository(settings.database_url), secret=prefect_secret
+    )
 
 
 def close_all() -> None:

@@ -225,7 +225,7 @@ def test_orchestration_benchmark_runs_the_flow_beside_the_plain_functions(
 def test_the_benchmark_and_the_flows_run_the_one_plain_pipeline() -> None:
     """Read from the source: importing the flows would import Prefect (a second)."""
     from bench import pipeline as bench_pipeline
-    from paperpulse.flows import pipeline
+    from paperpulse.app import pipeline
 
     assert bench_pipeline.daily_run is pipeline.daily_run
     assert bench_pipeline.backfill_run is pipeline.backfill_run

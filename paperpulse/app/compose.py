@@ -133,10 +133,13 @@ class EditionData:
 def read_edition(ctx: Context, period: Period) -> EditionData:
     """The shared reads of ``period``'s edition (``build_for`` adds each reader's)."""
     repo, config = ctx.repository, ctx.config
-    moments = day_moments(repo, period.days, ctx.now())
+    horizon = config.digest.rising_days
+    earlier = [period.days[0] - timedelta(days=back) for back in range(1, horizon + 1)]
+    ledger = DayRuns.read(repo, [*earlier, *period.days])
+    moments = {day: ledger.moment(day, ctx.now()) for day in period.days}
     as_of = max(moments.values())
-    listings = tuple(_day_listing(repo, config, day, moments[day]) for day in period.days)
-    pool = _rising_pool(repo, period.days[0], as_of, config.digest.rising_days)
+    listings = tuple(_day_listing(repo, config, ledger, d, moments[d]) for d in period.days)
+    pool = _rising_pool(repo, ledger, earlier, as_of)
     authors_found = _author_papers(repo, config, as_of)
     ids = {i for listing in listings for i in listing.ids} | set(pool) | set(authors_found)
     return EditionData(
@@ -149,7 +152,7 @@ def read_edition(ctx: Context, period: Period) -> EditionData:
         sightings=repo.sightings(ids, until=as_of + _TICK),
         hf_query_hits=query_hits(repo, topics_of(config), as_of),
         notes=(
-            *_healed_notes(repo, period, as_of),
+            *ledger.healed_notes(period.days, as_of),
             *(f.reader_notice() for f in failing(repo, config, as_of)),
         ),
         author_papers=authors_found,
@@ -308,7 +311,8 @@ class EditionReads:
             if self._now is None:
                 self._now = self._ctx.now()
             ctx = self._ctx
-            self._days[day] = _day_listing(ctx.repository, ctx.config, day, self._now)
+            ledger = DayRuns.read(ctx.repository, [day])
+            self._days[day] = _day_listing(ctx.repository, ctx.config, ledger, day, self._now)
         return self._days[day]
 
 
@@ -319,46 +323,61 @@ def reads(ctx: Context) -> EditionReads:
     return ctx.shared_reads
 
 
-def day_moments(repo: Repository, days: Sequence[date], now: datetime) -> dict[date, datetime]:
-    """Each list date's "as of", decided per date (docs/digest-semantics.md rule 1): now for
-    the latest list date; for an earlier one, the end of its observation (just before the
-    first run of a later list date began) but never before its own first answer, however a
-    backfill's threads or a heal interleaved the fetches. A rebuilt past edition so uses no
-    later observation, and a stored date is never "not fetched"."""
-    moments = {}
-    for day in days:
-        later = repo.first_run_after(Source.HF_DAILY, day.isoformat())
+@dataclass(frozen=True, slots=True)
+class DayRuns:
+    """The HF Daily run ledger of some list dates, read once: each date's runs, and when the
+    first run of each later list date began (where an earlier date's observation ends)."""
+
+    runs: Mapping[date, Sequence[RunRecord]]
+    later_starts: Mapping[str, datetime]  # {later list date: its first run's start}
+
+    @classmethod
+    def read(cls, repo: Repository, days: Sequence[date]) -> DayRuns:
+        periods = sorted({d.isoformat() for d in days})
+        found = repo.runs_of(Source.HF_DAILY, periods)
+        return cls(
+            runs={d: [r for r in found if r.period == d.isoformat()] for d in days},
+            later_starts=repo.first_starts_after(Source.HF_DAILY, periods[0]) if periods else {},
+        )
+
+    def moment(self, day: date, now: datetime) -> datetime:
+        """``day``'s "as of", decided per date (docs/digest-semantics.md rule 1): now for the
+        latest list date; for an earlier one, the end of its observation (just before the
+        first run of a later list date began) but never before its own first answer, however
+        a backfill's threads or a heal interleaved the fetches. A rebuilt past edition so uses
+        no later observation, and a stored date is never "not fetched"."""
+        key = day.isoformat()
+        later = min((t for p, t in self.later_starts.items() if p > key), default=None)
         if later is None or later > now:
-            moments[day] = now
-            continue
-        own = [
-            r.finished_at or r.started_at
-            for r in repo.runs(Source.HF_DAILY, day.isoformat())
-            if r.status in ANSWERED
-        ]
-        moments[day] = max(later - _TICK, min(own)) if own else later - _TICK
-    return moments
+            return now
+        own = [r.finished_at or r.started_at for r in self.runs[day] if r.status in ANSWERED]
+        return max(later - _TICK, min(own)) if own else later - _TICK
 
-
-def _healed_notes(repo: Repository, period: Period, as_of: datetime) -> tuple[str, ...]:
-    """"Hugging Face could not be reached on Tue 14 and Wed 15 Jul; those days are below":
-    the edition's dates whose fetch failed before a later run got their answer."""
-    healed = []
-    for day in period.days:
-        runs = [
+    def latest_answered(self, day: date, as_of: datetime) -> RunRecord | None:
+        done = [
             r
-            for r in repo.runs(Source.HF_DAILY, day.isoformat())
-            if (r.finished_at or r.started_at) <= as_of
+            for r in self.runs.get(day, ())
+            if r.status in ANSWERED and (r.finished_at or r.started_at) <= as_of
         ]
-        answered = [r.id for r in runs if r.status in ANSWERED]
-        if answered and any(r.status == RunStatus.FAILED and r.id < min(answered) for r in runs):
-            healed.append(day)
-    if not healed:
-        return ()
-    names = [f"{d:%a %d}" for d in healed[:-1]] + [f"{healed[-1]:%a %d %b}"]
-    days = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-    below = "that day is below" if len(healed) == 1 else "those days are below"
-    return (f"Hugging Face could not be reached on {days}; {below}.",)
+        return max(done, key=lambda r: r.id) if done else None
+
+    def healed_notes(self, days: Sequence[date], as_of: datetime) -> tuple[str, ...]:
+        """ "Hugging Face could not be reached on Tue 14 and Wed 15 Jul; those days are
+        below": the dates whose fetch failed before a later run got their answer."""
+        healed = []
+        for day in days:
+            runs = [r for r in self.runs[day] if (r.finished_at or r.started_at) <= as_of]
+            answered = [r.id for r in runs if r.status in ANSWERED]
+            if answered and any(
+                r.status == RunStatus.FAILED and r.id < min(answered) for r in runs
+            ):
+                healed.append(day)
+        if not healed:
+            return ()
+        names = [f"{d:%a %d}" for d in healed[:-1]] + [f"{healed[-1]:%a %d %b}"]
+        named = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        below = "that day is below" if len(healed) == 1 else "those days are below"
+        return (f"Hugging Face could not be reached on {named}; {below}.",)
 
 
 def _latest_answered(
@@ -372,7 +391,9 @@ def _latest_answered(
     return max(runs, key=lambda r: r.id) if runs else None
 
 
-def _day_listing(repo: Repository, config: Config, day: date, as_of: datetime) -> DayListing:
+def _day_listing(
+    repo: Repository, config: Config, ledger: DayRuns, day: date, as_of: datetime
+) -> DayListing:
     """A list date's papers as of ``as_of``: HF's list of that date (its latest answer), then
     arXiv's announcements of that date from the followed categories."""
     ids: list[str] = []
@@ -381,7 +402,7 @@ def _day_listing(repo: Repository, config: Config, day: date, as_of: datetime) -
         "empty" if config.sources.hf_daily or config.sources.arxiv_categories else "unlisted"
     )
     if config.sources.hf_daily:
-        run = _latest_answered(repo, Source.HF_DAILY, day.isoformat(), as_of)
+        run = ledger.latest_answered(day, as_of)
         if run is None:
             status = "missing"
         elif run.status == RunStatus.COMPLETE:
@@ -399,13 +420,13 @@ def _day_listing(repo: Repository, config: Config, day: date, as_of: datetime) -
     return DayListing(day=day, ids=tuple(dict.fromkeys(ids)), status=status)
 
 
-def _rising_pool(repo: Repository, first_day: date, as_of: datetime, horizon: int) -> list[str]:
-    """Papers of the ``horizon`` HF list dates before ``first_day``: who may be rising."""
+def _rising_pool(
+    repo: Repository, ledger: DayRuns, days: Sequence[date], as_of: datetime
+) -> list[str]:
+    """Papers of the HF list dates ``days`` (those before the edition's): who may be rising."""
     ids: list[str] = []
-    for back in range(1, horizon + 1):
-        run = _latest_answered(
-            repo, Source.HF_DAILY, (first_day - timedelta(days=back)).isoformat(), as_of
-        )
+    for day in days:
+        run = ledger.latest_answered(day, as_of)
         if run is not None and run.status == RunStatus.COMPLETE:
             ids += [s.arxiv_id for _, s in repo.listing_items(run.id) if s.arxiv_id not in ids]
     return ids

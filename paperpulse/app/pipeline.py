@@ -198,6 +198,7 @@ def daily_run(ctx: Context, day: date, email: bool, steps: Steps = PLAIN) -> Run
 
     Returns the summary even when sources failed: the caller decides when to raise
     (``RunSummary.raise_for_failures``), after publishing what worked."""
+    refuse_future(ctx, day)
     jobs = daily_jobs(ctx, day)
     outcomes = steps.run_jobs(ctx, jobs)
     alerts = tuple(f.notice() for f in failing(ctx.repository, ctx.config, ctx.now()))
@@ -236,15 +237,7 @@ def backfill_run(
     """
     if end < start:
         raise PaperpulseError(f"backfill: --end {end} is before --start {start}")
-    # A date still to come answers an empty list, which would be stored complete and, under
-    # the per-date "as of", read as "nothing listed" for good: refused here as in the CLI
-    # (a Prefect deployment calls this directly).
-    today = ctx.now().astimezone(UTC).date()
-    if end > today:
-        raise PaperpulseError(
-            f"backfill: --end {end} is in the future (today is {today}, UTC): no papers are "
-            "listed for it yet; end the range today or earlier"
-        )
+    refuse_future(ctx, end)
     kinds = [Source(s) for s in sources or [Source.HF_DAILY]]
     done = {
         (s, p)
@@ -278,6 +271,16 @@ def backfill_run(
         deliveries=tuple(deliveries),
         incomplete=incomplete,
     )
+
+
+def refuse_future(ctx: Context, day: date) -> None:
+    """A list date after today (UTC, on the run's clock) has no listing yet: fetching it would
+    store an empty answer that hides the real one."""
+    today = ctx.now().astimezone(UTC).date()
+    if day > today:
+        raise PaperpulseError(
+            f"{day} is in the future (today is {today}, UTC): no papers are listed for it yet"
+        )
 
 
 def archived_markdown(summary: RunSummary) -> str | None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from paperpulse.core.kinds import RunStatus
 from paperpulse.core.models import RunRecord
+from paperpulse.digest.presentation import source_label
 
 SAME_RUN = timedelta(minutes=30)
 
@@ -31,8 +32,6 @@ class FailingSource:
     def reader_notice(self) -> str:
         """The line a digest carries: what is missing and since when, in the reader's words;
         the error itself stays in the run log (``notice``)."""
-        from paperpulse.digest.presentation import source_label
-
         return (
             f"{source_label(self.source)} could not be reached in the last {self.runs} runs "
             f"(since {self.since:%a %d %b}): its papers are missing here until it recovers."

@@ -219,15 +219,26 @@ class Repository:
         with self._read("reading the run ledger") as session:
             return [to_run_record(row) for row in session.scalars(query)]
 
-    def first_run_after(self, source: str, period: str) -> datetime | None:
-        """When the first run of a later period of ``source`` started (periods that sort after
-        ``period``, e.g. later list dates): where an earlier date's observation ends."""
-        query = select(sa.type_coerce(func.min(RunRow.started_at), UTCDateTime)).where(
-            RunRow.source == source, RunRow.period > period
+    def runs_of(self, source: str, periods: Sequence[str]) -> list[RunRecord]:
+        """The runs of ``source`` for any of ``periods``, in the order they started."""
+        query = (
+            select(RunRow)
+            .where(RunRow.source == source, RunRow.period.in_(periods))
+            .order_by(RunRow.id)
         )
         with self._read("reading the run ledger") as session:
-            found: datetime | None = session.scalar(query)
-            return found
+            return [to_run_record(row) for row in session.scalars(query)]
+
+    def first_starts_after(self, source: str, period: str) -> dict[str, datetime]:
+        """When the first run of each period of ``source`` after ``period`` started (periods
+        compared as text: later list dates)."""
+        query = (
+            select(RunRow.period, sa.type_coerce(func.min(RunRow.started_at), UTCDateTime))
+            .where(RunRow.source == source, RunRow.period > period)
+            .group_by(RunRow.period)
+        )
+        with self._read("reading the run ledger") as session:
+            return {p: at for p, at in session.execute(query)}
 
     def listed_on(self, day: date) -> list[str]:
         """Papers whose list date (HF list or arXiv announcement) is ``day``."""

@@ -37,7 +37,8 @@ H = timedelta(hours=1)
 # failing sources, followed authors' papers and profiles.
 SHARED = (
     "runs",
-    "first_run_after",
+    "runs_of",
+    "first_starts_after",
     "listing_items",
     "listed_on",
     "papers",
@@ -116,8 +117,8 @@ def test_a_password_in_a_prefect_secret_is_loaded_once_per_run(
     made (the real SMTP path, password and TLS rules are tested in tests/delivery)."""
     from prefect.blocks.system import Secret
 
+    from paperpulse.app import deliver as delivering
     from paperpulse.delivery.smtp import SmtpSettings
-    from paperpulse.flows import deliver as delivering
 
     loads: list[str] = []
     sent: list[tuple[str, str | None]] = []

@@ -17,12 +17,12 @@ import httpx
 import pytest
 import respx
 
+from paperpulse.app import foryou
 from paperpulse.app.deliver import deliver
 from paperpulse.cli.main import main
 from paperpulse.config.settings import Settings, from_environment
 from paperpulse.digest.calendar import period_for
 from paperpulse.digest.library import LibraryError
-from paperpulse.flows import foryou
 from tests.contexts import context, repository
 from tests.delivery.conftest import RunningServer
 from tests.digest.foryou_pool import pool

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from paperpulse.app.context import Context
 from paperpulse.cli.main import main
 from paperpulse.config.settings import Settings
 from paperpulse.core.models import Paper
@@ -75,8 +76,8 @@ def test_a_later_run_tokenises_only_new_texts_and_ranks_the_same(
 def test_one_run_weighs_the_pool_and_pulls_the_archive_once_for_every_reader(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from paperpulse.app import foryou
     from paperpulse.digest import foryou as model
-    from paperpulse.flows import foryou
 
     lines = [f'[archive]\nlibrary = "{LIBRARY}"\n']
     lines += [
@@ -94,9 +95,9 @@ def test_one_run_weighs_the_pool_and_pulls_the_archive_once_for_every_reader(
         pools.append(1)
         real_init(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    def pull(settings: Settings) -> None:
-        pulls.append(settings.archive_dir)
-        real_pull(settings)
+    def pull(ctx: Context) -> None:
+        pulls.append(ctx.settings.archive_dir)
+        real_pull(ctx)
 
     monkeypatch.setattr(model.Corpus, "__init__", corpus)
     monkeypatch.setattr(foryou, "pull_archive", pull)

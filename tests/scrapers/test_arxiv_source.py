@@ -189,7 +189,7 @@ def test_bad_arguments_are_refused_before_any_request(client: HttpClient) -> Non
     with pytest.raises(ValueError, match="not an arXiv category"):
         fetch_category_new(client, base_url=ARXIV, category="cs CL; rm", now=NOW)
     with pytest.raises(ValueError, match="max_results"):
-        fetch_api(client, base_url=ARXIV_API, search_query="cat:cs.CL", max_results=30_001)
+        fetch_api(client, base_url=ARXIV_API, search_query="cat:cs.CL", max_results=30_001, now=NOW)
     assert respx.calls.call_count == 0
 
 
