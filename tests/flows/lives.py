@@ -237,6 +237,9 @@ class Life:
     ended_weeks: set[str] = field(default_factory=set)  # weeks the weekly reader is owed
     problems: list[Problem] = field(default_factory=list)
     kills: int = 0
+    _stored_at_last_check: set[date] = field(default_factory=set)
+    _emails_checked: int = 0
+    _files_checked: dict[Path, int] = field(default_factory=dict)
     deferred_runs: int = 0  # runs beside a backfill that delivered nothing of their own date
 
     def __post_init__(self) -> None:
@@ -541,7 +544,7 @@ class Life:
 
     def check(self) -> list[Problem]:
         """Every invariant of the contract, on everything so far; the problems found."""
-        problems = list(self.problems)
+        problems: list[Problem] = []  # recomputed from everything each time
         emails = self.emails()
         stored = self.stored()
         by_reader: dict[str, list[Email]] = defaultdict(list)
@@ -618,15 +621,23 @@ class Life:
         for week in sorted(self.ended_weeks):
             if not (self.archive / weekly_path(week)).exists():
                 problems.append(Problem("ended week's weekly not archived", week))
-        # 3. no "not fetched" for a stored date; 5. the subject's date inside the body's dates
-        for email in emails:
-            problems += self._not_fetched(
-                f"email to {email.to} «{email.subject}»", email.text, stored
+        # 3. no "not fetched" for a date stored before the step that wrote it; 5. the
+        # subject's date inside the body's dates. Each email and file version once, when new.
+        known = self._stored_at_last_check
+        for email in emails[self._emails_checked :]:
+            self.problems += self._not_fetched(
+                f"email to {email.to} «{email.subject}»", email.text, known
             )
-            problems += _subject_problems(email)
+            self.problems += _subject_problems(email)
+        self._emails_checked = len(emails)
         for path in sorted(self.archive.rglob("*.md")) if self.archive.exists() else []:
-            problems += self._not_fetched(f"archive {path.name}", path.read_text("utf-8"), stored)
-        return problems
+            version = path.stat().st_mtime_ns
+            if self._files_checked.get(path) != version:
+                self._files_checked[path] = version
+                text = path.read_text("utf-8")
+                self.problems += self._not_fetched(f"archive {path.name}", text, known)
+        self._stored_at_last_check = stored
+        return [*self.problems, *problems]  # self.problems: found once, kept
 
     def _not_fetched(self, where: str, text: str, stored: set[date]) -> list[Problem]:
         found = []

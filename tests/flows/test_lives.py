@@ -191,7 +191,7 @@ def test_random_lives(lives_world: World, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_hundred_random_lives(lives_world: World, tmp_path: Path) -> None:
-    _live(lives_world, tmp_path, lives=200, steps=8, kill_share=0.05)
+    _live(lives_world, tmp_path, lives=200, steps=6, kill_share=0.03)
 
 
 @pytest.mark.xfail(
