@@ -710,7 +710,10 @@ class Life:
                 if any(i not in reached for i in self.papers(d))
             ]
             weeklies = Counter(w for e in mine if (w := _week_of(e)))
-            cut = sum(int(n) for e in mine for n in re.findall(r"\.\.\.and (\d+) more", e.text))
+            cut = {
+                e.subject: sum(int(n) for n in re.findall(r"\.\.\.and (\d+) more", e.text))
+                for e in mine
+            }
             out[reader] = {
                 "emails": len(mine),
                 "papers listed (dates up to the last run)": len(listed_ids),
@@ -720,7 +723,8 @@ class Life:
                 "weeklies owed": len(self.ended_weeks) if "weekly" in READERS[reader] else 0,
                 "weeklies sent": sum(weeklies.values()),
                 "dates recorded delivered without their papers": delivered_without,
-                'papers cut ("...and N more")': cut,
+                'papers cut ("...and N more")': sum(cut.values()),
+                "cut in": {subject: n for subject, n in cut.items() if n},
             }
         out["dates stored"] = len(stored)
         return out

@@ -26,6 +26,7 @@ Hypothesis prints ``@reproduce_failure`` to replay it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -191,7 +192,8 @@ def test_random_lives(lives_world: World, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_hundred_random_lives(lives_world: World, tmp_path: Path) -> None:
-    _live(lives_world, tmp_path, lives=200, steps=6, kill_share=0.03)
+    lives = int(os.environ.get("PAPERPULSE_TEST_LIVES", "200"))  # fewer to time a share of it
+    _live(lives_world, tmp_path, lives=lives, steps=5, kill_share=0.03)
 
 
 @pytest.mark.xfail(
