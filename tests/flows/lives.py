@@ -30,7 +30,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,7 @@ LONG_DAY = re.compile(
     r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) (\d{1,2}) ([A-Z][a-z]+) (\d{4})"
 )
 ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+AS_OF = re.compile(r"\(as of [^)]*\)")
 ISO_WEEK = re.compile(r"\b(\d{4}-W\d{2})\b")
 KILL_LATENCY = 0.2  # seconds HF takes to answer while a process is to be killed
 PAPER_ID = re.compile(r"(?:huggingface\.co/papers|arxiv\.org/(?:abs|pdf))/(\d{4}\.\d{4,5})")
@@ -537,7 +538,7 @@ class Life:
     def emails(self) -> list[Email]:
         found = []
         for envelope in self.world.handler.received[self.mail_since :]:
-            message = message_from_bytes(envelope.original_content or b"")
+            message = message_from_bytes(envelope.original_content or b"", policy=policy.default)
             for to in envelope.rcpt_tos:
                 found.append(Email(to=to, subject=str(message["Subject"]), text=_text(message)))
         return found
@@ -628,7 +629,7 @@ class Life:
             self.problems += self._not_fetched(
                 f"email to {email.to} «{email.subject}»", email.text, known
             )
-            self.problems += _subject_problems(email)
+            self.problems += subject_problems(email)
         self._emails_checked = len(emails)
         for path in sorted(self.archive.rglob("*.md")) if self.archive.exists() else []:
             version = path.stat().st_mtime_ns
@@ -755,23 +756,31 @@ def _week_of(email: Email) -> str | None:
     return match.group(1) if match else "weekly?"
 
 
-def _subject_problems(email: Email) -> list[Problem]:
-    """The subject's date (an ISO date, or "Monday 12 August 2024", or a range) must lie within
-    the dates the body's title and headings name."""
-    subject_days = _days_named(email.subject)
-    head = email.text.split("\n== ", 1)[0]
+def subject_problems(email: Email) -> list[Problem]:
+    """A daily's subject date (an ISO date or a range) must lie within the dates its body's
+    title, notes and headings name; every date a weekly's body names within its subject's
+    week. (The "as of" moment is the run's, not a list date: left out.)"""
+    head = AS_OF.sub("", email.text.split("\n== ", 1)[0])
     body_days = _days_named(head) | {
         d for line in email.text.splitlines() if line.startswith("== ") for d in _days_named(line)
     }
-    if not subject_days or not body_days:
-        return []
-    low, high = min(body_days), max(body_days)
-    outside = sorted(d for d in subject_days if not low <= d <= high)
+    week = ISO_WEEK.search(email.subject)
+    if week:
+        monday = datetime.strptime(week.group(1) + "-1", "%G-W%V-%u").date()
+        outside = sorted(d for d in body_days if not monday <= d <= monday + timedelta(days=6))
+        what = f"{outside[0]} outside {week.group(1)}" if outside else ""
+    else:
+        subject_days = _days_named(email.subject)
+        if not subject_days or not body_days:
+            return []
+        low, high = min(body_days), max(body_days)
+        outside = sorted(d for d in subject_days if not low <= d <= high)
+        what = f"{outside[0]} not in {low}..{high}" if outside else ""
     if outside:
         return [
             Problem(
                 "subject's date outside the body's dates",
-                f"«{email.subject}» to {email.to}: {outside[0]} not in {low}..{high}",
+                f"«{email.subject}» to {email.to}: {what}",
             )
         ]
     return []

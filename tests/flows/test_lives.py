@@ -46,7 +46,8 @@ from hypothesis.stateful import (
 )
 
 from paperpulse.core.errors import PaperpulseError
-from tests.flows.lives import DAYS, FIRST, PAPER_ID, Life, World
+from tests.flows.lives import DAYS, FIRST, PAPER_ID, Life, World, subject_problems
+from tests.flows.month import Email
 
 LAST = FIRST + timedelta(days=DAYS)  # the last list date a life runs for (a Monday)
 
@@ -238,3 +239,14 @@ def test_a_backfill_of_future_dates_loses_none(shared_data: Path, tmp_path: Path
             assert life.check() == [], life.recipe()
         finally:
             life.close()
+
+
+def test_the_subject_check_reads_what_readers_read() -> None:
+    """The subject check catches the issue's "daily · 2026-05-10" over "Friday 08 May 2026"
+    and a weekly naming a day of another week; a true subject passes."""
+    head = "paperpulse - Daily Papers · Friday 08 May 2026\n1 paper (as of 2026-05-11 06:00 UTC)\n"
+    assert subject_problems(Email(to="a", subject="daily · 2026-05-10", text=head))
+    assert not subject_problems(Email(to="a", subject="daily · 2026-05-08", text=head))
+    weekly = "paperpulse - Week\n* Not fetched yet: Fri 16 Aug (the next run will try again).\n"
+    assert subject_problems(Email(to="a", subject="weekly · 2024-W32", text=weekly))
+    assert not subject_problems(Email(to="a", subject="weekly · 2024-W33", text=weekly))
