@@ -17,10 +17,10 @@ from pathlib import Path
 
 from paperpulse.config.file import Config, load_config
 from paperpulse.core.clock import SYSTEM_CLOCK, ShiftedClock, WallClock
+from paperpulse.core.database import DEFAULT_DATABASE_URL
 from paperpulse.core.errors import ConfigError
 from paperpulse.delivery.smtp import SmtpSettings
 
-DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
 DEFAULT_CONTACT = "https://github.com/paperpulse/paperpulse"
 DEFAULT_HF_URL = "https://huggingface.co"
 DEFAULT_ARXIV_URL = "https://arxiv.org"

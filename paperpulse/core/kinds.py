@@ -59,3 +59,12 @@ STORED_DELIVERY_STATUSES = (DeliveryStatus.SENDING, DeliveryStatus.SENT, Deliver
 class Edition(StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"
+
+
+class Channel(StrEnum):
+    """How a digest reaches its recipient; the deliveries ledger's ``channel`` column."""
+
+    ARCHIVE = "archive"  # the Markdown archive (a git repository) and its feeds
+    EMAIL = "email"  # SMTP
+    OUTBOX = "outbox"  # email written as .eml files when no SMTP server is configured
+    CHAT = "chat"  # a chat or push service through Apprise

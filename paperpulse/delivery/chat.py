@@ -3,21 +3,20 @@ Matrix, ntfy, JSON webhooks...): one URL per channel, the service's token inside
 
 The URL is a secret. It never appears in our errors, and while a message is sent a filter on
 Apprise's logger replaces it (and each of its longer parts: tokens, passwords, webhook paths)
-with ``***``, so Prefect's and the run's logs cannot leak it either.
+with ``core.redaction.MASK``, so Prefect's and the run's logs cannot leak it either.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import apprise
 
 from paperpulse.core.errors import DeliveryError
+from paperpulse.core.redaction import SecretFilter, url_secrets
 
-SECRET_PART = 6  # URL parts at least this long are treated as secret (tokens, keys, paths)
 # Loggers that may print a request's URL while Apprise sends (requests/urllib3 log the path).
 LOGGERS = ("apprise", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry")
 
@@ -37,31 +36,17 @@ def send_chat(url: str, *, title: str, body: str, name: str) -> None:
         raise DeliveryError(f"channel {name}: not delivered ({reason}); the next run retries")
 
 
-def secrets_of(url: str) -> list[str]:
-    """The URL and its longer parts, longest first (so a part never unmasks a longer one)."""
-    parts = [p for p in re.split(r"[/:@?&=#]+", url) if len(p) >= SECRET_PART]
-    return sorted({url, *parts}, key=len, reverse=True)
-
-
-def redact(text: str, url: str) -> str:
-    for secret in secrets_of(url):
-        text = text.replace(secret, "***")
-    return text
-
-
-class _Redact(logging.Filter):
+class _Redact(SecretFilter):
     """Masks the URL's secrets in every record; keeps Apprise's warnings for the error."""
 
     def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url = url
+        super().__init__(url_secrets(url))
         self.problems: list[str] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.url)
-        record.args = None
+        super().filter(record)
         if record.name == "apprise" and record.levelno >= logging.WARNING:
-            self.problems.append(record.msg)
+            self.problems.append(record.getMessage())
         return True
 
 

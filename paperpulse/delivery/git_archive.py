@@ -18,7 +18,6 @@ last commit (or an untracked file in our way) stops the write with one line nami
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -26,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from paperpulse.core.errors import DeliveryError
+from paperpulse.core.redaction import hide_url_credentials
 from paperpulse.delivery.files import write_atomically
 
 REMOTE_NAME = "origin"
 GIT_TIMEOUT = 120.0  # seconds; a push to an unreachable host must not hang a run forever
-_CREDENTIALS_IN_URL = re.compile(r"(\w+://)[^/@\s]+@")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +58,7 @@ class ArchiveRepo:
         self.branch = branch
 
     def __repr__(self) -> str:
-        remote = _redact(self.remote) if self.remote else None
+        remote = hide_url_credentials(self.remote) if self.remote else None
         return f"ArchiveRepo({str(self.path)!r}, branch={self.branch!r}, remote={remote!r})"
 
     def ensure(self) -> None:
@@ -137,7 +136,7 @@ class ArchiveRepo:
         if self.remote is None:
             return None
         self.ensure()
-        remote = _redact(self.remote)
+        remote = hide_url_credentials(self.remote)
         tracking = f"refs/remotes/{REMOTE_NAME}/{self.branch}"
         try:
             fetched = self._git(
@@ -152,7 +151,7 @@ class ArchiveRepo:
         if fetched.returncode != 0:
             if "couldn't find remote ref" in fetched.stderr:
                 return None  # an empty remote: the push creates the branch
-            detail = _redact(" ".join(fetched.stderr.split())) or "no message"
+            detail = hide_url_credentials(" ".join(fetched.stderr.split())) or "no message"
             return (
                 f"fetch from {remote} failed: {detail}; check the remote and its credentials "
                 "(feedback given there is read once it is reachable)"
@@ -272,8 +271,11 @@ class ArchiveRepo:
             # Record what the remote now has, so an unchanged next call skips the push.
             self._git("update-ref", tracking, sha)
             return None
-        detail = _redact(" ".join(result.stderr.split())) or f"exit status {result.returncode}"
-        return f"push to {_redact(self.remote or '')} failed: {detail}"
+        detail = (
+            hide_url_credentials(" ".join(result.stderr.split()))
+            or f"exit status {result.returncode}"
+        )
+        return f"push to {hide_url_credentials(self.remote or '')} failed: {detail}"
 
     def _git(
         self, *args: str, check: bool = True, stdin: str | None = None
@@ -311,7 +313,7 @@ class ArchiveRepo:
 
 
 def _explain(path: Path, args: Sequence[str], stderr: str) -> str:
-    detail = _redact(" ".join(stderr.split())) or "no message"
+    detail = hide_url_credentials(" ".join(stderr.split())) or "no message"
     hint = "check the archive directory"
     if "dubious ownership" in stderr:
         hint = (
@@ -339,8 +341,3 @@ def _write_atomically(target: Path, text: str) -> None:
         raise DeliveryError(
             f"git archive: cannot write {target}: {exc}; make the archive directory writable"
         ) from exc
-
-
-def _redact(text: str) -> str:
-    """Hide ``user:token@`` in remote URLs from errors and logs."""
-    return _CREDENTIALS_IN_URL.sub(r"\1***@", text)

@@ -43,6 +43,7 @@ from email.utils import getaddresses
 from typing import Literal, NoReturn
 
 from paperpulse.core.errors import ConfigError, DeliveryError
+from paperpulse.core.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -366,14 +367,14 @@ def _redact(text: str, settings: SmtpSettings) -> str:
     if not settings.password:
         return text
     user = settings.user or ""
-    secrets = {
-        settings.password,
-        base64.b64encode(settings.password.encode()).decode(),
-        base64.b64encode(f"\0{user}\0{settings.password}".encode()).decode(),
-    }
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    return redact(
+        text,
+        [
+            settings.password,
+            base64.b64encode(settings.password.encode()).decode(),
+            base64.b64encode(f"\0{user}\0{settings.password}".encode()).decode(),
+        ],
+    )
 
 
 def _is_loopback(host: str) -> bool:

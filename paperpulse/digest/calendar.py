@@ -13,16 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from paperpulse.core.keys import DigestKey, iso_week
 from paperpulse.core.kinds import Edition
+
+__all__ = ["DigestKey", "Period", "iso_week"]
 
 _WEEK_KEY = re.compile(r"^(\d{4})-W(\d{2})$")
 EDITIONS = tuple(Edition)
-
-
-def iso_week(day: date) -> str:
-    """ISO week of a day, e.g. ``2024-W31``; around New Year the ISO year may differ."""
-    iso = day.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
 
 
 def week_start(key: str) -> date:
@@ -49,11 +46,11 @@ def date_range(start: date, end: date) -> list[date]:
 
 def daily_key(day: date) -> str:
     """The ledger's key of one list date's daily digest: ``daily/2024-08-01``."""
-    return f"{Edition.DAILY}/{day.isoformat()}"
+    return str(DigestKey.daily(day))
 
 
 def weekly_key(week: str) -> str:
-    return f"{Edition.WEEKLY}/{week}"
+    return str(DigestKey(Edition.WEEKLY, week))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +61,7 @@ class Period:
 
     @property
     def digest_key(self) -> str:
-        return f"{self.edition}/{self.key}"
+        return str(DigestKey(self.edition, self.key))
 
     @property
     def day_keys(self) -> tuple[str, ...]:
@@ -103,21 +100,16 @@ def catch_up(days: Iterable[date]) -> Period:
 
 def period_of_key(key: str) -> Period:
     """The period a ledger key names ("daily/2024-08-01", "weekly/2024-W31")."""
-    edition, _, rest = key.partition("/")
-    if edition == Edition.DAILY:
-        return period_for(Edition.DAILY, date.fromisoformat(rest))
-    if edition == Edition.WEEKLY:
-        return period_for(Edition.WEEKLY, week_start(rest))
-    raise ValueError(f"{key!r} is not a digest key like daily/2024-08-01 or weekly/2024-W31")
+    parsed = DigestKey.parse(key)
+    if parsed.day is not None:
+        return period_for(Edition.DAILY, parsed.day)
+    return period_for(Edition.WEEKLY, week_start(parsed.period))
 
 
 def day_of_key(key: str) -> date | None:
-    """The list date of a daily key, else None."""
-    edition, _, rest = key.partition("/")
-    if edition != Edition.DAILY:
-        return None
+    """The list date of a daily key, else None (a weekly key, or not a key at all)."""
     try:
-        return date.fromisoformat(rest)
+        return DigestKey.parse(key).day
     except ValueError:
         return None
 

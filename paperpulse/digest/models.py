@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from paperpulse.core.keys import DigestKey
 from paperpulse.core.kinds import Edition, RunStatus
 from paperpulse.core.models import Paper
 
@@ -78,7 +79,8 @@ class Digest:
 
     @property
     def key(self) -> str:
-        return f"{self.edition}/{self.period}"
+        """The ledgers' text for this digest ("daily/2024-08-01"), made by ``core.keys``."""
+        return str(DigestKey(self.edition, self.period))
 
     # Header counts are counts of what the digest shows, so a capped email stays truthful.
     @property

@@ -10,7 +10,7 @@ What "polite" means here, and where each rule lives:
     backoff and jitter, then raised as ``TransientFetchError``; permanent ones raised at once;
   * bodies streamed and capped; bearer tokens and extra headers (API keys such as Semantic
     Scholar's ``x-api-key``) sent only to their own host and never printed; a response that
-    echoes one back (in its body or headers) has it replaced by "[token]" before anything
+    echoes one back (in its body or headers) has it masked (``core.redaction``) before anything
     reads it, so no parser, error message, database row or archive can ever hold it.
 """
 
@@ -31,6 +31,7 @@ import httpx
 
 from paperpulse.core.clock import Clock, SystemClock
 from paperpulse.core.errors import ConfigError, FetchError, ParseError, TransientFetchError
+from paperpulse.core.redaction import longest_first, redact, redact_bytes
 from paperpulse.scrapers.pacing import (
     HostGate,
     HostPolicy,
@@ -39,7 +40,7 @@ from paperpulse.scrapers.pacing import (
     parse_ratelimit,
     parse_retry_after,
 )
-from paperpulse.scrapers.redaction import REPLACEMENT, SECRET_FILTER, longest_first, redact
+from paperpulse.scrapers.redaction import SECRET_FILTER
 
 __all__ = [
     "Clock",
@@ -488,9 +489,7 @@ class HttpClient:
 
     def _scrub(self, content: bytes) -> bytes:
         """The body without any secret a server echoed back (a debug endpoint, a proxy)."""
-        for secret in self._secrets:
-            content = content.replace(secret.encode(), REPLACEMENT.encode())
-        return content
+        return redact_bytes(content, self._secrets)
 
     def _scrub_headers(self, headers: httpx.Headers) -> httpx.Headers:
         if not any(secret in value for value in headers.values() for secret in self._secrets):

@@ -5,12 +5,8 @@ upgrade(engine)                 # create / migrate the schema; cheap when alread
 repo = Repository(engine)       # values in, values out; SQLAlchemy stays in this package
 """
 
-from paperpulse.storage.db import (
-    DATABASE_URL_ENV,
-    DEFAULT_DATABASE_URL,
-    check_connection,
-    create_engine,
-)
+from paperpulse.core.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
+from paperpulse.storage.db import check_connection, create_engine
 from paperpulse.storage.migrate import current_revision, downgrade, head_revision, upgrade
 from paperpulse.storage.records import DeliveryRecord, SaveResult
 from paperpulse.storage.repository import Repository

@@ -9,7 +9,6 @@ locked" halfway because another process wrote in between.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
@@ -21,17 +20,15 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from paperpulse.core.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from paperpulse.core.errors import StorageError
+from paperpulse.core.redaction import hide_url_credentials
 
-DATABASE_URL_ENV = "PAPERPULSE_DATABASE_URL"
-DEFAULT_DATABASE_URL = "sqlite:///./data/paperpulse.db"
 URL_EXAMPLES = "sqlite:///./data/paperpulse.db or postgresql+psycopg://user:password@host/dbname"
 INSTALL_PSYCOPG = "install psycopg: pip install 'paperpulse[postgres]'"
 
 # Execution option read by the ``begin`` hook: "IMMEDIATE" for transactions that will write.
 _SQLITE_BEGIN = "paperpulse_sqlite_begin"
-# user:password@ in a URL too broken to parse: still never echo the password.
-_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 def create_engine(
@@ -238,5 +235,5 @@ def _shown(url: URL | str) -> str:
 def _redact(url: str) -> str:
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return _PASSWORD.sub(r"\1***@", url)
+    except (ArgumentError, ValueError):  # too broken to parse: still never echo a password
+        return hide_url_credentials(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from paperpulse.core.keys import DigestKey, Recipient
 from paperpulse.core.kinds import DeliveryStatus
 
 
@@ -42,6 +43,16 @@ class DeliveryRecord:
         if self.status == DeliveryStatus.SENDING:
             return self.handed_at is not None and (self.claimed_at or now) < now - after
         return (self.error or "").startswith("unconfirmed:")
+
+    @property
+    def key(self) -> DigestKey:
+        """``digest_key`` typed."""
+        return DigestKey.parse(self.digest_key)
+
+    @property
+    def to(self) -> Recipient:
+        """``recipient`` typed (read with its channel: a chat channel is stored by its name)."""
+        return Recipient.delivered_to(self.channel, self.recipient)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

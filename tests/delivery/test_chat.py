@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from paperpulse.core.errors import DeliveryError
-from paperpulse.delivery.chat import redact, secrets_of, send_chat
+from paperpulse.core.redaction import redact, url_secrets
+from paperpulse.delivery.chat import send_chat
 from tests.delivery.webhook import Webhook, webhook
 
 SECRET = "xoxb-5f1e9c2d7a-very-secret"
@@ -57,8 +58,8 @@ def test_an_unknown_scheme_names_the_channel_not_the_url() -> None:
 
 def test_redact_masks_the_url_and_its_long_parts() -> None:
     url = f"slack://T0001/B0002/{SECRET}"
-    assert secrets_of(url)[0] == url
-    assert redact(f"posting to {url} failed; token {SECRET}", url) == (
+    assert url_secrets(url)[0] == url
+    assert redact(f"posting to {url} failed; token {SECRET}", url_secrets(url)) == (
         "posting to *** failed; token ***"
     )
-    assert redact("nothing secret here", url) == "nothing secret here"
+    assert redact("nothing secret here", url_secrets(url)) == "nothing secret here"

@@ -75,7 +75,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
         yield lambda name: f"sqlite:///{tmp_path / name}.db"
         return
     from paperpulse.storage import create_engine
-    from tests.contexts import repository
+    from tests.contexts import close_all
     from tests.storage.conftest import _drop_schema, _in_schema, _new_schema, _postgres_url
 
     admin = create_engine(_postgres_url())
@@ -90,9 +90,7 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
     try:
         yield new
     finally:
-        for url in urls:
-            repository(url).engine.dispose()  # release the connections before DROP SCHEMA
-        repository.cache_clear()
+        close_all()  # release the connections before DROP SCHEMA
         for schema in schemas:
             _drop_schema(admin, schema)
         admin.dispose()

@@ -11,7 +11,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from paperpulse.storage.db import DEFAULT_DATABASE_URL, create_engine
+from paperpulse.core.database import DEFAULT_DATABASE_URL
+from paperpulse.storage.db import create_engine
 from paperpulse.storage.schema import Base
 
 config = context.config
