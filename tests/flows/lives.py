@@ -378,7 +378,7 @@ class Life:
         with self.context() as ctx:
             deliver(ctx, period, catch_up=False)
 
-    def killed(self, command: list[str], after: float) -> int | None:
+    def killed(self, command: list[str], after: float, requests: int = 1) -> int | None:
         """``paperpulse COMMAND`` in a subprocess on the life's clock, SIGKILLed ``after``
         seconds after its first request reached HF (None: it ended first, with that status).
         HF answers slowly meanwhile, so the kill lands in the fetch or the delivery."""
@@ -396,7 +396,7 @@ class Life:
                 stderr=subprocess.DEVNULL,
             )
             deadline = time.monotonic() + 60
-            while len(server.requests) == first and process.poll() is None:
+            while len(server.requests) < first + requests and process.poll() is None:
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.01)
@@ -455,12 +455,14 @@ class Life:
             self._mailed(day)  # it ended before the kill
         self.run(day)
 
-    def kill_backfill(self, start: date, end: date, after: float, *, deliver: bool) -> None:
+    def kill_backfill(
+        self, start: date, end: date, after: float, *, deliver: bool, requests: int = 1
+    ) -> None:
         """A backfill SIGKILLed mid-way, then the same backfill again: it must store
         everything (a dead process's in-flight dates included) and say so by its status."""
         flag = ["--deliver"] if deliver else []
         command = ["backfill", "--start", start.isoformat(), "--end", end.isoformat(), *flag]
-        status = self.killed(command, after)
+        status = self.killed(command, after, requests)
         if status is not None and deliver:
             self._mailed(end)
         before = self.stored()
