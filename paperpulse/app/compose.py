@@ -195,6 +195,7 @@ def build_for(
     previous = repo.last_digest_moment(reader, before=period.digest_key)
     if previous is not None and previous >= as_of:
         previous = None  # a digest rebuilt for an earlier date than the reader's latest
+    day_keys = {d.isoformat() for d in period.days}
     topics = topics_of(config, topic_names)
     queries = {q for t in topics for q in t.hf_queries}
     digest_cfg = config.digest
@@ -237,7 +238,14 @@ def build_for(
         topics=topics,
         hf_query_hits={q: hits for q, hits in data.hf_query_hits.items() if q in queries},
         updated=_updates(repo, papers, shown, previous),
-        health=_health(repo.runs_between(previous or as_of - timedelta(days=1), as_of)),
+        health=_health(
+            [
+                r
+                # A day listing's health is said by the editions of that day only.
+                for r in repo.runs_between(previous or as_of - timedelta(days=1), as_of)
+                if r.source != Source.HF_DAILY or r.period in day_keys
+            ]
+        ),
         notes=data.notes,
         authors=_authors(repo, config, data, previous),
         caps=caps

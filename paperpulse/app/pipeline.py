@@ -9,6 +9,7 @@ submits Prefect tasks, and the benchmarks call them too. What differs between th
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from paperpulse.app.collect import SourceOutcome, collect, daily_jobs, failed_outcome
-from paperpulse.app.compose import digest_periods, failing, owed_weeks
+from paperpulse.app.compose import digest_periods, failing, owed_weeks, reads
 from paperpulse.app.context import Context
 from paperpulse.app.deliver import DeliveryOutcome, archive_relpath, deliver, weekly_readers
 from paperpulse.app.jobs import Job, backfill_plan
@@ -240,14 +241,19 @@ def daily_run(ctx: Context, day: date, email: bool, steps: Steps = PLAIN) -> Run
             alerts=alerts,
             undone=f"digest not delivered ({why}): `paperpulse deliver --date {day}` delivers it",
         )
+    await_other_fetch(ctx, day, outcomes)
     dailies = digest_periods(day, jobs, outcomes)
+    main = period_for(Edition.DAILY, day)
+    if main not in dailies and reads(ctx).day_listing(day).status != "missing":
+        # Another process (a backfill) fetched this run's own date meanwhile: the ledger owes
+        # it to the archive and the readers all the same.
+        dailies = sorted([*dailies, main], key=lambda p: p.days[0])
     periods = dailies + owed_weeks(ctx, day, weekly_readers(ctx))
     deliveries: list[DeliveryOutcome] = []
     for period in periods:
         # Healed days go to the archive; each reader gets one email covering what they missed.
         mail = email and (period.edition == Edition.WEEKLY or period == dailies[-1])
         deliveries += steps.deliver(ctx, period, mail)
-    main = period_for(Edition.DAILY, day)
     archive = str(ctx.settings.archive_dir / archive_relpath(main)) if main in periods else None
     return RunSummary(
         list_date=day,
@@ -309,6 +315,28 @@ def backfill_run(
         deliveries=tuple(deliveries),
         incomplete=incomplete,
     )
+
+
+OTHERS_WAIT = 300.0  # seconds a run waits for another process fetching its own list date
+
+
+def await_other_fetch(
+    ctx: Context, day: date, outcomes: Sequence[SourceOutcome], poll: float = 0.2
+) -> None:
+    """When another process (a backfill) holds this run's own list date, wait for its answer
+    (bounded by ``OTHERS_WAIT`` and the run's time) so the date is delivered by this run."""
+    held = any(
+        o.source == Source.HF_DAILY
+        and o.period == day.isoformat()
+        and o.status == RunStatus.SKIPPED
+        for o in outcomes
+    )
+    deadline = time.monotonic() + min(OTHERS_WAIT, ctx.budget.remaining())
+    while held and time.monotonic() < deadline:
+        runs = ctx.repository.runs_of(Source.HF_DAILY, [day.isoformat()])
+        held = any(r.status == RunStatus.RUNNING for r in runs)
+        if held:
+            time.sleep(poll)  # another process's I/O: real time, not the product's clock
 
 
 def refuse_future(ctx: Context, day: date) -> None:

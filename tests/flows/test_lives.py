@@ -197,13 +197,6 @@ def test_two_hundred_random_lives(lives_world: World, tmp_path: Path) -> None:
     _live(lives_world, tmp_path, lives=lives, steps=5, kill_share=0.03)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: a run whose own list date another process is fetching (a backfill "
-    "beside it) delivers only its answered scheduled/heal jobs' dates "
-    "(app/compose.py digest_periods, used by app/pipeline.py daily_run), not what the ledger "
-    "owes: that date reaches no reader until the next run",
-)
 def test_a_run_beside_a_backfill_delivers_its_date(shared_data: Path, tmp_path: Path) -> None:
     """The backfill holds 6 Aug (HF answers in 0.5 s) when the run for 6 Aug starts: the run
     must still deliver 6 Aug once it is stored, as the cron run of that morning."""
