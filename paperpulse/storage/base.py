@@ -47,6 +47,15 @@ class RepositoryBase:
             raise storage_error(exc, action=action, url=self._engine.url) from exc
 
     @contextmanager
+    def _connect(self, action: str) -> Iterator[Connection]:
+        """A plain connection (Core reads), errors as one ``StorageError``."""
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, action=action, url=self._engine.url) from exc
+
+    @contextmanager
     def _read(self, action: str) -> Iterator[Session]:
         try:
             with Session(self._engine) as session:

@@ -22,8 +22,8 @@ from sqlalchemy.engine import Connection
 
 from paperpulse.core.scholarly import CitingPaper, PaperIds, ScholarPaper, VenueNews
 from paperpulse.storage import bulk
+from paperpulse.storage.base import RepositoryBase
 from paperpulse.storage.schema import Base
-from paperpulse.storage.store import Store
 
 _identities = Base.metadata.tables["paper_identities"]
 _watch = Base.metadata.tables["citation_watch"]
@@ -63,7 +63,7 @@ class LocalPaper:
     doi: str | None
 
 
-class CitationStore(Store):
+class CitationStore(RepositoryBase):
     """The tables above over one engine; one transaction per method."""
 
     # ------------------------------------------------------------ identities

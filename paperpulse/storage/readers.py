@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Connection, Engine
 
 from paperpulse.storage import bulk
-from paperpulse.storage.db import connected
+from paperpulse.storage.base import RepositoryBase
 from paperpulse.storage.schema import Base, ReaderPrefsRow, SuppressionRow, WebKeyRow
 
 _suppressions = Base.metadata.tables["suppressions"]
@@ -38,9 +36,8 @@ class ReaderPrefs:
         return self.paused_until is not None and at < self.paused_until
 
 
-class ReaderStore:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+class ReaderStore(RepositoryBase):
+    """Unsubscribes, reader preferences and the link-signing key."""
 
     # ------------------------------------------------------------ suppression list
 
@@ -67,18 +64,18 @@ class ReaderStore:
             return bool(gone)
 
     def is_suppressed(self, reader: str) -> bool:
-        with self._read(f"reading whether {reader} unsubscribed") as conn:
+        with self._connect(f"reading whether {reader} unsubscribed") as conn:
             query = select(SuppressionRow.reader).where(SuppressionRow.reader == _key(reader))
             return conn.execute(query).first() is not None
 
     def suppressed(self) -> set[str]:
-        with self._read("reading the suppression list") as conn:
+        with self._connect("reading the suppression list") as conn:
             return set(conn.execute(select(SuppressionRow.reader)).scalars())
 
     # ------------------------------------------------------------ preferences
 
     def prefs(self, reader: str) -> ReaderPrefs:
-        with self._read(f"reading the preferences of {reader}") as conn:
+        with self._connect(f"reading the preferences of {reader}") as conn:
             row = conn.execute(
                 select(ReaderPrefsRow).where(ReaderPrefsRow.reader == _key(reader))
             ).first()
@@ -114,12 +111,6 @@ class ReaderStore:
                 select(WebKeyRow.value).where(WebKeyRow.name == SIGNING_KEY)
             ).scalar_one()
             return value
-
-    def _write(self, action: str) -> AbstractContextManager[Connection]:
-        return connected(self._engine, action, write=True)
-
-    def _read(self, action: str) -> AbstractContextManager[Connection]:
-        return connected(self._engine, action)
 
 
 def _key(reader: str) -> str:

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from paperpulse.storage import bulk
+from paperpulse.storage.base import RepositoryBase
 from paperpulse.storage.schema import Base
-from paperpulse.storage.store import Store
 
 _summaries = Base.metadata.tables["summaries"]
 
@@ -22,7 +22,7 @@ class StoredSummary:
     title: str | None
 
 
-class SummaryStore(Store):
+class SummaryStore(RepositoryBase):
     def cached(
         self, arxiv_ids: Iterable[str], language: str, prompt: str
     ) -> dict[str, StoredSummary]:

@@ -108,7 +108,7 @@ def test_hostile_titles_are_text_and_every_page_has_security_headers(world: Worl
 def test_no_secret_is_rendered(world: World) -> None:
     world.deliver(DAY)
     key = ReaderStore(repository(world.settings.database_url).engine).signing_key()
-    tokens = reader_tokens(world.settings)
+    tokens = reader_tokens(world.settings, repository(world.settings.database_url))
     pages = [
         call(world, "GET", url).text
         for url in (
@@ -124,7 +124,9 @@ def test_no_secret_is_rendered(world: World) -> None:
 
 
 def test_bodies_are_bounded_and_clients_rate_limited(world: World) -> None:
-    token = reader_tokens(world.settings).sign(Grant(reader="ada@example.org", action="manage"))
+    token = reader_tokens(world.settings, repository(world.settings.database_url)).sign(
+        Grant(reader="ada@example.org", action="manage")
+    )
     big = call(world, "POST", f"/manage/{token}", content=b"x" * (MAX_BODY + 1))
     assert big.status_code == 413
     config = world.config.model_copy(

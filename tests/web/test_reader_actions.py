@@ -15,7 +15,7 @@ import pytest
 
 from paperpulse.app.subscriptions import reader_store, reader_tokens
 from paperpulse.digest.reader_tokens import Grant
-from tests.contexts import repository
+from tests.contexts import context, repository
 from tests.web.conftest import (
     BASE_URL,
     DAY,
@@ -99,7 +99,7 @@ def test_get_only_asks_and_the_page_unsubscribes_and_resubscribes(world: World) 
 
 
 def test_forged_other_action_other_reader_and_expired_tokens_are_refused(world: World) -> None:
-    tokens = reader_tokens(world.settings)
+    tokens = reader_tokens(world.settings, repository(world.settings.database_url))
     token = tokens.sign(Grant(reader="ada@example.org", action="unsubscribe"))
     store = reader_store(repository(world.settings.database_url))
     # Altered signature.
@@ -198,7 +198,7 @@ def test_the_manage_page_sets_topics_editions_and_a_pause(world: World) -> None:
 
 @pytest.mark.parametrize("action", ["unsubscribe", "hide"])
 def test_a_cross_site_post_is_refused(world: World, action: str) -> None:
-    tokens = reader_tokens(world.settings)
+    tokens = reader_tokens(world.settings, repository(world.settings.database_url))
     grant = Grant(
         reader="ada@example.org", action=action, arxiv_id="2408.10001" if action == "hide" else None
     )  # type: ignore[arg-type]
@@ -224,7 +224,7 @@ def test_the_archive_page_and_feed_entries_carry_signed_links_that_work(world: W
     from paperpulse.app.deliver import deliver_archive
     from paperpulse.digest.calendar import period_for
 
-    deliver_archive(world.settings, world.config, period_for("daily", DAY))
+    deliver_archive(context(world.settings, world.config), period_for("daily", DAY))
     assert (archive / "2026" / "08" / f"{DAY}.md").read_text(encoding="utf-8") == page
     assert (archive / "feed.xml").read_text(encoding="utf-8") == feed
     # The archive's reader is "archive": its For you learns from the click.
