@@ -12,7 +12,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -70,7 +69,11 @@ class Context:
             upgrade(engine)
             repository = Repository(engine)
         # A stopped process marks the runs it left open in this database.
-        signals.watch(settings.database_url, partial(fail_open_runs, repository.engine))
+        engine = repository.engine
+        signals.watch(
+            settings.database_url,
+            lambda reason, _at: fail_open_runs(engine, reason, settings.clock.now()),
+        )
         budget = RunBudget(seconds=settings.run_deadline)
         http = http_client(settings, config)
         http.budget = budget

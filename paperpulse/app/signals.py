@@ -15,9 +15,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from types import FrameType
 
+from paperpulse.core.clock import utc_now
 from paperpulse.core.deadline import STOP, request_stop, stop_reason
 
 # Marks the runs this process left open in one database, failed with a reason at a time.
@@ -62,7 +63,7 @@ def mark_open_runs() -> int:
     reason = f"stopped by {stop_reason() or 'a signal'} before it finished"
 
     def mark() -> None:
-        now = datetime.now(UTC)
+        now = utc_now()  # the watcher may keep its own clock (Context: the product's)
         for fail_open_runs in list(_databases.values()):
             try:
                 counted.append(fail_open_runs(reason, now))

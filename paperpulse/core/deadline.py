@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from paperpulse.core.clock import utc_now
 from paperpulse.core.errors import PaperpulseError
 
 # Process-wide: a signal stops every run of the process, whatever thread waits where.
@@ -43,7 +44,7 @@ def stop_reason() -> str | None:
 def retry_at(seconds: float) -> str:
     """``seconds`` from now as a UTC wall-clock time, for "retry after ..." messages."""
     try:
-        when = datetime.now(UTC) + timedelta(seconds=seconds)
+        when = utc_now() + timedelta(seconds=seconds)
     except OverflowError:
         return "a very long time (the server asked for an absurd wait)"
     return when.strftime("%Y-%m-%d %H:%M UTC")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from paperpulse.core.kinds import DeliveryStatus
 from tests.contexts import context
 from tests.reliability.record import record
-from tests.user_cli import error_line, run_cli
+from tests.user_cli import error_line, run_cli, store_days
 
 CATEGORY = "Issue 25"
 READERS = ("ada@example.org", "alan@example.org", "grace@example.org")
@@ -34,6 +35,7 @@ def config(workspace: Path, remote: Path | None = None) -> None:
     lines.append("[email]")
     lines += [f'[[email.recipients]]\naddress = "{a}"' for a in READERS]
     (workspace / "paperpulse.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store_days(workspace, date(2024, 8, 1), date(2024, 8, 2))
 
 
 def outbox(workspace: Path) -> list[Path]:

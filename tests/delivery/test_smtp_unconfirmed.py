@@ -7,7 +7,7 @@ real ``paperpulse deliver`` command is run as a user would.
 from __future__ import annotations
 
 import email
-from datetime import UTC, date, datetime
+from datetime import date
 from email import policy
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -16,12 +16,10 @@ import pytest
 
 from paperpulse.core.errors import ConfigError
 from paperpulse.delivery.smtp import SmtpSettings, UnconfirmedDelivery, send
-from tests.contexts import repository
 from tests.delivery.conftest import RecordingHandler, StartServer
 from tests.delivery.test_smtp import Sleeps, compose, plain
 from tests.reliability.record import record
-from tests.storage.builders import make_listing, make_paper, save
-from tests.user_cli import error_line, run_cli, workspace_env
+from tests.user_cli import error_line, run_cli, store_days
 
 CATEGORY = "Hostile world"
 
@@ -68,9 +66,7 @@ def workspace(tmp_path: Path) -> Path:
     """A workspace whose database holds 1 Aug 2024's listing (a date never fetched is not
     mailed: nothing of it would reach the reader)."""
     (tmp_path / "paperpulse.toml").write_text("", encoding="utf-8")
-    repo = repository(workspace_env(tmp_path)["PAPERPULSE_DATABASE_URL"])
-    papers = [make_paper(f"2408.{n:05d}", list_date=date(2024, 8, 1)) for n in range(1, 4)]
-    save(repo, make_listing(papers, period="2024-08-01"), datetime(2024, 8, 2, 6, tzinfo=UTC))
+    store_days(tmp_path, date(2024, 8, 1))
     return tmp_path
 
 

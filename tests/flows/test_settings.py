@@ -47,6 +47,9 @@ EVERY = {
     "PAPERPULSE_ZOTERO_URL": "http://zotero.test/",
     "PAPERPULSE_WEB_SECRET": "web-secret-of-16-chars",
     "PAPERPULSE_SUMMARIES_API_KEY": "sk-summaries",
+    "PAPERPULSE_RUN_DEADLINE": "1800",
+    "PAPERPULSE_SMTP_DEADLINE": "60",
+    "PAPERPULSE_NOW_SINCE": "1733540000",
 }
 
 
