@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from tests.flows.test_cli_end_to_end import ROOT, one_line_error, paperpulse
 from tests.reliability.hostile_servers import hostile_server, http_response, trickle
 from tests.reliability.record import record
+from tests.user_cli import store_days
 
 CATEGORY = "Issue 25"
 DAY = "2024-08-01"
@@ -256,6 +258,7 @@ def test_colliding_outbox_names_and_case_variant_recipients(workspace: Path) -> 
         "".join(f'[[email.recipients]]\naddress = "{a}"\n' for a in readers), encoding="utf-8"
     )
     outbox = workspace / "outbox"
+    store_days(workspace, date.fromisoformat(DAY))
     result = paperpulse("deliver", "--date", DAY, env={"PAPERPULSE_OUTBOX_DIR": str(outbox)})
     assert result.returncode == 0, result.stderr
     assert "DUP@Example.org is dup@example.org again" in result.stderr

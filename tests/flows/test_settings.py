@@ -78,6 +78,7 @@ def test_from_env_reads_every_variable(tmp_path: Path) -> None:
         password="smtp-secret",
         ca_file="/etc/ca.pem",
         allow_plain_auth=True,
+        deadline=60.0,
     )
     assert settings.smtp_password_block == "smtp-password"
     assert settings.mail_to == ("ada@example.org", "alan@example.org")
