@@ -9,7 +9,7 @@ one common field word alone (thousands of matches: the slow case), and each with
 or a minimum of upvotes. Each query is timed as the storage call (``PaperSearch.search``) and
 as the whole page through the ASGI app (``GET /search``, rendered, headers and all).
 
-    python -m bench.web_search                 # 100,000 papers, 1,000 queries (~5 min once)
+    python -m bench.web_search                 # 100,000 papers, 1,000 queries (build ~30 s once)
     python -m bench.web_search --quick         # 1,000 papers, 40 queries
 
 The database is built once per size under ``--workdir`` (default: the system's temp folder)

@@ -51,7 +51,7 @@ _COMMON = frozenset(
 
 
 def is_search_object(name: str | None, kind: str) -> bool:
-    """The search objects migration 0007 makes outside the ORM (FTS5 table and its shadow
+    """The search objects migration 0008 makes outside the ORM (FTS5 table and its shadow
     tables; PostgreSQL's generated column and its index)."""
     if name is None:
         return False
