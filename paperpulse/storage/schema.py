@@ -337,12 +337,14 @@ class WebKeyRow(Base):
 
 class PaperSearchIdRow(Base):
     """SQLite full-text search: a stable integer id per paper, the rowid of its ``papers_fts``
-    row (the papers table's own rowid may change on VACUUM). Unused on PostgreSQL."""
+    row (the papers table's own rowid may change on VACUUM), in list-date order (migration
+    0010), and the paper's highest upvote count. Kept by triggers; unused on PostgreSQL."""
 
     __tablename__ = "paper_search_ids"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     arxiv_id: Mapped[str] = mapped_column(String(64), unique=True)
+    upvotes: Mapped[int | None] = mapped_column(Integer)
 
 
 class PaperIdentityRow(Base):

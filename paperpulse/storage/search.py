@@ -3,7 +3,7 @@
 SQLite: an FTS5 table (``papers_fts``, porter stemming) kept by triggers on ``papers``, ranked
 by BM25 with the title weighing ten times the abstract. PostgreSQL: a generated ``tsvector``
 column (title weight A, abstract B) with a GIN index, ranked by ``ts_rank_cd``. Both made by
-migration 0007; neither is in the ORM models (``is_search_object`` tells Alembic's
+migrations 0008 and 0010; neither is in the ORM models (``is_search_object`` tells Alembic's
 comparison to leave them be).
 """
 
@@ -20,7 +20,9 @@ from sqlalchemy.engine import Connection, Engine
 from paperpulse.storage.db import connected
 from paperpulse.storage.schema import PaperRow, SightingRow
 
-RANKED = 2000  # SQLite: matches ranked at most, the newest (see ``search``)
+RANKED = 2000  # SQLite: matches ranked at most, the newest (see ``_sqlite_query``)
+DAY = 1 << 24  # SQLite: FTS5 rowids per list date (migration 0010)
+_JULIAN_OFFSET = 1_721_424  # date.toordinal() + this = SQLite's integer julianday()
 MAX_TERMS = 12  # words of a query that count: a pasted abstract must not make a huge MATCH
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SQLITE_FTS = "papers_fts"
@@ -49,7 +51,7 @@ _COMMON = frozenset(
 
 
 def is_search_object(name: str | None, kind: str) -> bool:
-    """The search objects migration 0007 makes outside the ORM (FTS5 table and its shadow
+    """The search objects migration 0008 makes outside the ORM (FTS5 table and its shadow
     tables; PostgreSQL's generated column and its index)."""
     if name is None:
         return False
@@ -77,6 +79,58 @@ def terms(query: str) -> list[str]:
     return _WORD.findall(query.casefold())[:MAX_TERMS]
 
 
+_UPVOTES = "(SELECT max(s.upvotes) FROM sightings s WHERE s.arxiv_id = {0}.arxiv_id)"
+
+
+def _rowid(day: date) -> int:
+    """The first FTS5 rowid of a list date's block: its Julian day number times ``DAY``
+    (migration 0010 numbers papers so, which SQLite's ``julianday`` agrees with)."""
+    return (day.toordinal() + _JULIAN_OFFSET) * DAY
+
+
+def _sqlite_query(
+    words: list[str],
+    any_words: bool,
+    start: date | None,
+    end: date | None,
+    min_upvotes: int | None,
+    params: dict[str, object],
+) -> str:
+    # Each word quoted: FTS5 operators and column filters in the input are text. Whole
+    # (stemmed) words only: a prefix query merges the posting lists of every word it starts,
+    # seconds for a short one over 100,000 papers.
+    params["match"] = (" OR " if any_words else " ").join(f'"{w}"' for w in words)
+    # Rowids follow list dates, so a date range is a rowid range FTS5 seeks to, and rowid
+    # DESC is newest first. BM25 is computed for every row it ranks: a word in most papers
+    # ("model") would rank all of them, so the newest RANKED matches are ranked (FTS5 walks
+    # them newest first and stops), which is all of them for a query that says what it
+    # looks for.
+    filters = ""
+    if start is not None:
+        filters += f" AND {_SQLITE_FTS}.rowid >= :first"
+        params["first"] = _rowid(start)
+    if end is not None:
+        filters += f" AND {_SQLITE_FTS}.rowid < :after"
+        params["after"] = _rowid(end) + DAY
+    # The highest upvote count is kept beside the id (by triggers on sightings): one
+    # primary-key lookup per candidate, not an aggregate over its sightings.
+    upvoted = ""
+    if min_upvotes is not None:
+        upvoted = f" JOIN paper_search_ids u ON u.id = {_SQLITE_FTS}.rowid AND u.upvotes >= :min"
+        params["min"] = min_upvotes
+    params["pool"] = RANKED
+    # The ids table is joined for the page kept only.
+    return (
+        "SELECT i.arxiv_id, -hit.rank, i.upvotes FROM ("
+        "SELECT id, rank FROM ("
+        f"SELECT {_SQLITE_FTS}.rowid AS id, bm25({_SQLITE_FTS}, 10.0, 1.0) AS rank "
+        f"FROM {_SQLITE_FTS}{upvoted} WHERE {_SQLITE_FTS} MATCH :match{filters} "
+        f"ORDER BY {_SQLITE_FTS}.rowid DESC LIMIT :pool"
+        ") ORDER BY rank, id DESC LIMIT :limit) AS hit "
+        "JOIN paper_search_ids i ON i.id = hit.id ORDER BY hit.rank, hit.id DESC"
+    )
+
+
 class PaperSearch:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -99,46 +153,24 @@ class PaperSearch:
             words = [w for w in words if len(w) > 3 and w not in _COMMON]
         if not words or limit < 1:
             return []
-        filters = ""
         params: dict[str, object] = {"limit": limit}
-        if start is not None:
-            filters += " AND p.list_date >= :start"
-            params["start"] = start
-        if end is not None:
-            filters += " AND p.list_date <= :end"
-            params["end"] = end
-        upvotes = "(SELECT max(s.upvotes) FROM sightings s WHERE s.arxiv_id = {0}.arxiv_id)"
-        if min_upvotes is not None:
-            filters += f" AND {upvotes.format('p')} >= :min_upvotes"
-            params["min_upvotes"] = min_upvotes
         with self._connect("searching papers") as conn:
             if conn.dialect.name == "sqlite":
-                # Each word quoted: FTS5 operators and column filters in the input are text.
-                # Whole (stemmed) words only: a prefix query merges the posting lists of
-                # every word it starts, seconds for a short one over 100,000 papers.
-                params["match"] = (" OR " if any_words else " ").join(f'"{w}"' for w in words)
-                # Papers are joined only to filter, and upvotes read only for the page kept:
-                # a common word matches thousands of rows, each a lookup otherwise.
-                papers = " JOIN papers p ON p.arxiv_id = i.arxiv_id" if filters else ""
-                # BM25 is computed for every row it ranks: a word in most papers ("model")
-                # would rank all of them. The newest RANKED matches are ranked (FTS5 walks
-                # its rowids newest first and stops), which is all of them for any query
-                # that says what it looks for.
-                rank = f"bm25({_SQLITE_FTS}, 10.0, 1.0)"
-                params["pool"] = RANKED
-                sql = (
-                    f"SELECT hit.arxiv_id, -hit.rank, {upvotes.format('hit')} FROM ("
-                    "SELECT arxiv_id, rank FROM ("
-                    f"SELECT i.arxiv_id AS arxiv_id, {rank} AS rank FROM {_SQLITE_FTS} "
-                    f"JOIN paper_search_ids i ON i.id = {_SQLITE_FTS}.rowid{papers} "
-                    f"WHERE {_SQLITE_FTS} MATCH :match{filters} "
-                    f"ORDER BY {_SQLITE_FTS}.rowid DESC LIMIT :pool"
-                    ") ORDER BY rank LIMIT :limit) AS hit ORDER BY hit.rank"
-                )
+                sql = _sqlite_query(words, any_words, start, end, min_upvotes, params)
             else:
+                filters = ""
+                if start is not None:
+                    filters += " AND p.list_date >= :start"
+                    params["start"] = start
+                if end is not None:
+                    filters += " AND p.list_date <= :end"
+                    params["end"] = end
+                if min_upvotes is not None:
+                    filters += f" AND {_UPVOTES.format('p')} >= :min_upvotes"
+                    params["min_upvotes"] = min_upvotes
                 params["words"] = (" | " if any_words else " & ").join(words)
                 sql = (
-                    f"SELECT hit.arxiv_id, hit.score, {upvotes.format('hit')} FROM ("
+                    f"SELECT hit.arxiv_id, hit.score, {_UPVOTES.format('hit')} FROM ("
                     "SELECT p.arxiv_id AS arxiv_id, ts_rank_cd(p.search, q) AS score "
                     "FROM papers p, to_tsquery('english', :words) q "
                     f"WHERE p.search @@ q{filters} ORDER BY score DESC, p.arxiv_id "
