@@ -195,7 +195,7 @@ def build_for(
     previous = repo.last_digest_moment(reader, before=period.digest_key)
     if previous is not None and previous >= as_of:
         previous = None  # a digest rebuilt for an earlier date than the reader's latest
-    day_keys = {d.isoformat() for d in period.days}
+    last_day = period.days[-1].isoformat()
     topics = topics_of(config, topic_names)
     queries = {q for t in topics for q in t.hf_queries}
     digest_cfg = config.digest
@@ -241,9 +241,9 @@ def build_for(
         health=_health(
             [
                 r
-                # A day listing's health is said by the editions of that day only.
+                # A later list date's failure is news for that date's edition, not this one.
                 for r in repo.runs_between(previous or as_of - timedelta(days=1), as_of)
-                if r.source != Source.HF_DAILY or r.period in day_keys
+                if r.source != Source.HF_DAILY or r.period <= last_day
             ]
         ),
         notes=data.notes,

@@ -72,6 +72,7 @@ def deliver(
     email: bool = True,
     resend_unconfirmed: bool = False,
     catch_up: bool = True,
+    archive: bool = True,
 ) -> list[DeliveryOutcome]:
     """The archive first (it is the record), then each recipient's email: for a daily period,
     one email covering every day not yet delivered to that reader (a catch-up after a gap);
@@ -81,7 +82,7 @@ def deliver(
     reader's digest is a cheap step over it: N readers cost one read, not N+1."""
     # The archive is the record, but a broken one (a stale index.lock, a full disk, a person's
     # edits) must not cost any reader their email: it is one failed delivery among others.
-    outcomes = archive_outcomes(ctx, period)
+    outcomes = archive_outcomes(ctx, period) if archive else []
     if email:
         for recipient in with_preferences(ctx, recipients(ctx.settings, ctx.config)):
             if period.edition not in recipient.editions:

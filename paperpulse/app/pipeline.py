@@ -241,15 +241,19 @@ def daily_run(ctx: Context, day: date, email: bool, steps: Steps = PLAIN) -> Run
             alerts=alerts,
             undone=f"digest not delivered ({why}): `paperpulse deliver --date {day}` delivers it",
         )
-    await_other_fetch(ctx, day, outcomes)
+    other = await_other_fetch(ctx, day, outcomes)
     dailies = digest_periods(day, jobs, outcomes)
     main = period_for(Edition.DAILY, day)
-    if main not in dailies and reads(ctx).day_listing(day).status != "missing":
-        # Another process (a backfill) fetched this run's own date meanwhile: the ledger owes
-        # it to the archive and the readers all the same.
-        dailies = sorted([*dailies, main], key=lambda p: p.days[0])
-    periods = dailies + owed_weeks(ctx, day, weekly_readers(ctx))
     deliveries: list[DeliveryOutcome] = []
+    if main not in dailies and reads(ctx).day_listing(day).status != "missing":
+        # Another process fetched this run's own date meanwhile: the ledger owes it all the
+        # same. Another daily run writes the archive itself; after a backfill (which may not
+        # deliver) this run writes it.
+        if other == "scheduled":
+            deliveries += deliver(ctx, main, email=email and not dailies, archive=False)
+        else:
+            dailies = sorted([*dailies, main], key=lambda p: p.days[0])
+    periods = dailies + owed_weeks(ctx, day, weekly_readers(ctx))
     for period in periods:
         # Healed days go to the archive; each reader gets one email covering what they missed.
         mail = email and (period.edition == Edition.WEEKLY or period == dailies[-1])
@@ -322,21 +326,21 @@ OTHERS_WAIT = 300.0  # seconds a run waits for another process fetching its own 
 
 def await_other_fetch(
     ctx: Context, day: date, outcomes: Sequence[SourceOutcome], poll: float = 0.2
-) -> None:
-    """When another process (a backfill) holds this run's own list date, wait for its answer
-    (bounded by ``OTHERS_WAIT`` and the run's time) so the date is delivered by this run."""
-    held = any(
-        o.source == Source.HF_DAILY
-        and o.period == day.isoformat()
-        and o.status == RunStatus.SKIPPED
-        for o in outcomes
-    )
+) -> str | None:
+    """When another process holds this run's own list date, wait for its answer (bounded by
+    ``OTHERS_WAIT`` and the run's time) so the date is delivered by this run; what that
+    process's run was for ("scheduled", "backfill", ...), or None if it was not another's."""
+    own = (Source.HF_DAILY, day.isoformat(), RunStatus.SKIPPED)
+    if not any((o.source, o.period, o.status) == own for o in outcomes):
+        return None
     deadline = time.monotonic() + min(OTHERS_WAIT, ctx.budget.remaining())
-    while held and time.monotonic() < deadline:
+    while True:
         runs = ctx.repository.runs_of(Source.HF_DAILY, [day.isoformat()])
-        held = any(r.status == RunStatus.RUNNING for r in runs)
-        if held:
-            time.sleep(poll)  # another process's I/O: real time, not the product's clock
+        running = [r for r in runs if r.status == RunStatus.RUNNING]
+        if not running or time.monotonic() >= deadline:
+            break
+        time.sleep(poll)  # another process's I/O: real time, not the product's clock
+    return (running or runs)[-1].purpose if runs else None
 
 
 def refuse_future(ctx: Context, day: date) -> None:

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from paperpulse.delivery.chat import send_chat
 from paperpulse.delivery.smtp import SmtpSettings, send
 from tests.reliability.hostile_servers import hostile_server, trickle
 from tests.reliability.record import record
-from tests.user_cli import workspace_env
+from tests.user_cli import store_days, workspace_env
 
 CATEGORY = "Issue 25"
 GREETING = b"220 smtp.example.org ESMTP ready, " + b"x" * 400 + b"\r\n"
@@ -110,6 +111,7 @@ def test_sigterm_ends_deliver_stuck_on_an_smtp_greeting(tmp_path: Path) -> None:
     (tmp_path / "paperpulse.toml").write_text(
         '[email]\n[[email.recipients]]\naddress = "r@example.org"\n', encoding="utf-8"
     )
+    store_days(tmp_path, date(2024, 8, 1))
     with hostile_server(trickle(GREETING, 0.5), reads_request=False, hang=True) as server:
         env = {
             **os.environ,
