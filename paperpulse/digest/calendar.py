@@ -9,7 +9,7 @@ Everything that turns dates into weeks, ranges or keys does it here, once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -123,10 +123,3 @@ def digest_name(key: str | None) -> str:
         return f"{day:%a %d %b}"
     edition, _, period = key.partition("/")
     return period if edition == Edition.DAILY else f"{edition.removesuffix('ly')} {period}"
-
-
-def weeks_ended(days: Sequence[date], today: date) -> list[str]:
-    """The ISO weeks holding any of ``days`` whose Sunday is before ``today``."""
-    return sorted(
-        {iso_week(d) for d in days if monday_of(d) + timedelta(days=6) < today},
-    )

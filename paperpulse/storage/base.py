@@ -39,29 +39,28 @@ class RepositoryBase:
         self._engine.dispose()
 
     @contextmanager
-    def _write(self, action: str) -> Iterator[Connection]:
+    def _failing_as(self, action: str) -> Iterator[None]:
+        """Database errors inside become one ``StorageError`` naming ``action``."""
         try:
-            with self._writer.begin() as conn:
-                yield conn
+            yield
         except SQLAlchemyError as exc:
             raise storage_error(exc, action=action, url=self._engine.url) from exc
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[Connection]:
+        with self._failing_as(action), self._writer.begin() as conn:
+            yield conn
 
     @contextmanager
     def _connect(self, action: str) -> Iterator[Connection]:
-        """A plain connection (Core reads), errors as one ``StorageError``."""
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc
+        """A plain connection (Core reads)."""
+        with self._failing_as(action), self._engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def _read(self, action: str) -> Iterator[Session]:
-        try:
-            with Session(self._engine) as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise storage_error(exc, action=action, url=self._engine.url) from exc
+        with self._failing_as(action), Session(self._engine) as session:
+            yield session
 
 
 def aware(value: datetime, name: str) -> datetime:

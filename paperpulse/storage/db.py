@@ -10,15 +10,14 @@ locked" halfway because another process wrote in between.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from paperpulse.core.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
@@ -238,19 +237,3 @@ def _redact(url: str) -> str:
         return sa.make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):  # too broken to parse: still never echo a password
         return hide_url_credentials(url)
-
-
-@contextmanager
-def connected(engine: Engine, action: str, *, write: bool = False) -> Iterator[Connection]:
-    """A connection (in one transaction when ``write``) whose database errors become one
-    ``StorageError`` naming ``action``; writes go through ``write_engine`` (SQLite's
-    ``BEGIN IMMEDIATE``)."""
-    try:
-        if write:
-            with write_engine(engine).begin() as conn:
-                yield conn
-        else:
-            with engine.connect() as conn:
-                yield conn
-    except SQLAlchemyError as exc:
-        raise storage_error(exc, action=action, url=engine.url) from exc

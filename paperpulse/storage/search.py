@@ -10,14 +10,12 @@ comparison to leave them be).
 from __future__ import annotations
 
 import re
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import Connection, Engine
 
-from paperpulse.storage.db import connected
+from paperpulse.storage.base import RepositoryBase
 from paperpulse.storage.schema import PaperRow, SightingRow
 
 RANKED = 2000  # SQLite: matches ranked at most, the newest (see ``_sqlite_query``)
@@ -131,9 +129,8 @@ def _sqlite_query(
     )
 
 
-class PaperSearch:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+class PaperSearch(RepositoryBase):
+    """Full-text search over stored papers (SQLite FTS5, PostgreSQL ``tsvector``)."""
 
     def search(
         self,
@@ -202,6 +199,3 @@ class PaperSearch:
         )
         with self._connect("reading upvotes") as conn:
             return {i: n for i, n in conn.execute(query) if n is not None}
-
-    def _connect(self, action: str) -> AbstractContextManager[Connection]:
-        return connected(self._engine, action)

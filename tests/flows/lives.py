@@ -50,6 +50,7 @@ from paperpulse.storage import Repository, create_engine, upgrade
 from tests.delivery.conftest import RecordingHandler, RunningServer, free_port
 from tests.flows.month import RISING_REASON, Email, _text, listing_ids
 from tests.replay import ReplayServer, TimeTravel
+from tests.storage.builders import TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST = date(2024, 8, 5)  # a Monday: three ISO weeks of real captures, 5–25 Aug 2024
@@ -88,19 +89,6 @@ editions = ["daily"]
 [archive]
 git = false
 """
-TABLES = (
-    "term_counts",
-    "feedback",
-    "author_profiles",
-    "paper_revisions",
-    "shown",
-    "deliveries",
-    "sightings",
-    "runs",
-    "paper_authors",
-    "authors",
-    "papers",
-)
 NOT_FETCHED = re.compile(r"Not fetched yet: ([^(\n]+)")
 SHORT_DAY = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{2}) ([A-Z][a-z]{2})\b")
 LONG_DAY = re.compile(
